@@ -1,0 +1,384 @@
+package catalog
+
+// The matcher is a tree per HTTP method, built once from every API event of
+// every catalog. A node has literal children in a map, then single-segment
+// parameters (constrained ones before the unconstrained one), then rest
+// edges that consume one or more segments, shortest first. A lookup walks the
+// path's segments depth first in that order and backtracks on a dead end, so
+// the first route it reaches is the most specific one that matches; Compile
+// proves that for every pair of overlapping routes before it returns, and
+// rejects pairs with no order. Matching allocates nothing.
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Matcher maps an HTTP method and a path or route template to a catalog event.
+// It is immutable and safe for concurrent use.
+type Matcher struct {
+	catalogs []*Catalog
+	trees    map[string]*node
+	routes   int
+}
+
+type node struct {
+	lits     map[string]*node
+	params   []paramEdge
+	rests    []restEdge
+	end      *Event // the path ends here
+	endSlash *Event // the path ends here with a trailing slash
+}
+
+type paramEdge struct {
+	constraint string
+	check      func(string) bool
+	child      *node
+}
+
+type restEdge struct {
+	allowEmpty bool
+	child      *node
+}
+
+// compiled is one API event with its parsed route.
+type compiled struct {
+	ev *Event
+	p  pattern
+}
+
+// maxErrors bounds how many conflicts one Compile reports.
+const maxErrors = 20
+
+// Compile checks the catalogs against each other and builds a Matcher. It
+// rejects two catalogs of one service, duplicate method and route pairs, and
+// routes that overlap with neither more specific, naming both entries and a
+// path both match.
+func Compile(catalogs ...*Catalog) (*Matcher, error) {
+	m := &Matcher{catalogs: catalogs, trees: map[string]*node{}}
+	var errs []error
+	services := map[string]*Catalog{}
+	byMethod := map[string][]compiled{}
+	for _, c := range catalogs {
+		if prev := services[c.Service]; prev != nil {
+			errs = append(errs, fmt.Errorf("catalogs %s and %s both describe service %q", prev.Source, c.Source, c.Service))
+			continue
+		}
+		services[c.Service] = c
+		for i := range c.Events {
+			ev := &c.Events[i]
+			if !ev.HasRoute() {
+				continue
+			}
+			p, err := parseRoute(ev.Route, ev.RouteIsRegex)
+			if err != nil { // Parse already rejected it; a hand-built Catalog may not have
+				errs = append(errs, fmt.Errorf("%s: %w", ev.Ref(), err))
+				continue
+			}
+			byMethod[ev.Method] = append(byMethod[ev.Method], compiled{ev, p})
+		}
+	}
+	type ordered struct {
+		specific, general *Event
+		example           string
+	}
+	var checks []ordered
+	methods := make([]string, 0, len(byMethod))
+	for method := range byMethod {
+		methods = append(methods, method)
+	}
+	slices.Sort(methods)
+	for _, method := range methods {
+		routes := byMethod[method]
+		root := &node{}
+		m.trees[method] = root
+		for _, r := range routes {
+			if err := root.insert(r); err != nil {
+				errs = append(errs, err)
+			}
+			m.routes++
+		}
+		forEachCandidatePair(routes, func(a, b compiled) {
+			rel, example := relate(a.p, b.p)
+			switch rel {
+			case relEqual:
+				errs = append(errs, fmt.Errorf("duplicate route: %s and %s match the same paths, e.g. %s %s", a.ev.Ref(), b.ev.Ref(), method, example))
+			case relOverlap:
+				errs = append(errs, fmt.Errorf("ambiguous routes: %s and %s both match %s %s and neither is more specific", a.ev.Ref(), b.ev.Ref(), method, example))
+			case relASpecific:
+				checks = append(checks, ordered{a.ev, b.ev, example})
+			case relBSpecific:
+				checks = append(checks, ordered{b.ev, a.ev, example})
+			}
+		})
+	}
+	if len(errs) > maxErrors {
+		errs = append(errs[:maxErrors], fmt.Errorf("and %d more errors", len(errs)-maxErrors))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, c := range checks {
+		if got := m.MatchPath(c.specific.Method, c.example); got != c.specific {
+			return nil, fmt.Errorf("precedence: %s is more specific than %s, yet the matcher resolves %s %s to %v", c.specific.Ref(), c.general.Ref(), c.specific.Method, c.example, got)
+		}
+	}
+	return m, nil
+}
+
+// forEachCandidatePair calls f for every pair of routes that may overlap:
+// routes whose first segments are different literals cannot.
+func forEachCandidatePair(routes []compiled, f func(a, b compiled)) {
+	byFirst := map[string][]compiled{}
+	var wild []compiled
+	for _, r := range routes {
+		if len(r.p.elems) > 0 && r.p.elems[0].kind == elemLiteral {
+			byFirst[r.p.elems[0].lit] = append(byFirst[r.p.elems[0].lit], r)
+		} else {
+			wild = append(wild, r)
+		}
+	}
+	for i, a := range wild {
+		for _, b := range wild[i+1:] {
+			f(a, b)
+		}
+	}
+	firsts := make([]string, 0, len(byFirst))
+	for k := range byFirst {
+		firsts = append(firsts, k)
+	}
+	slices.Sort(firsts)
+	for _, k := range firsts {
+		group := byFirst[k]
+		for i, a := range group {
+			for _, b := range group[i+1:] {
+				f(a, b)
+			}
+			for _, w := range wild {
+				f(a, w)
+			}
+		}
+	}
+}
+
+func (n *node) insert(r compiled) error {
+	for _, e := range r.p.elems {
+		switch e.kind {
+		case elemLiteral:
+			if n.lits == nil {
+				n.lits = map[string]*node{}
+			}
+			child := n.lits[e.lit]
+			if child == nil {
+				child = &node{}
+				n.lits[e.lit] = child
+			}
+			n = child
+		case elemParam:
+			i := slices.IndexFunc(n.params, func(p paramEdge) bool { return p.constraint == e.constraint })
+			if i < 0 {
+				n.params = append(n.params, paramEdge{constraint: e.constraint, check: e.check, child: &node{}})
+				// constrained params are tried before the unconstrained one
+				slices.SortStableFunc(n.params, func(a, b paramEdge) int {
+					return boolInt(a.check == nil) - boolInt(b.check == nil)
+				})
+				i = slices.IndexFunc(n.params, func(p paramEdge) bool { return p.constraint == e.constraint })
+			}
+			n = n.params[i].child
+		case elemRest:
+			i := slices.IndexFunc(n.rests, func(r restEdge) bool { return r.allowEmpty == e.allowEmpty })
+			if i < 0 {
+				// a rest that must match text is tried before one that may match nothing
+				n.rests = append(n.rests, restEdge{allowEmpty: e.allowEmpty, child: &node{}})
+				slices.SortStableFunc(n.rests, func(a, b restEdge) int {
+					return boolInt(a.allowEmpty) - boolInt(b.allowEmpty)
+				})
+				i = slices.IndexFunc(n.rests, func(r restEdge) bool { return r.allowEmpty == e.allowEmpty })
+			}
+			n = n.rests[i].child
+		}
+	}
+	set := func(slot **Event) error {
+		if *slot != nil {
+			return fmt.Errorf("duplicate route: %s and %s", (*slot).Ref(), r.ev.Ref())
+		}
+		*slot = r.ev
+		return nil
+	}
+	var err error
+	if r.p.trail != trailRequired {
+		err = set(&n.end)
+	}
+	if r.p.trail != trailNone && err == nil {
+		err = set(&n.endSlash)
+	}
+	return err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// MatchPath returns the event whose route matches the concrete path (which
+// must start with "/"), or nil. The path is compared as is: callers
+// canonicalise it first.
+func (m *Matcher) MatchPath(method, path string) *Event {
+	root := m.trees[method]
+	if root == nil || len(path) == 0 || path[0] != '/' {
+		return nil
+	}
+	return root.match(path[1:], false, false)
+}
+
+// MatchRoute returns the event whose route has the same shape as a route
+// template reported by a server (any parameter syntax, see classifySegment),
+// or nil. A missing leading slash is tolerated.
+func (m *Matcher) MatchRoute(method, route string) *Event {
+	root := m.trees[method]
+	if root == nil || route == "" {
+		return nil
+	}
+	if route[0] == '/' {
+		route = route[1:]
+	}
+	// ServeMux's {$} stands for a trailing slash
+	if strings.HasSuffix(route, "{$}") {
+		route = route[:len(route)-3]
+	}
+	return root.match(route, false, true)
+}
+
+// match matches what is left of the path after a "/": s holds the remaining
+// segments, done says none is left. In route mode the segments are those of
+// a route template, whose parameters match any parameter or rest edge.
+func (n *node) match(s string, done, route bool) *Event {
+	if done {
+		return n.end
+	}
+	seg, next, nextDone := s, "", true
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		seg, next, nextDone = s[:i], s[i+1:], false
+	}
+	if s == "" && n.endSlash != nil {
+		return n.endSlash
+	}
+	kind := segLiteral
+	if route {
+		kind = classifySegment(seg)
+	}
+	if kind == segLiteral {
+		if child := n.lits[seg]; child != nil {
+			if ev := child.match(next, nextDone, route); ev != nil {
+				return ev
+			}
+		}
+	}
+	if kind != segRest && seg != "" {
+		for i := range n.params {
+			p := &n.params[i]
+			if kind == segLiteral && p.check != nil && !p.check(seg) {
+				continue
+			}
+			if ev := p.child.match(next, nextDone, route); ev != nil {
+				return ev
+			}
+		}
+	}
+	for i := range n.rests {
+		if ev := n.rests[i].match(s, route); ev != nil {
+			return ev
+		}
+	}
+	return nil
+}
+
+// match consumes one segment, then two, and so on, trying the child after each.
+func (r *restEdge) match(s string, route bool) *Event {
+	for pos := 0; ; {
+		i := strings.IndexByte(s[pos:], '/')
+		consumed, next, done := s, "", true
+		if i >= 0 {
+			consumed, next, done = s[:pos+i], s[pos+i+1:], false
+		}
+		if consumed != "" || r.allowEmpty {
+			// a reported {rest...} stands for the whole remainder
+			if !route || done || classifySegment(lastSegment(consumed)) != segRest {
+				if ev := r.child.match(next, done, route); ev != nil {
+					return ev
+				}
+			}
+		}
+		if done {
+			return nil
+		}
+		pos += i + 1
+	}
+}
+
+func lastSegment(s string) string {
+	if i := strings.LastIndexByte(s, '/'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+// Catalogs returns the catalogs the matcher was compiled from.
+func (m *Matcher) Catalogs() []*Catalog { return m.catalogs }
+
+// Routes returns how many routes the matcher holds.
+func (m *Matcher) Routes() int { return m.routes }
+
+// String prints the trees, one line per node, for tests and debugging.
+func (m *Matcher) String() string {
+	var b strings.Builder
+	methods := make([]string, 0, len(m.trees))
+	for method := range m.trees {
+		methods = append(methods, method)
+	}
+	slices.Sort(methods)
+	for _, method := range methods {
+		b.WriteString(method + "\n")
+		m.trees[method].print(&b, 1)
+	}
+	return b.String()
+}
+
+func (n *node) print(b *strings.Builder, depth int) {
+	indent := strings.Repeat("  ", depth)
+	if n.end != nil {
+		fmt.Fprintf(b, "%s$ %s\n", indent, n.end.Action)
+	}
+	if n.endSlash != nil {
+		fmt.Fprintf(b, "%s/$ %s\n", indent, n.endSlash.Action)
+	}
+	lits := make([]string, 0, len(n.lits))
+	for k := range n.lits {
+		lits = append(lits, k)
+	}
+	slices.Sort(lits)
+	for _, k := range lits {
+		fmt.Fprintf(b, "%s/%s\n", indent, k)
+		n.lits[k].print(b, depth+1)
+	}
+	for _, p := range n.params {
+		if p.check == nil {
+			fmt.Fprintf(b, "%s/{}\n", indent)
+		} else {
+			fmt.Fprintf(b, "%s/{%s}\n", indent, p.constraint)
+		}
+		p.child.print(b, depth+1)
+	}
+	for _, r := range n.rests {
+		if r.allowEmpty {
+			fmt.Fprintf(b, "%s/.*\n", indent)
+		} else {
+			fmt.Fprintf(b, "%s/.+\n", indent)
+		}
+		r.child.print(b, depth+1)
+	}
+}

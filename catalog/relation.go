@@ -1,0 +1,223 @@
+package catalog
+
+import "strings"
+
+// Precedence is a relation between two routes, decided once at load time:
+// route A is more specific than route B when every path A matches, B matches
+// too, and B matches some path A does not (as Go's net/http ServeMux defines
+// it). Two routes of one method must be disjoint, or one must be more
+// specific than the other; routes that match the same paths, or overlap with
+// neither more specific, are rejected with an example path.
+//
+// The relation is computed exactly on the segment structure of the two
+// patterns: each is a small automaton over path segments, and a breadth-first
+// walk of their product finds a path both match, one only A matches and one
+// only B matches. The segment alphabet is every literal of the two patterns,
+// the empty segment, a fresh segment no literal equals, and for each
+// constrained segment a sample it accepts plus a symbol that stands for the
+// rest of its language (so two different constraints at one position never
+// look ordered: they are reported as ambiguous).
+
+type relation uint8
+
+const (
+	relDisjoint  relation = iota
+	relEqual              // both match the same paths
+	relASpecific          // A is more specific than B
+	relBSpecific          // B is more specific than A
+	relOverlap            // they overlap and neither is more specific
+)
+
+// symbol is one letter of the segment alphabet.
+type symbol struct {
+	text string
+	// only, when set, makes the symbol stand for strings that only this
+	// constraint (and unconstrained params) accept.
+	only string
+}
+
+func (s symbol) example() string {
+	if s.only != "" && s.text == "" { // a constraint with no sample
+		return "{" + s.only + "}"
+	}
+	return s.text
+}
+
+// stateSet is a set of automaton states; a pattern has at most 3*maxElems+2.
+type stateSet [2]uint64
+
+func (s *stateSet) add(i int)     { s[i/64] |= 1 << (i % 64) }
+func (s stateSet) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
+func (s stateSet) empty() bool    { return s[0] == 0 && s[1] == 0 }
+func (s stateSet) union(o stateSet) stateSet {
+	return stateSet{s[0] | o[0], s[1] | o[1]}
+}
+
+// automaton states of a pattern with n elements:
+// 0..n     positions (n: all elements matched)
+// n+1      after the final trailing slash
+// n+2+2i   inside the rest element i, having matched text
+// n+3+2i   inside the rest element i, having matched one empty segment
+type automaton struct{ p pattern }
+
+func (a automaton) n() int               { return len(a.p.elems) }
+func (a automaton) slashState() int      { return a.n() + 1 }
+func (a automaton) restState(i int) int  { return a.n() + 2 + 2*i }
+func (a automaton) emptyState(i int) int { return a.n() + 3 + 2*i }
+
+func (a automaton) start() stateSet {
+	var s stateSet
+	s.add(0)
+	return s
+}
+
+// closure adds the free move out of every rest state.
+func (a automaton) closure(s stateSet) stateSet {
+	for i, e := range a.p.elems {
+		if e.kind == elemRest && s.has(a.restState(i)) {
+			s.add(i + 1)
+		}
+	}
+	return s
+}
+
+func (a automaton) accepts(s stateSet) bool {
+	return s.has(a.slashState()) || (a.p.trail != trailRequired && s.has(a.n()))
+}
+
+func (a automaton) step(s stateSet, sym symbol) stateSet {
+	var out stateSet
+	empty := sym.text == "" && sym.only == ""
+	for i, e := range a.p.elems {
+		if s.has(i) {
+			switch e.kind {
+			case elemLiteral:
+				if sym.only == "" && sym.text == e.lit {
+					out.add(i + 1)
+				}
+			case elemParam:
+				if !empty && paramAccepts(e, sym) {
+					out.add(i + 1)
+				}
+			case elemRest:
+				if empty && !e.allowEmpty {
+					out.add(a.emptyState(i))
+				} else {
+					out.add(a.restState(i))
+				}
+			}
+		}
+		if e.kind == elemRest && (s.has(a.restState(i)) || s.has(a.emptyState(i))) {
+			out.add(a.restState(i))
+		}
+	}
+	if empty && s.has(a.n()) && a.p.trail != trailNone {
+		out.add(a.slashState())
+	}
+	return a.closure(out)
+}
+
+func paramAccepts(e elem, sym symbol) bool {
+	if e.check == nil {
+		return true
+	}
+	if sym.only != "" {
+		return sym.only == e.constraint
+	}
+	return e.check(sym.text)
+}
+
+func alphabet(a, b pattern) []symbol {
+	syms := []symbol{{text: ""}}
+	seen := map[string]bool{"": true}
+	var constraints []elem
+	for _, p := range []pattern{a, b} {
+		for _, e := range p.elems {
+			switch {
+			case e.kind == elemLiteral && !seen[e.lit]:
+				seen[e.lit] = true
+				syms = append(syms, symbol{text: e.lit})
+			case e.kind == elemParam && e.check != nil:
+				constraints = append(constraints, e)
+			}
+		}
+	}
+	fresh := "x"
+	for seen[fresh] {
+		fresh += "x"
+	}
+	syms = append(syms, symbol{text: fresh})
+	for _, c := range constraints {
+		s := sample(c)
+		if s != "" && !seen[s] {
+			seen[s] = true
+			syms = append(syms, symbol{text: s})
+		}
+		// the text only serves as an example; only decides what accepts it
+		syms = append(syms, symbol{text: s, only: c.constraint})
+	}
+	return syms
+}
+
+type productState struct{ a, b stateSet }
+
+// relate decides how two patterns relate, with an example path both match
+// (for relEqual, relOverlap and the specific cases) when there is one.
+func relate(pa, pb pattern) (rel relation, example string) {
+	A, B := automaton{pa}, automaton{pb}
+	syms := alphabet(pa, pb)
+	type visit struct {
+		st     productState
+		parent int
+		sym    int
+	}
+	start := productState{A.closure(A.start()), B.closure(B.start())}
+	queue := []visit{{st: start, parent: -1}}
+	seen := map[productState]bool{start: true}
+	both, onlyA, onlyB := -1, -1, -1
+	for i := 0; i < len(queue); i++ {
+		st := queue[i].st
+		accA, accB := A.accepts(st.a), B.accepts(st.b)
+		switch {
+		case accA && accB && both < 0:
+			both = i
+		case accA && !accB && onlyA < 0:
+			onlyA = i
+		case accB && !accA && onlyB < 0:
+			onlyB = i
+		}
+		if both >= 0 && onlyA >= 0 && onlyB >= 0 {
+			break
+		}
+		for si, sym := range syms {
+			next := productState{A.step(st.a, sym), B.step(st.b, sym)}
+			if next.a.empty() && next.b.empty() {
+				continue
+			}
+			if !seen[next] {
+				seen[next] = true
+				queue = append(queue, visit{st: next, parent: i, sym: si})
+			}
+		}
+	}
+	if both < 0 {
+		return relDisjoint, ""
+	}
+	var segs []string
+	for i := both; queue[i].parent >= 0; i = queue[i].parent {
+		segs = append(segs, syms[queue[i].sym].example())
+	}
+	for l, r := 0, len(segs)-1; l < r; l, r = l+1, r-1 {
+		segs[l], segs[r] = segs[r], segs[l]
+	}
+	example = "/" + strings.Join(segs, "/")
+	switch {
+	case onlyA < 0 && onlyB < 0:
+		return relEqual, example
+	case onlyA < 0:
+		return relASpecific, example
+	case onlyB < 0:
+		return relBSpecific, example
+	}
+	return relOverlap, example
+}
