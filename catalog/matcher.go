@@ -95,9 +95,7 @@ func Compile(catalogs ...*Catalog) (*Matcher, error) {
 		root := &node{}
 		m.trees[method] = root
 		for _, r := range routes {
-			if err := root.insert(r); err != nil {
-				errs = append(errs, err)
-			}
+			root.insert(r)
 			m.routes++
 		}
 		forEachCandidatePair(routes, func(a, b compiled) {
@@ -163,7 +161,9 @@ func forEachCandidatePair(routes []compiled, f func(a, b compiled)) {
 	}
 }
 
-func (n *node) insert(r compiled) error {
+// insert adds a route to the tree. A route that matches the same paths as
+// one already there is left out: Compile reports the pair.
+func (n *node) insert(r compiled) {
 	for _, e := range r.p.elems {
 		switch e.kind {
 		case elemLiteral:
@@ -200,21 +200,12 @@ func (n *node) insert(r compiled) error {
 			n = n.rests[i].child
 		}
 	}
-	set := func(slot **Event) error {
-		if *slot != nil {
-			return fmt.Errorf("duplicate route: %s and %s", (*slot).Ref(), r.ev.Ref())
-		}
-		*slot = r.ev
-		return nil
+	if r.p.trail != trailRequired && n.end == nil {
+		n.end = r.ev
 	}
-	var err error
-	if r.p.trail != trailRequired {
-		err = set(&n.end)
+	if r.p.trail != trailNone && n.endSlash == nil {
+		n.endSlash = r.ev
 	}
-	if r.p.trail != trailNone && err == nil {
-		err = set(&n.endSlash)
-	}
-	return err
 }
 
 func boolInt(b bool) int {

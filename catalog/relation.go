@@ -128,15 +128,15 @@ func paramAccepts(e elem, sym symbol) bool {
 }
 
 func alphabet(a, b pattern) []symbol {
-	syms := []symbol{{text: ""}}
 	seen := map[string]bool{"": true}
+	var lits []symbol
 	var constraints []elem
 	for _, p := range []pattern{a, b} {
 		for _, e := range p.elems {
 			switch {
 			case e.kind == elemLiteral && !seen[e.lit]:
 				seen[e.lit] = true
-				syms = append(syms, symbol{text: e.lit})
+				lits = append(lits, symbol{text: e.lit})
 			case e.kind == elemParam && e.check != nil:
 				constraints = append(constraints, e)
 			}
@@ -146,7 +146,8 @@ func alphabet(a, b pattern) []symbol {
 	for seen[fresh] {
 		fresh += "x"
 	}
-	syms = append(syms, symbol{text: fresh})
+	// the fresh segment comes first so that examples show it for parameters
+	syms := append([]symbol{{text: ""}, {text: fresh}}, lits...)
 	for _, c := range constraints {
 		s := sample(c)
 		if s != "" && !seen[s] {

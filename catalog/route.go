@@ -138,7 +138,7 @@ func parseRegexRoute(route string) (pattern, error) {
 		}
 		body, p.trail = strings.TrimSuffix(body, "/"), trailRequired
 	}
-	segs := strings.Split(body, "/")
+	segs := splitRegex(body)
 	if len(segs) > maxElems {
 		return p, errTooLong
 	}
@@ -150,6 +150,34 @@ func parseRegexRoute(route string) (pattern, error) {
 		p.elems = append(p.elems, e)
 	}
 	return p, nil
+}
+
+// splitRegex splits a regex at the slashes that are not escaped, in a
+// character class or in a group.
+func splitRegex(re string) []string {
+	var segs []string
+	depth, class, start := 0, false, 0
+	for i := 0; i < len(re); i++ {
+		switch c := re[i]; {
+		case c == '\\':
+			i++
+		case class:
+			class = c != ']'
+		case c == '[':
+			class = true
+			if i+1 < len(re) && re[i+1] == ']' { // "[]...]": the ] is literal
+				i++
+			}
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case c == '/' && depth == 0:
+			segs = append(segs, re[start:i])
+			start = i + 1
+		}
+	}
+	return append(segs, re[start:])
 }
 
 func parseRegexSegment(seg string) (elem, error) {

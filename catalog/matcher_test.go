@@ -1,0 +1,373 @@
+package catalog
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func compileBuiltins(t testing.TB) *Matcher {
+	t.Helper()
+	m, err := Compile(builtins(t)...)
+	require.NoError(t, err)
+	return m
+}
+
+// concrete turns a catalog route into a path a client could send.
+func concrete(p pattern) string {
+	var b strings.Builder
+	for i, e := range p.elems {
+		b.WriteByte('/')
+		switch {
+		case e.kind == elemLiteral:
+			b.WriteString(e.lit)
+		case e.check != nil:
+			b.WriteString("4711")
+		default:
+			fmt.Fprintf(&b, "id-%d", i)
+		}
+	}
+	if p.trail == trailRequired || len(p.elems) == 0 {
+		b.WriteByte('/')
+	}
+	return b.String()
+}
+
+// template writes a catalog route in a framework's route syntax; name turns
+// the i-th parameter into that syntax. Regex rests become one parameter, as
+// a server that routes them would declare.
+func template(p pattern, name func(i int) string, leadingSlash bool) string {
+	var segs []string
+	for i, e := range p.elems {
+		if e.kind == elemLiteral {
+			segs = append(segs, e.lit)
+		} else {
+			segs = append(segs, name(i))
+		}
+	}
+	s := strings.Join(segs, "/")
+	if leadingSlash {
+		s = "/" + s
+	}
+	return s
+}
+
+var syntaxes = []struct {
+	name  string
+	param func(i int) string
+	slash bool
+}{
+	{"servemux", func(i int) string { return fmt.Sprintf("{p%d}", i) }, true},
+	{"express", func(i int) string { return fmt.Sprintf(":p%d", i) }, true},
+	{"flask", func(i int) string { return fmt.Sprintf("<p%d>", i) }, true},
+	{"flask-int", func(i int) string { return fmt.Sprintf("<int:p%d>", i) }, true},
+	{"spring", func(i int) string { return fmt.Sprintf("{id%d}", i) }, true},
+	{"aspnet", func(i int) string { return fmt.Sprintf("{p%d:int}", i) }, false},
+	{"aspnet-optional", func(i int) string { return fmt.Sprintf("{p%d?}", i) }, false},
+}
+
+// TestMatcherEveryEntry resolves every API event of both catalogs from a
+// concrete path and from its route in each framework's syntax.
+func TestMatcherEveryEntry(t *testing.T) {
+	m := compileBuiltins(t)
+	n := 0
+	for _, c := range m.Catalogs() {
+		for i := range c.Events {
+			ev := &c.Events[i]
+			if !ev.HasRoute() {
+				assert.Empty(t, ev.Method, ev.Action)
+				continue
+			}
+			n++
+			p, err := parseRoute(ev.Route, ev.RouteIsRegex)
+			require.NoError(t, err)
+			path := concrete(p)
+			assert.Same(t, ev, m.MatchPath(ev.Method, path), "%s %s", ev.Method, path)
+			if p.trail == trailOptional {
+				assert.Same(t, ev, m.MatchPath(ev.Method, path+"/"), "%s %s/", ev.Method, path)
+			}
+			for _, s := range syntaxes {
+				route := template(p, s.param, s.slash)
+				assert.Same(t, ev, m.MatchRoute(ev.Method, route), "%s: %s %s", s.name, ev.Method, route)
+			}
+		}
+	}
+	assert.Equal(t, 66, n)
+	assert.Equal(t, 66, m.Routes())
+}
+
+func action(ev *Event) string {
+	if ev == nil {
+		return "<none>"
+	}
+	return ev.Action
+}
+
+func TestMatcherPrecedenceAndNonMatches(t *testing.T) {
+	m := compileBuiltins(t)
+	for _, tc := range []struct{ method, path, want string }{
+		{"GET", "/v1/recognitions", "speech-to-text.async-recognition-job-list.read"},
+		{"GET", "/v1/recognitions/abc", "speech-to-text.async-recognition-job.read"},
+		{"POST", "/v1/recognitions", "speech-to-text.async-recognition-job.create"},
+		{"PUT", "/v2/data-protect/protection-groups/7/runs", "backup-recovery.protection-group-run.update"},
+		{"PUT", "/v2/data-protect/protection-groups/7/runs/", "backup-recovery.protection-group-run.update"},
+		{"PUT", "/v2/data-protect/protection-groups/7", "backup-recovery.protection-group.update"},
+		{"PUT", "/v2/data-protect/protection-groups/7/runs/x", "backup-recovery.protection-group.update"},
+		{"POST", "/v2/data-protect/protection-groups/7/runs/actions", "backup-recovery.protection-group-run-action.update"},
+		{"POST", "/v2/data-protect/protection-groups/7/runs", "backup-recovery.protection-group-run.create"},
+		{"POST", "/v2/data-protect/protection-groups/states", "backup-recovery.protection-group-state.update"},
+		{"POST", "/v2/data-protect/protection-groups", "backup-recovery.protection-group.create"},
+		{"POST", "/v2/data-protect/recoveries/download-files-folders", "backup-recovery.recover-task.restore"},
+		{"POST", "/v2/data-protect/recoveries/download-files-folders/cancel", "backup-recovery.recover-task.cancel"},
+		{"DELETE", "/v2/data-protect/sources/registrations/12", "backup-recovery.protection-source.deregister"},
+		{"DELETE", "/v2/data-protect/sources/registrations/ab", "<none>"},
+		{"POST", "/v2/data-protect/sources/x/refresh", "<none>"},
+		{"GET", "/healthz", "<none>"},
+		{"GET", "/v1/models", "<none>"},
+		{"PATCH", "/v1/customizations", "<none>"},
+		{"HEAD", "/v1/customizations", "<none>"},
+		{"GET", "/v1/customizations/", "<none>"},
+		{"GET", "/v1/customizations//words", "<none>"},
+		{"GET", "v1/customizations", "<none>"},
+		{"GET", "", "<none>"},
+		{"get", "/v1/customizations", "<none>"},
+		{"PUT", "/v2/data-protect/protection-groups", "<none>"},
+		{"PUT", "/v2/data-protect/protection-groups/", "<none>"},
+	} {
+		assert.Equal(t, tc.want, action(m.MatchPath(tc.method, tc.path)), "%s %s", tc.method, tc.path)
+	}
+	for _, tc := range []struct{ method, route, want string }{
+		{"GET", "/v1/recognitions/{id}", "speech-to-text.async-recognition-job.read"},
+		{"GET", "/v1/recognitions", "speech-to-text.async-recognition-job-list.read"},
+		{"PUT", "/v2/data-protect/protection-groups/{id}/runs", "backup-recovery.protection-group-run.update"},
+		{"PUT", "/v2/data-protect/protection-groups/{id}/runs/{$}", "backup-recovery.protection-group-run.update"},
+		{"PUT", "/v2/data-protect/protection-groups/{id}", "backup-recovery.protection-group.update"},
+		{"PUT", "/v2/data-protect/protection-groups/{rest...}", "backup-recovery.protection-group.update"},
+		{"PUT", "/v2/data-protect/protection-groups/*", "backup-recovery.protection-group.update"},
+		{"POST", "/v2/data-protect/protection-groups/:id/runs/actions", "backup-recovery.protection-group-run-action.update"},
+		{"DELETE", "/v2/data-protect/sources/registrations/<int:id>", "backup-recovery.protection-source.deregister"},
+		{"GET", "/v1/customizations/{rest...}", "<none>"},
+		{"POST", "/v2/data-protect/protection-groups/{rest...}/runs", "<none>"},
+		{"GET", "/healthz", "<none>"},
+		{"GET", "/v1/{version}", "<none>"},
+		{"GET", "", "<none>"},
+	} {
+		assert.Equal(t, tc.want, action(m.MatchRoute(tc.method, tc.route)), "%s %s", tc.method, tc.route)
+	}
+}
+
+func parseInline(t *testing.T, name, body string) *Catalog {
+	t.Helper()
+	c, err := Parse(name, []byte("service: "+name+"\nregions:\n  - {id: eu-de, sends_events: true}\nevents:\n"+body))
+	require.NoError(t, err)
+	return c
+}
+
+func TestCompileConflicts(t *testing.T) {
+	for _, tc := range []struct{ name, events, want string }{
+		{"duplicate", `
+  - {action: a.thing.read, method: GET, route: "/v1/things/{id}"}
+  - {action: a.thing.get, method: GET, route: "/v1/things/{thing}"}
+`, "duplicate route: duplicate:6 (a.thing.read GET /v1/things/{id}) and duplicate:7 (a.thing.get GET /v1/things/{thing}) match the same paths, e.g. GET /v1/things/x"},
+		{"regex-duplicate", `
+  - {action: a.thing.read, method: GET, route: "/v1/things/{id}"}
+  - {action: a.thing.get, method: GET, route_regex: "/v1/things/[^/]+$"}
+`, "duplicate route: regex-duplicate:6 (a.thing.read GET /v1/things/{id}) and regex-duplicate:7 (a.thing.get GET /v1/things/[^/]+$) match the same paths, e.g. GET /v1/things/x"},
+		{"ambiguous", `
+  - {action: a.thing.read, method: GET, route: "/v1/{id}/words"}
+  - {action: a.word.read, method: GET, route: "/v1/things/{word}"}
+`, "ambiguous routes: ambiguous:6 (a.thing.read GET /v1/{id}/words) and ambiguous:7 (a.word.read GET /v1/things/{word}) both match GET /v1/things/words and neither is more specific"},
+		{"ambiguous-rests", `
+  - {action: a.thing.read, method: GET, route_regex: "/v1/.+/words"}
+  - {action: a.word.read, method: GET, route_regex: "/v1/things/.+"}
+`, "ambiguous routes: ambiguous-rests:6 (a.thing.read GET /v1/.+/words) and ambiguous-rests:7 (a.word.read GET /v1/things/.+) both match GET /v1/things/words and neither is more specific"},
+		{"ambiguous-constraints", `
+  - {action: a.thing.read, method: GET, route_regex: "/v1/\\d+"}
+  - {action: a.word.read, method: GET, route_regex: "/v1/[0-9a-f]+"}
+`, `ambiguous routes: ambiguous-constraints:6 (a.thing.read GET /v1/\d+) and ambiguous-constraints:7 (a.word.read GET /v1/[0-9a-f]+) both match GET /v1/0 and neither is more specific`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Compile(parseInline(t, tc.name, tc.events))
+			assert.EqualError(t, err, tc.want)
+		})
+	}
+	t.Run("across catalogs", func(t *testing.T) {
+		a := parseInline(t, "one", "  - {action: one.x.read, method: GET, route: /v1/x}\n")
+		b := parseInline(t, "two", "  - {action: two.x.read, method: GET, route: /v1/x}\n")
+		_, err := Compile(a, b)
+		assert.EqualError(t, err, "duplicate route: one:5 (one.x.read GET /v1/x) and two:5 (two.x.read GET /v1/x) match the same paths, e.g. GET /v1/x")
+		_, err = Compile(a, a)
+		assert.EqualError(t, err, `catalogs one and one both describe service "one"`)
+	})
+	t.Run("ordered is fine", func(t *testing.T) {
+		m, err := Compile(parseInline(t, "ok", `
+  - {action: a.word.read, method: GET, route: "/v1/things/words"}
+  - {action: a.thing.read, method: GET, route: "/v1/things/{id}"}
+  - {action: a.digit.read, method: GET, route_regex: "/v1/things/\\d+"}
+  - {action: a.any.read, method: GET, route_regex: "/v1/.+"}
+  - {action: a.any-words.read, method: GET, route_regex: "/v2/.+/words"}
+  - {action: a.v2.read, method: GET, route_regex: "/v2/.+"}
+`))
+		require.NoError(t, err)
+		for path, want := range map[string]string{
+			"/v1/things/words": "a.word.read", "/v1/things/7": "a.digit.read", "/v1/things/x": "a.thing.read",
+			"/v1/x/words": "a.any.read", "/v1/x": "a.any.read", "/v1/x/y/z": "a.any.read",
+			"/v2/x/words": "a.any-words.read", "/v2/x/y/words": "a.any-words.read", "/v2/x/words/y": "a.v2.read", "/v2/words": "a.v2.read",
+		} {
+			assert.Equal(t, want, action(m.MatchPath("GET", path)), path)
+		}
+	})
+}
+
+func TestMatcherTree(t *testing.T) {
+	m, err := Compile(parseInline(t, "tree", `
+  - {action: a.thing-list.read, method: GET, route: "/v1/things"}
+  - {action: a.thing.read, method: GET, route: "/v1/things/{id}"}
+  - {action: a.thing-digit.read, method: GET, route_regex: "/v1/things/\\d+"}
+  - {action: a.file.read, method: GET, route: "/v1/files/{path...}"}
+  - {action: a.thing-run.create, method: POST, route_regex: "/v1/things/.+/runs"}
+  - {action: a.root.read, method: GET, route: "/"}
+`))
+	require.NoError(t, err)
+	assert.Equal(t, `GET
+  /$ a.root.read
+  /v1
+    /files
+      /.+
+        $ a.file.read
+    /things
+      $ a.thing-list.read
+      /{\d+}
+        $ a.thing-digit.read
+      /{}
+        $ a.thing.read
+POST
+  /v1
+    /things
+      /.+
+        /runs
+          $ a.thing-run.create
+`, m.String())
+}
+
+// reference matches a path the slow way: every pattern's automaton is run on
+// the path, and of the matching routes the one more specific than all others
+// wins.
+func reference(routes []compiled, path string) *Event {
+	var matching []compiled
+	for _, r := range routes {
+		a := automaton{r.p}
+		st := a.closure(a.start())
+		for _, seg := range strings.Split(path[1:], "/") {
+			st = a.step(st, symbol{text: seg})
+		}
+		if a.accepts(st) {
+			matching = append(matching, r)
+		}
+	}
+	for _, r := range matching {
+		best := true
+		for _, o := range matching {
+			if rel, _ := relate(r.p, o.p); o.ev != r.ev && rel != relASpecific {
+				best = false
+			}
+		}
+		if best {
+			return r.ev
+		}
+	}
+	return nil
+}
+
+// TestMatcherAgreesWithReference checks the tree against the definition of
+// precedence on paths made from the catalogs' own segments.
+func TestMatcherAgreesWithReference(t *testing.T) {
+	m := compileBuiltins(t)
+	byMethod := map[string][]compiled{}
+	var words []string
+	for _, c := range m.Catalogs() {
+		for i := range c.Events {
+			ev := &c.Events[i]
+			if !ev.HasRoute() {
+				continue
+			}
+			p, err := parseRoute(ev.Route, ev.RouteIsRegex)
+			require.NoError(t, err)
+			byMethod[ev.Method] = append(byMethod[ev.Method], compiled{ev, p})
+			words = append(words, strings.Split(concrete(p)[1:], "/")...)
+		}
+	}
+	words = append(words, "", "7", "x", "runs", "actions")
+	rng := rand.New(rand.NewPCG(1, 2))
+	agreed, matched := 0, 0
+	for method, routes := range byMethod {
+		for range 3000 {
+			// start from a real route and mutate it, or make one up
+			var segs []string
+			if rng.IntN(4) > 0 {
+				segs = strings.Split(concrete(routes[rng.IntN(len(routes))].p)[1:], "/")
+				for range rng.IntN(3) {
+					switch i := rng.IntN(len(segs) + 1); rng.IntN(3) {
+					case 0:
+						segs = append(segs[:i:i], append([]string{words[rng.IntN(len(words))]}, segs[i:]...)...)
+					case 1:
+						if i < len(segs) {
+							segs = append(segs[:i], segs[i+1:]...)
+						}
+					case 2:
+						if i < len(segs) {
+							segs[i] = words[rng.IntN(len(words))]
+						}
+					}
+				}
+			} else {
+				for range 1 + rng.IntN(6) {
+					segs = append(segs, words[rng.IntN(len(words))])
+				}
+			}
+			path := "/" + strings.Join(segs, "/")
+			want := reference(routes, path)
+			got := m.MatchPath(method, path)
+			if assert.Same(t, want, got, "%s %s: want %s, got %s", method, path, action(want), action(got)) {
+				agreed++
+			}
+			if want != nil {
+				matched++
+			}
+		}
+	}
+	t.Logf("%d paths agreed, %d of them matched a route", agreed, matched)
+	assert.Greater(t, matched, 3000)
+}
+
+func TestMatchDoesNotAllocate(t *testing.T) {
+	m := compileBuiltins(t)
+	allocs := testing.AllocsPerRun(100, func() {
+		m.MatchPath("PUT", "/v2/data-protect/protection-groups/7/runs/")
+		m.MatchPath("DELETE", "/v2/data-protect/sources/registrations/12")
+		m.MatchPath("GET", "/v1/customizations/abc/words/hello")
+		m.MatchRoute("POST", "/v1/customizations/:customization_id/words")
+		m.MatchRoute("PUT", "v2/data-protect/protection-groups/{id}/runs/{$}")
+		m.MatchPath("GET", "/nothing/here/at/all")
+	})
+	assert.Zero(t, allocs)
+}
+
+func BenchmarkMatchPath(b *testing.B) {
+	m := compileBuiltins(b)
+	paths := [][2]string{
+		{"GET", "/v1/customizations/abc/words/hello"},
+		{"PUT", "/v2/data-protect/protection-groups/7/runs"},
+		{"DELETE", "/v2/data-protect/sources/registrations/12"},
+		{"GET", "/healthz"},
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		p := paths[i%len(paths)]
+		m.MatchPath(p[0], p[1])
+	}
+}

@@ -1,0 +1,244 @@
+// Package harness runs a built otelcol-audit binary on loopback ports, receives
+// what it exports on a small OTLP/HTTP backend and reads its own metrics. The
+// demo program and the end-to-end test share it.
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// FreePort returns a TCP port on 127.0.0.1 that was free when it was asked for.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// CollectorOptions says how to run the collector.
+type CollectorOptions struct {
+	// Binary is the path of the otelcol-audit executable.
+	Binary string
+	// Dir is where the configuration and the collector's log are written.
+	Dir string
+	// AuditConfig is the YAML body of the audit processor's configuration,
+	// unindented; empty means the processor's defaults.
+	AuditConfig string
+	// ExportEndpoint is the base URL of the OTLP/HTTP backend the collector exports to.
+	ExportEndpoint string
+	// Processor is the component ID the pipelines use between memory_limiter and
+	// batch. Empty means "audit"; other values are for running the harness
+	// against a distribution built without the audit processor.
+	Processor string
+}
+
+// Collector is a running otelcol-audit process.
+type Collector struct {
+	// GRPCEndpoint and HTTPEndpoint are the OTLP receiver's host:port.
+	GRPCEndpoint string
+	HTTPEndpoint string
+	// MetricsURL is the collector's own Prometheus endpoint.
+	MetricsURL string
+	// ConfigPath and LogPath are the files the collector reads and writes.
+	ConfigPath string
+	LogPath    string
+
+	cmd     *exec.Cmd
+	logFile *os.File
+	exited  chan struct{}
+	waitErr error
+}
+
+// StartCollector writes a configuration into opts.Dir, starts the collector in
+// a process group of its own and waits until its receiver ports and metrics
+// endpoint answer or ctx ends. On error nothing is left running.
+func StartCollector(ctx context.Context, opts CollectorOptions) (*Collector, error) {
+	var ports [3]int
+	for i := range ports {
+		p, err := FreePort()
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		ports[i] = p
+	}
+	c := &Collector{
+		GRPCEndpoint: fmt.Sprintf("127.0.0.1:%d", ports[0]),
+		HTTPEndpoint: fmt.Sprintf("127.0.0.1:%d", ports[1]),
+		MetricsURL:   fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[2]),
+		ConfigPath:   filepath.Join(opts.Dir, "collector.yaml"),
+		LogPath:      filepath.Join(opts.Dir, "collector.log"),
+		exited:       make(chan struct{}),
+	}
+	cfg := collectorConfig(opts, c.GRPCEndpoint, c.HTTPEndpoint, ports[2])
+	if err := os.WriteFile(c.ConfigPath, []byte(cfg), 0o644); err != nil {
+		return nil, err
+	}
+	logFile, err := os.Create(c.LogPath)
+	if err != nil {
+		return nil, err
+	}
+	c.logFile = logFile
+
+	c.cmd = exec.Command(opts.Binary, "--config", c.ConfigPath)
+	c.cmd.Stdout = logFile
+	c.cmd.Stderr = logFile
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := c.cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start %s: %w", opts.Binary, err)
+	}
+	go func() {
+		c.waitErr = c.cmd.Wait()
+		close(c.exited)
+	}()
+
+	if err := c.waitReady(ctx); err != nil {
+		_ = c.Stop(5 * time.Second)
+		return nil, fmt.Errorf("%w\ncollector log (%s):\n%s", err, c.LogPath, c.Log())
+	}
+	return c, nil
+}
+
+func (c *Collector) waitReady(ctx context.Context) error {
+	client := &http.Client{Timeout: time.Second}
+	for {
+		select {
+		case <-c.exited:
+			return fmt.Errorf("collector exited during start-up: %v", c.waitErr)
+		case <-ctx.Done():
+			return fmt.Errorf("collector not ready: %w", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if !dialable(c.GRPCEndpoint) || !dialable(c.HTTPEndpoint) {
+			continue
+		}
+		resp, err := client.Get(c.MetricsURL)
+		if err != nil {
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return nil
+		}
+	}
+}
+
+func dialable(addr string) bool {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
+}
+
+// Stop sends SIGTERM to the collector's process group, waits up to timeout
+// for it to exit and then kills the group. It is safe to call more than once.
+func (c *Collector) Stop(timeout time.Duration) error {
+	select {
+	case <-c.exited:
+		c.logFile.Close()
+		return nil
+	default:
+	}
+	pgid := c.cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	var err error
+	select {
+	case <-c.exited:
+	case <-time.After(timeout):
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		<-c.exited
+		err = fmt.Errorf("collector did not stop within %s after SIGTERM; killed", timeout)
+	}
+	c.logFile.Close()
+	return err
+}
+
+// Log returns what the collector has written to stdout and stderr so far.
+func (c *Collector) Log() string {
+	b, err := os.ReadFile(c.LogPath)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}
+
+// collectorConfig returns the collector configuration: OTLP in on the given
+// endpoints, memory_limiter, the audit processor and batch for traces and
+// logs, out over OTLP/HTTP, its own metrics on a Prometheus endpoint.
+func collectorConfig(opts CollectorOptions, grpcEndpoint, httpEndpoint string, metricsPort int) string {
+	processor := opts.Processor
+	if processor == "" {
+		processor = "audit"
+	}
+	audit := "{}"
+	if strings.TrimSpace(opts.AuditConfig) != "" {
+		audit = "\n" + indent(strings.TrimSpace(opts.AuditConfig), "    ")
+	}
+	pipeline := fmt.Sprintf(`
+      receivers: [otlp]
+      processors: [memory_limiter, %s, batch]
+      exporters: [otlphttp]`, processor)
+	return fmt.Sprintf(`receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: %s
+      http:
+        endpoint: %s
+processors:
+  memory_limiter:
+    check_interval: 1s
+    limit_mib: 256
+    spike_limit_mib: 64
+  %s: %s
+  batch:
+    timeout: 100ms
+exporters:
+  otlphttp:
+    endpoint: %s
+    retry_on_failure:
+      max_elapsed_time: 10s
+service:
+  telemetry:
+    logs:
+      level: warn
+    metrics:
+      level: normal
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: %d
+  pipelines:
+    traces:%s
+    logs:%s
+`, grpcEndpoint, httpEndpoint, processor, audit, opts.ExportEndpoint, metricsPort, pipeline, pipeline)
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = prefix + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ErrTimeout is returned by the Wait helpers when their deadline passes.
+var ErrTimeout = errors.New("deadline passed")
