@@ -191,7 +191,7 @@ func collectorConfig(opts CollectorOptions, grpcEndpoint, httpEndpoint string, m
 	pipeline := fmt.Sprintf(`
       receivers: [otlp]
       processors: [memory_limiter, %s, batch]
-      exporters: [otlphttp]`, processor)
+      exporters: [otlp_http]`, processor)
 	return fmt.Sprintf(`receivers:
   otlp:
     protocols:
@@ -208,10 +208,8 @@ processors:
   batch:
     timeout: 100ms
 exporters:
-  otlphttp:
+  otlp_http:
     endpoint: %s
-    retry_on_failure:
-      max_elapsed_time: 10s
 service:
   telemetry:
     logs:
