@@ -1,0 +1,339 @@
+// Command auditdemo shows the audit processor at work inside a real collector.
+//
+// It starts a built otelcol-audit on free loopback ports, sends it a sample of
+// HTTP server spans and access-log records over OTLP/HTTP, one record per
+// request, and reads the collector's own metrics after each request to learn
+// whether the processor matched, passed or dropped the record and why. What
+// the collector exports arrives at a small OTLP/HTTP receiver of the demo's
+// own; the demo prints, per record, the audit action, outcome and region that
+// came out, then stops the collector. It exits 0 when every record is
+// accounted for (exported or dropped) and 1 otherwise.
+//
+//	make demo
+//	go run ./cmd/auditdemo -collector ../dist/otelcol-audit   # from e2e/
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+
+	"github.com/otel-audit/auditprocessor/e2e/internal/harness"
+)
+
+// auditConfig is the audit processor's configuration in the demo: the
+// defaults, plus us-south for backup-recovery, which sends audit events from
+// no region at all otherwise.
+const auditConfig = `
+services:
+  backup-recovery:
+    regions: [us-south]
+    regions_mode: add
+`
+
+// sample is one record the demo sends.
+type sample struct {
+	signal  string // "span" or "log"
+	service string
+	region  string
+	method  string
+	route   string // route template; "" when the instrumentation knows none
+	path    string
+	status  int
+	forged  string // a forged audit.action the record arrives with
+	// routeInName puts the route in the span name only, as Go's otelhttp does;
+	// otherwise it is also in http.route, as most other instrumentations do.
+	routeInName bool
+}
+
+const (
+	stt = "speech-to-text"
+	br  = "backup-recovery"
+)
+
+var samples = []sample{
+	{signal: "span", service: stt, region: "eu-de", method: "POST", route: "/v1/customizations", path: "/v1/customizations", status: 201},
+	{signal: "span", service: stt, region: "us-south", method: "POST", route: "/v1/customizations", path: "/v1/customizations", status: 201},
+	{signal: "span", service: stt, region: "eu-de", method: "GET", route: "/v1/recognitions/{id}", path: "/v1/recognitions/job-42", status: 200, forged: "speech-to-text.gdpr-user-data.delete"},
+	{signal: "span", service: stt, region: "eu-de", method: "POST", route: "/v1/customizations/{customization_id}/words", path: "/v1/customizations/cust-1/words", status: 404, routeInName: true},
+	{signal: "span", service: stt, region: "eu-de", method: "POST", route: "/v1/recognitions", path: "/v1/recognitions", status: 202},
+	{signal: "span", service: stt, region: "eu-de", method: "DELETE", route: "/v1/customizations/{customization_id}", path: "/v1/customizations/cust-1", status: 500, routeInName: true},
+	{signal: "span", service: br, region: "us-south", method: "PUT", path: "/v2/data-protect/protection-groups/7/runs", status: 200},
+	{signal: "span", service: br, region: "eu-de", method: "POST", route: "/v2/data-protect/policies", path: "/v2/data-protect/policies", status: 201},
+	{signal: "span", service: stt, region: "eu-de", method: "GET", route: "/healthz", path: "/healthz", status: 200},
+	{signal: "log", service: stt, region: "eu-de", method: "POST", route: "/v1/customizations", path: "/v1/customizations", status: 201},
+	{signal: "log", service: stt, region: "us-south", method: "GET", route: "/v1/recognitions/{id}", path: "/v1/recognitions/job-42", status: 200},
+	{signal: "log", service: stt, region: "eu-de", method: "POST", route: "/v1/customizations/{customization_id}/train", path: "/v1/customizations/cust-1/train", status: 503, forged: "speech-to-text.custom-language-model.read"},
+	{signal: "log", service: br, region: "us-south", method: "DELETE", path: "/v2/data-protect/policies/p-9", status: 204},
+	{signal: "log", service: stt, region: "eu-de", method: "GET", route: "/healthz", path: "/healthz", status: 200},
+}
+
+// verdict is what the collector's metrics say the processor did with one record.
+type verdict struct {
+	matched, unmatched, dropped bool
+	reason                      string
+}
+
+func main() {
+	collector := flag.String("collector", "../dist/otelcol-audit", "path of the built otelcol-audit binary")
+	timeout := flag.Duration("timeout", 2*time.Minute, "deadline for the whole demo")
+	flag.Parse()
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	if err := run(ctx, *collector, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "auditdemo:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, binary string, out io.Writer) error {
+	if _, err := os.Stat(binary); err != nil {
+		return fmt.Errorf("%w (build it with `make dist`)", err)
+	}
+	dir, err := os.MkdirTemp("", "auditdemo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	backend, err := harness.StartBackend()
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+
+	startCtx, cancelStart := context.WithTimeout(ctx, 30*time.Second)
+	defer cancelStart()
+	col, err := harness.StartCollector(startCtx, harness.CollectorOptions{
+		Binary: binary, Dir: dir, AuditConfig: auditConfig, ExportEndpoint: backend.URL,
+	})
+	if err != nil {
+		return err
+	}
+	defer col.Stop(10 * time.Second)
+
+	fmt.Fprintf(out, "otelcol-audit is listening for OTLP on %s (gRPC) and %s (HTTP); its metrics are on %s.\n",
+		col.GRPCEndpoint, col.HTTPEndpoint, col.MetricsURL)
+	fmt.Fprintf(out, "Pipeline: otlp -> memory_limiter -> audit -> batch -> otlp_http (%s, the demo's own OTLP receiver).\n", backend.URL)
+	fmt.Fprintf(out, "Audit processor configuration: the defaults, plus\n%s\n", indent(strings.TrimSpace(auditConfig)))
+	fmt.Fprintf(out, "Sending %d records, one OTLP request each.\n\n", len(samples))
+
+	verdicts := make([]verdict, len(samples))
+	before, err := harness.Scrape(ctx, col.MetricsURL)
+	if err != nil {
+		return err
+	}
+	for i, s := range samples {
+		if err := send(ctx, col.HTTPEndpoint, s, i); err != nil {
+			return fmt.Errorf("send record %d: %w", i+1, err)
+		}
+		// The processor runs before the batch processor, inside the receiver's
+		// request, so its counters have moved by the time the request returns.
+		after, err := harness.Scrape(ctx, col.MetricsURL)
+		if err != nil {
+			return err
+		}
+		verdicts[i] = diff(before, after)
+		before = after
+	}
+
+	dropped := 0
+	for _, v := range verdicts {
+		if v.dropped {
+			dropped++
+		}
+	}
+	want := len(samples) - dropped
+	waitCtx, cancelWait := context.WithTimeout(ctx, 15*time.Second)
+	defer cancelWait()
+	for len(backend.Records()) < want {
+		select {
+		case <-waitCtx.Done():
+			return fmt.Errorf("the backend received %d records, want %d: %w", len(backend.Records()), want, waitCtx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+
+	received := map[pcommon.SpanID]harness.Record{}
+	for _, r := range backend.Records() {
+		received[r.SpanID] = r
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tsignal\tservice\tregion\trequest\tstatus\tresult")
+	var problems []string
+	for i, s := range samples {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s %s\t%d\t%s\n", i+1, s.signal, s.service, s.region, s.method, s.path, s.status,
+			describe(s, verdicts[i], received, i, &problems))
+	}
+	tw.Flush()
+
+	final, err := harness.Scrape(ctx, col.MetricsURL)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "\nThe collector's own metrics:")
+	for _, m := range final.Named("otelcol_processor_audit_") {
+		fmt.Fprintln(out, "  "+m.String())
+	}
+	for _, m := range final.Named("otelcol_exporter_sent_") {
+		fmt.Fprintln(out, "  "+m.String())
+	}
+	exported := len(backend.Records())
+	fmt.Fprintf(out, "\nRecords in: %d = exported %d + dropped %d\n", len(samples), exported, dropped)
+	if exported+dropped != len(samples) {
+		problems = append(problems, fmt.Sprintf("%d records sent, %d exported and %d dropped", len(samples), exported, dropped))
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(out, "\ncollector log (%s):\n%s\n", col.LogPath, col.Log())
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return col.Stop(10 * time.Second)
+}
+
+// describe says what became of sample i, and notes what contradicts the metrics.
+func describe(s sample, v verdict, received map[pcommon.SpanID]harness.Record, i int, problems *[]string) string {
+	r, ok := received[spanID(i)]
+	switch {
+	case v.dropped && ok:
+		*problems = append(*problems, fmt.Sprintf("record %d counted as dropped but exported", i+1))
+		return "dropped (" + v.reason + ") yet exported"
+	case v.dropped:
+		return "dropped: " + v.reason
+	case !ok:
+		*problems = append(*problems, fmt.Sprintf("record %d neither dropped nor exported", i+1))
+		return "missing"
+	}
+	action := r.Str("audit.action")
+	if v.unmatched || action == "" {
+		return "passed through: no catalog route"
+	}
+	res := fmt.Sprintf("action=%s outcome=%s region=%s", action, r.Str("audit.outcome"), r.Str("audit.region"))
+	if s.forged != "" && action != s.forged {
+		res += " (forged " + s.forged + " removed)"
+	}
+	return res
+}
+
+// diff reads one record's fate from the audit counters before and after it was sent.
+func diff(before, after harness.Metrics) verdict {
+	delta := func(name string, labels map[string]string) float64 {
+		return after.Sum(name, labels) - before.Sum(name, labels)
+	}
+	v := verdict{
+		matched:   delta("otelcol_processor_audit_records_matched", nil) > 0,
+		unmatched: delta("otelcol_processor_audit_records_unmatched", nil) > 0,
+	}
+	for _, reason := range []string{"unsupported_region", "missing_region", "unmatched"} {
+		if delta("otelcol_processor_audit_records_dropped", map[string]string{"reason": reason}) > 0 {
+			v.dropped, v.reason = true, reason
+		}
+	}
+	return v
+}
+
+// traceID and spanID give sample i identifiers of its own, so that what the
+// backend receives can be told apart.
+func traceID(i int) pcommon.TraceID {
+	return pcommon.TraceID{0xa0, 0xd1, 0x7, 15: byte(i + 1)}
+}
+
+func spanID(i int) pcommon.SpanID {
+	return pcommon.SpanID{0x5a, 7: byte(i + 1)}
+}
+
+// send posts sample i to the collector's OTLP/HTTP receiver as protobuf.
+func send(ctx context.Context, endpoint string, s sample, i int) error {
+	var body []byte
+	var err error
+	var path string
+	switch s.signal {
+	case "span":
+		td := ptrace.NewTraces()
+		rs := td.ResourceSpans().AppendEmpty()
+		putResource(rs.Resource(), s)
+		sp := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+		sp.SetTraceID(traceID(i))
+		sp.SetSpanID(spanID(i))
+		sp.SetKind(ptrace.SpanKindServer)
+		sp.SetName(s.method)
+		if s.route != "" {
+			sp.SetName(s.method + " " + s.route)
+		}
+		now := time.Now()
+		sp.SetStartTimestamp(pcommon.NewTimestampFromTime(now.Add(-20 * time.Millisecond)))
+		sp.SetEndTimestamp(pcommon.NewTimestampFromTime(now))
+		putHTTP(sp.Attributes(), s)
+		if s.status >= 500 {
+			sp.Status().SetCode(ptrace.StatusCodeError)
+		}
+		body, err = ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
+		path = "/v1/traces"
+	case "log":
+		ld := plog.NewLogs()
+		rl := ld.ResourceLogs().AppendEmpty()
+		putResource(rl.Resource(), s)
+		lr := rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+		lr.SetTraceID(traceID(i))
+		lr.SetSpanID(spanID(i))
+		lr.SetTimestamp(pcommon.NewTimestampFromTime(time.Now()))
+		lr.SetSeverityNumber(plog.SeverityNumberInfo)
+		lr.SetSeverityText("INFO")
+		lr.Body().SetStr(fmt.Sprintf("%s %s %d", s.method, s.path, s.status))
+		putHTTP(lr.Attributes(), s)
+		body, err = plogotlp.NewExportRequestFromLogs(ld).MarshalProto()
+		path = "/v1/logs"
+	}
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+endpoint+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-protobuf")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return fmt.Errorf("%s: %s", resp.Status, msg)
+	}
+	return nil
+}
+
+func putResource(r pcommon.Resource, s sample) {
+	r.Attributes().PutStr("service.name", s.service)
+	r.Attributes().PutStr("cloud.region", s.region)
+}
+
+func putHTTP(m pcommon.Map, s sample) {
+	m.PutStr("http.request.method", s.method)
+	m.PutStr("url.path", s.path)
+	if s.route != "" && !s.routeInName {
+		m.PutStr("http.route", s.route)
+	}
+	m.PutInt("http.response.status_code", int64(s.status))
+	if s.forged != "" {
+		m.PutStr("audit.action", s.forged)
+	}
+}
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
+}
