@@ -1,0 +1,29 @@
+# auditprocessor: the two commands a newcomer needs are `make demo` and `make test`.
+
+GO ?= go
+
+.PHONY: all test test-unit generate check-generated fmt vet lint
+all: test
+
+# make test: unit tests with the race detector, then the end-to-end test
+# through a real collector (see build/dist.mk).
+test: vet test-unit test-e2e
+
+test-unit:
+	$(GO) test -race -count=1 ./...
+
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './dist/*')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# Regenerate internal/metadata, the lifecycle tests and documentation.md
+# from metadata.yaml with the pinned mdatagen (internal/tools).
+generate:
+	$(GO) generate ./...
+
+# Fails when the committed generated code is not what metadata.yaml gives.
+check-generated: generate
+	git diff --exit-code -- internal/metadata internal/metadatatest generated_component_test.go generated_package_test.go documentation.md
+
+include build/dist.mk
