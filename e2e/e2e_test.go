@@ -1,0 +1,364 @@
+// Package e2e tests otelcol-audit from the outside: a collector built with OCB
+// receives spans and access logs from an application instrumented with
+// otelhttp and the OTel Go SDK, and exports to an OTLP backend the test runs.
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otel-audit/auditprocessor/e2e/internal/harness"
+)
+
+// request is one HTTP request the test sends, and what the catalog says about it.
+type request struct {
+	service, region string
+	method, target  string
+	// action and outcome are what the catalog and status code make of the
+	// request; action is "" when no catalog route matches.
+	action, outcome string
+	// forged is the audit.action the handler forges, if any.
+	forged string
+}
+
+const (
+	stt = "speech-to-text"
+	br  = "backup-recovery"
+)
+
+var requests = []request{
+	{stt, "eu-de", "POST", "/v1/customizations", "speech-to-text.custom-language-model.create", "success", ""},
+	{stt, "eu-de", "POST", "/v1/customizations/cust-1/words", "speech-to-text.custom-language-model-word-list.create", "success", ""},
+	{stt, "eu-de", "PUT", "/v1/customizations/cust-1/words/hello", "speech-to-text.custom-language-model-word.create", "success", ""},
+	{stt, "eu-de", "GET", "/v1/customizations/missing?status=404", "speech-to-text.custom-language-model.read", "failure", ""},
+	{stt, "eu-de", "POST", "/v1/customizations/cust-1/train?status=500", "speech-to-text.custom-language-model.train", "failure", ""},
+	{stt, "eu-de", "POST", "/v1/recognitions", "speech-to-text.async-recognition-job.create", "pending", ""},
+	{stt, "eu-de", "GET", "/v1/recognitions/job-1?forge=speech-to-text.gdpr-user-data.delete", "speech-to-text.async-recognition-job.read", "success", "speech-to-text.gdpr-user-data.delete"},
+	{stt, "eu-de", "DELETE", "/v1/recognitions/job-1", "speech-to-text.async-recognition-job.delete", "success", ""},
+	{stt, "eu-de", "GET", "/healthz", "", "", ""},
+	{stt, "eu-de", "GET", "/v1/not-a-route", "", "", ""},
+	{stt, "us-south", "POST", "/v1/customizations", "speech-to-text.custom-language-model.create", "success", ""},
+	{stt, "us-south", "GET", "/v1/recognitions/job-2", "speech-to-text.async-recognition-job.read", "success", ""},
+	{stt, "us-south", "GET", "/healthz", "", "", ""},
+	{br, "us-south", "PUT", "/v2/data-protect/protection-groups/7/runs", "backup-recovery.protection-group-run.update", "success", ""},
+	{br, "us-south", "POST", "/v2/data-protect/policies?status=400", "backup-recovery.protection-policy.create", "failure", ""},
+	{br, "us-south", "DELETE", "/v2/data-protect/policies/p-1", "backup-recovery.protection-policy.delete", "success", ""},
+	{br, "eu-de", "PUT", "/v2/data-protect/protection-groups/7/runs", "backup-recovery.protection-group-run.update", "success", ""},
+	{br, "eu-de", "GET", "/healthz", "", "", ""},
+}
+
+// scenario is one configuration of the audit processor and the regions in
+// which each service then sends audit events.
+type scenario struct {
+	name        string
+	auditConfig string
+	sends       map[string][]string
+}
+
+var scenarios = []scenario{
+	{
+		name:  "defaults",
+		sends: map[string][]string{stt: {"eu-de"}},
+	},
+	{
+		name: "backup-recovery_added_in_us-south",
+		auditConfig: `
+services:
+  backup-recovery:
+    regions: [us-south]
+    regions_mode: add
+`,
+		sends: map[string][]string{stt: {"eu-de"}, br: {"us-south"}},
+	},
+}
+
+// kept reports whether the processor lets r through in scenario s.
+func (s scenario) kept(r request) bool {
+	if r.action == "" {
+		return true // unmatched records are kept by default
+	}
+	for _, region := range s.sends[r.service] {
+		if region == r.region {
+			return true
+		}
+	}
+	return false
+}
+
+func TestEndToEnd(t *testing.T) {
+	binary := collectorBinary(t)
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) { runScenario(t, binary, sc) })
+	}
+}
+
+func runScenario(t *testing.T, binary string, sc scenario) {
+	backend, err := harness.StartBackend()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = backend.Close() })
+
+	startCtx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	col, err := harness.StartCollector(startCtx, harness.CollectorOptions{
+		Binary: binary, Dir: t.TempDir(), AuditConfig: sc.auditConfig, ExportEndpoint: backend.URL,
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if err := col.Stop(10 * time.Second); err != nil {
+			t.Error(err)
+		}
+		if t.Failed() {
+			t.Logf("collector configuration %s and log:\n%s", col.ConfigPath, col.Log())
+		}
+	})
+
+	// One instrumented app per service and region, all on 127.0.0.1.
+	apps := map[string]*app{}
+	for _, r := range requests {
+		key := r.service + "/" + r.region
+		if apps[key] == nil {
+			apps[key] = startApp(t, r.service, r.region, col.GRPCEndpoint, col.HTTPEndpoint)
+		}
+	}
+
+	// Each request carries a trace context of its own, so that what reaches
+	// the backend can be traced back to the request, and so that the test
+	// can check that trace ids survive the collector.
+	traceIDs := make([]pcommon.TraceID, len(requests))
+	client := &http.Client{Timeout: 10 * time.Second}
+	for i, r := range requests {
+		traceIDs[i] = send(t, client, apps[r.service+"/"+r.region].url, r)
+	}
+	flushCtx, cancelFlush := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancelFlush()
+	for key, a := range apps {
+		require.NoError(t, a.flush(flushCtx), "flush %s", key)
+	}
+
+	metrics := waitAccounted(t, col.MetricsURL, len(requests))
+	assertBackend(t, sc, backend.Records(), traceIDs)
+	assertMetrics(t, sc, metrics, backend)
+}
+
+// send makes request r to the app at baseURL with a fresh trace context and
+// returns its trace id.
+func send(t *testing.T, client *http.Client, baseURL string, r request) pcommon.TraceID {
+	t.Helper()
+	var tid pcommon.TraceID
+	var parent pcommon.SpanID
+	_, _ = rand.Read(tid[:])
+	_, _ = rand.Read(parent[:])
+	req, err := http.NewRequestWithContext(t.Context(), r.method, baseURL+r.target, nil)
+	require.NoError(t, err)
+	req.Header.Set("traceparent", fmt.Sprintf("00-%s-%s-01", tid, parent))
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return tid
+}
+
+// signals names each signal as the collector's metrics do.
+var signals = []struct {
+	signal string // otel_signal / backend Record.Signal
+	items  string // suffix of the receiver and exporter counters
+}{
+	{"traces", "spans"},
+	{"logs", "log_records"},
+}
+
+// waitAccounted waits until the collector has accepted n records of each
+// signal and every one the audit processor let through has been exported,
+// and returns that scrape.
+func waitAccounted(t *testing.T, metricsURL string, n int) harness.Metrics {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	var last harness.Metrics
+	for {
+		m, err := harness.Scrape(ctx, metricsURL)
+		if err == nil {
+			last = m
+			done := true
+			for _, s := range signals {
+				accepted := m.Sum("otelcol_receiver_accepted_"+s.items, map[string]string{"receiver": "otlp"})
+				out := m.Sum("otelcol_processor_outgoing_items", map[string]string{"processor": "audit", "otel_signal": s.signal})
+				sent := m.Sum("otelcol_exporter_sent_"+s.items, map[string]string{"exporter": "otlp_http"})
+				done = done && accepted == float64(n) && sent == out
+			}
+			if done {
+				return m
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("records not accounted for within the deadline; last scrape:\n%s", dump(last))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func dump(m harness.Metrics) string {
+	var b strings.Builder
+	for _, s := range m.Named("otelcol_") {
+		if !strings.HasPrefix(s.Name, "otelcol_process_") && !strings.Contains(s.Name, "_bucket") {
+			b.WriteString(s.String() + "\n")
+		}
+	}
+	return b.String()
+}
+
+func assertBackend(t *testing.T, sc scenario, got []harness.Record, traceIDs []pcommon.TraceID) {
+	byTrace := map[pcommon.TraceID]map[string][]harness.Record{}
+	for _, rec := range got {
+		if byTrace[rec.TraceID] == nil {
+			byTrace[rec.TraceID] = map[string][]harness.Record{}
+		}
+		byTrace[rec.TraceID][rec.Signal] = append(byTrace[rec.TraceID][rec.Signal], rec)
+	}
+	known := 0
+	for i, r := range requests {
+		name := fmt.Sprintf("%s %s %s %s", r.service, r.region, r.method, r.target)
+		recs := byTrace[traceIDs[i]]
+		spans, logs := recs["traces"], recs["logs"]
+		known += len(spans) + len(logs)
+		if !sc.kept(r) {
+			assert.Empty(t, spans, "%s: span should be dropped (unsupported region)", name)
+			assert.Empty(t, logs, "%s: access log should be dropped (unsupported region)", name)
+			continue
+		}
+		// The record with this trace id arriving at all shows the trace id was preserved.
+		if !assert.Len(t, spans, 1, "%s: spans with the request's trace id", name) ||
+			!assert.Len(t, logs, 1, "%s: access logs with the request's trace id", name) {
+			continue
+		}
+		span, log := spans[0], logs[0]
+		assert.Equal(t, ptrace.SpanKindServer, span.Kind, name)
+		assert.Equal(t, span.SpanID, log.SpanID, "%s: the access log keeps the server span's id", name)
+		for _, rec := range []harness.Record{span, log} {
+			path, _, _ := strings.Cut(r.target, "?")
+			assert.Equal(t, path, rec.Str("url.path"), "%s %s: url.path", name, rec.Signal)
+			assert.Equal(t, r.region, resourceStr(rec, "cloud.region"), "%s %s: resource", name, rec.Signal)
+			if r.action == "" {
+				assert.Empty(t, auditAttrs(rec), "%s %s: unmatched records pass untouched", name, rec.Signal)
+				continue
+			}
+			assert.Equal(t, map[string]string{
+				"audit.action":  r.action,
+				"audit.outcome": r.outcome,
+				"audit.region":  r.region,
+			}, auditAttrs(rec), "%s %s", name, rec.Signal)
+		}
+	}
+	assert.Equal(t, len(got), known, "the backend received records no request explains")
+}
+
+func resourceStr(r harness.Record, key string) string {
+	if v, ok := r.Resource.Get(key); ok {
+		return v.AsString()
+	}
+	return ""
+}
+
+// auditAttrs returns the record's audit.* attributes.
+func auditAttrs(r harness.Record) map[string]string {
+	out := map[string]string{}
+	r.Attrs.Range(func(k string, v pcommon.Value) bool {
+		if strings.HasPrefix(k, "audit.") {
+			out[k] = v.AsString()
+		}
+		return true
+	})
+	return out
+}
+
+func assertMetrics(t *testing.T, sc scenario, m harness.Metrics, backend *harness.Backend) {
+	var matched, dropped, forged int
+	for _, r := range requests {
+		if r.action != "" {
+			matched++
+		}
+		if !sc.kept(r) {
+			dropped++
+		}
+		if r.forged != "" {
+			forged++
+		}
+	}
+	n := len(requests)
+	for _, s := range signals {
+		sig := map[string]string{"signal": s.signal}
+		t.Run(s.signal, func(t *testing.T) {
+			accepted := m.Sum("otelcol_receiver_accepted_"+s.items, map[string]string{"receiver": "otlp"})
+			exported := m.Sum("otelcol_exporter_sent_"+s.items, map[string]string{"exporter": "otlp_http"})
+			auditDropped := m.Sum("otelcol_processor_audit_records_dropped", sig)
+
+			assert.Equal(t, float64(n), accepted, "records in")
+			assert.Equal(t, float64(backend.Count(s.signal)), exported, "exported = what the backend received")
+			assert.Equal(t, accepted, exported+auditDropped, "records in = exported + dropped")
+
+			ph := map[string]string{"processor": "audit", "otel_signal": s.signal}
+			assert.Equal(t, float64(n), m.Sum("otelcol_processor_incoming_items", ph), "processorhelper incoming")
+			assert.Equal(t, float64(n-dropped), m.Sum("otelcol_processor_outgoing_items", ph), "processorhelper outgoing")
+
+			assert.Equal(t, float64(matched), m.Sum("otelcol_processor_audit_records_matched", sig), "matched")
+			assert.Equal(t, float64(n-matched), m.Sum("otelcol_processor_audit_records_unmatched", sig), "unmatched")
+			assert.Equal(t, float64(dropped), auditDropped, "dropped")
+			assert.Equal(t, float64(dropped), m.Sum("otelcol_processor_audit_records_dropped",
+				map[string]string{"signal": s.signal, "reason": "unsupported_region"}), "dropped for unsupported_region")
+			assert.Equal(t, float64(forged), m.Sum("otelcol_processor_audit_attributes_removed", sig), "forged attributes removed")
+		})
+	}
+}
+
+var (
+	buildOnce sync.Once
+	buildPath string
+	buildErr  error
+)
+
+// collectorBinary returns the otelcol-audit to test: $AUDIT_COLLECTOR (what
+// `make test-e2e` sets after building it), or else the distribution that
+// `make -f build/dist.mk dist` builds in the repository root.
+func collectorBinary(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("AUDIT_COLLECTOR"); p != "" {
+		return p
+	}
+	buildOnce.Do(func() {
+		root, err := filepath.Abs("..")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "make", "-f", "build/dist.mk", "dist")
+		cmd.Dir = root
+		// make starts go, which starts compilers: stop them all on timeout.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("make dist: %w\n%s", err, out)
+			return
+		}
+		buildPath = filepath.Join(root, "dist", "otelcol-audit")
+	})
+	require.NoError(t, buildErr)
+	return buildPath
+}
