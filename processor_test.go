@@ -1,0 +1,249 @@
+package auditprocessor
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"path/filepath"
+	"testing"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/ptracetest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+
+	"github.com/otel-audit/auditprocessor/internal/metadatatest"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected golden files from what the processor does (then read them record by record)")
+
+// want is the stated outcome of one input record, by its span id.
+type want struct {
+	action, outcome, region string
+	dropped                 bool
+	untouched               bool // passed through exactly as it came in
+}
+
+func tagged(action, outcome, region string) want {
+	return want{action: action, outcome: outcome, region: region}
+}
+
+var (
+	dropped   = want{dropped: true}
+	untouched = want{untouched: true}
+)
+
+// The records of testdata/traces_input.yaml, in order, and what must become
+// of each under the default configuration.
+var traceWants = map[string]want{
+	"eee19b7ec3c1b101": tagged("speech-to-text.custom-language-model-word-list.create", "success", "eu-de"), // route from the span name (otelhttp)
+	"eee19b7ec3c1b102": tagged("speech-to-text.async-recognition-job.read", "success", "eu-de"),             // no route: url.path
+	"eee19b7ec3c1b103": tagged("speech-to-text.async-recognition-job-list.read", "failure", "eu-de"),        // 500, list vs item
+	"eee19b7ec3c1b104": tagged("speech-to-text.async-recognition-job.create", "pending", "eu-de"),           // 202
+	"eee19b7ec3c1b105": untouched,                                                                           // /healthz: unmatched, kept
+	"eee19b7ec3c1b106": tagged("speech-to-text.gdpr-user-data.delete", "success", "eu-de"),                  // forged audit.* replaced
+	"eee19b7ec3c1b107": {},                                                                                  // INTERNAL: only the forged attribute goes
+	"eee19b7ec3c1b108": untouched,                                                                           // CLIENT
+	"eee19b7ec3c1b109": dropped,                                                                             // us-south, Express route, old keys
+	"eee19b7ec3c1b10a": untouched,                                                                           // /v1/models: unmatched
+	"eee19b7ec3c1b10b": dropped,                                                                             // backup-recovery sends from no region
+	"eee19b7ec3c1b10c": dropped,                                                                             // idem
+	"eee19b7ec3c1b10d": tagged("speech-to-text.custom-language-model-list.read", "unknown", "eu-de"),        // record region, url.full, lower-case method, no status
+	"eee19b7ec3c1b10e": tagged("speech-to-text.custom-language-model-word.create", "success", ""),           // Flask route, no region: kept
+	"eee19b7ec3c1b10f": untouched,                                                                           // _OTHER PURGE: unmatched
+}
+
+var logWants = map[string]want{
+	"fee19b7ec3c1b110": tagged("speech-to-text.custom-language-model.delete", "success", "eu-de"),
+	"fee19b7ec3c1b111": untouched,                                                                              // not HTTP
+	"fee19b7ec3c1b112": tagged("speech-to-text.async-recognition-notification-url.create", "failure", "eu-de"), // status "400"
+	"fee19b7ec3c1b113": {},                                                                                     // forged audit.action on a plain log: removed
+	"fee19b7ec3c1b114": untouched,                                                                              // a method, no path or route
+	"fee19b7ec3c1b115": tagged("speech-to-text.custom-acoustic-model-audio-list.read", "failure", "eu-de"),     // http.target, 404
+	"fee19b7ec3c1b116": dropped,                                                                                // us-south
+	"fee19b7ec3c1b117": dropped,                                                                                // backup-recovery
+}
+
+// checkRecord compares one record before and after against its stated outcome.
+func checkRecord(t *testing.T, id string, w want, in pcommon.Map, out pcommon.Map, found bool) {
+	t.Helper()
+	if w.dropped {
+		assert.False(t, found, "%s should be dropped", id)
+		return
+	}
+	if !assert.True(t, found, "%s should be kept", id) {
+		return
+	}
+	if w.untouched {
+		assert.Equal(t, in.AsRaw(), out.AsRaw(), "%s should pass through untouched", id)
+		return
+	}
+	// every attribute that is not audit.* is as it came in
+	rest := func(m pcommon.Map) map[string]any {
+		raw := m.AsRaw()
+		for k := range raw {
+			if len(k) > 6 && k[:6] == "audit." {
+				delete(raw, k)
+			}
+		}
+		return raw
+	}
+	assert.Equal(t, rest(in), rest(out), id)
+	audit := map[string]any{}
+	for k, v := range out.AsRaw() {
+		if len(k) > 6 && k[:6] == "audit." {
+			audit[k] = v
+		}
+	}
+	expect := map[string]any{}
+	if w.action != "" {
+		expect["audit.action"] = w.action
+		expect["audit.outcome"] = w.outcome
+	}
+	if w.region != "" {
+		expect["audit.region"] = w.region
+	}
+	assert.Equal(t, expect, audit, id)
+}
+
+func spansByID(td ptrace.Traces) map[string]ptrace.Span {
+	m := map[string]ptrace.Span{}
+	for _, rs := range td.ResourceSpans().All() {
+		for _, ss := range rs.ScopeSpans().All() {
+			for _, s := range ss.Spans().All() {
+				m[s.SpanID().String()] = s
+			}
+		}
+	}
+	return m
+}
+
+func logsByID(ld plog.Logs) map[string]plog.LogRecord {
+	m := map[string]plog.LogRecord{}
+	for _, rl := range ld.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, r := range sl.LogRecords().All() {
+				m[r.SpanID().String()] = r
+			}
+		}
+	}
+	return m
+}
+
+func signalAttr(s string) attribute.KeyValue { return attribute.String("signal", s) }
+
+func dropsDP(signal string, n int64, reason string) metricdata.DataPoint[int64] {
+	return metricdata.DataPoint[int64]{Value: n, Attributes: attribute.NewSet(signalAttr(signal), attribute.String("reason", reason))}
+}
+
+func countDP(signal string, n int64) []metricdata.DataPoint[int64] {
+	return []metricdata.DataPoint[int64]{{Value: n, Attributes: attribute.NewSet(signalAttr(signal))}}
+}
+
+func TestGoldenTraces(t *testing.T) {
+	in, err := golden.ReadTraces(filepath.Join("testdata", "traces_input.yaml"))
+	require.NoError(t, err)
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	sink := &consumertest.TracesSink{}
+	p, err := NewFactory().CreateTraces(t.Context(), metadatatest.NewSettings(tel), createDefaultConfig(), sink)
+	require.NoError(t, err)
+	require.NoError(t, p.Start(t.Context(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
+
+	input := ptrace.NewTraces()
+	in.CopyTo(input)
+	require.NoError(t, p.ConsumeTraces(t.Context(), input))
+	require.Len(t, sink.AllTraces(), 1)
+	out := sink.AllTraces()[0]
+
+	expectedFile := filepath.Join("testdata", "traces_expected.yaml")
+	if *update {
+		require.NoError(t, golden.WriteTraces(t, expectedFile, out))
+	}
+	expected, err := golden.ReadTraces(expectedFile)
+	require.NoError(t, err)
+	require.NoError(t, ptracetest.CompareTraces(expected, out))
+
+	before, after := spansByID(in), spansByID(out)
+	require.Len(t, before, len(traceWants))
+	for id, w := range traceWants {
+		var out pcommon.Map
+		s, found := after[id]
+		if found {
+			out = s.Attributes()
+		}
+		checkRecord(t, id, w, before[id].Attributes(), out, found)
+	}
+	// the us-south resource keeps its unmatched span, the backup resource is
+	// emptied and removed, the empty scope that came in stays
+	assert.Equal(t, 3, out.ResourceSpans().Len())
+	assert.Equal(t, 2, out.ResourceSpans().At(0).ScopeSpans().Len())
+	assert.Equal(t, 0, out.ResourceSpans().At(0).ScopeSpans().At(1).Spans().Len())
+
+	metadatatest.AssertEqualProcessorAuditRecordsMatched(t, tel, countDP("traces", 10), metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorAuditRecordsUnmatched(t, tel, countDP("traces", 3), metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorAuditRecordsDropped(t, tel, []metricdata.DataPoint[int64]{dropsDP("traces", 3, "unsupported_region")}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorAuditAttributesRemoved(t, tel, countDP("traces", 3), metricdatatest.IgnoreTimestamp())
+}
+
+func TestGoldenLogs(t *testing.T) {
+	in, err := golden.ReadLogs(filepath.Join("testdata", "logs_input.yaml"))
+	require.NoError(t, err)
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	sink := &consumertest.LogsSink{}
+	p, err := NewFactory().CreateLogs(t.Context(), metadatatest.NewSettings(tel), createDefaultConfig(), sink)
+	require.NoError(t, err)
+	require.NoError(t, p.Start(t.Context(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
+
+	input := plog.NewLogs()
+	in.CopyTo(input)
+	require.NoError(t, p.ConsumeLogs(t.Context(), input))
+	require.Len(t, sink.AllLogs(), 1)
+	out := sink.AllLogs()[0]
+
+	expectedFile := filepath.Join("testdata", "logs_expected.yaml")
+	if *update {
+		require.NoError(t, golden.WriteLogs(t, expectedFile, out))
+	}
+	expected, err := golden.ReadLogs(expectedFile)
+	require.NoError(t, err)
+	require.NoError(t, plogtest.CompareLogs(expected, out))
+
+	before, after := logsByID(in), logsByID(out)
+	require.Len(t, before, len(logWants))
+	for id, w := range logWants {
+		var out pcommon.Map
+		r, found := after[id]
+		if found {
+			out = r.Attributes()
+		}
+		checkRecord(t, id, w, before[id].Attributes(), out, found)
+	}
+	assert.Equal(t, 1, out.ResourceLogs().Len())
+
+	metadatatest.AssertEqualProcessorAuditRecordsMatched(t, tel, countDP("logs", 5), metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorAuditRecordsDropped(t, tel, []metricdata.DataPoint[int64]{dropsDP("logs", 2, "unsupported_region")}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorAuditAttributesRemoved(t, tel, countDP("logs", 1), metricdatatest.IgnoreTimestamp())
+}
+
+var errNext = errors.New("next consumer failed")
+
+func TestNextConsumerErrorIsReturned(t *testing.T) {
+	in, err := golden.ReadTraces(filepath.Join("testdata", "traces_input.yaml"))
+	require.NoError(t, err)
+	p, err := NewFactory().CreateTraces(t.Context(), metadatatest.NewSettings(componenttest.NewTelemetry()), createDefaultConfig(), consumertest.NewErr(errNext))
+	require.NoError(t, err)
+	assert.ErrorIs(t, p.ConsumeTraces(t.Context(), in), errNext)
+}
