@@ -1,0 +1,181 @@
+package auditprocessor
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+
+	"github.com/otel-audit/auditprocessor/internal/metadatatest"
+)
+
+// oneSpan makes a batch of one span in a resource with the given region
+// ("" for none).
+func oneSpan(region string, kind ptrace.SpanKind, attrs map[string]any) ptrace.Traces {
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	if region != "" {
+		rs.Resource().Attributes().PutStr("cloud.region", region)
+	}
+	s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	s.SetKind(kind)
+	s.SetName("span")
+	if err := s.Attributes().FromRaw(attrs); err != nil {
+		panic(err)
+	}
+	return td
+}
+
+// runTraces processes td with cfg and returns what reached the next
+// consumer (nothing when the batch was dropped whole).
+func runTraces(t *testing.T, cfg *Config, td ptrace.Traces) (out []ptrace.Traces, tel *componenttest.Telemetry) {
+	t.Helper()
+	tel = componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	require.NoError(t, cfg.Validate())
+	sink := &consumertest.TracesSink{}
+	p, err := NewFactory().CreateTraces(t.Context(), metadatatest.NewSettings(tel), cfg, sink)
+	require.NoError(t, err)
+	require.NoError(t, p.ConsumeTraces(t.Context(), td))
+	require.NoError(t, p.Shutdown(context.Background()))
+	return sink.AllTraces(), tel
+}
+
+func auditAttrs(td ptrace.Traces) map[string]any {
+	got := map[string]any{}
+	for k, v := range td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes().All() {
+		if len(k) > 6 && k[:6] == "audit." {
+			got[k] = v.AsRaw()
+		}
+	}
+	return got
+}
+
+var customizationsPOST = map[string]any{"http.request.method": "POST", "url.path": "/v1/customizations", "http.response.status_code": int64(201)}
+var backupPUT = map[string]any{"http.request.method": "PUT", "http.route": "/v2/data-protect/protection-groups/{id}/runs", "http.response.status_code": int64(200)}
+
+func TestOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		modify func(*Config)
+		region string
+		kind   ptrace.SpanKind
+		attrs  map[string]any
+		want   map[string]any // nil: dropped
+	}{
+		{"default keeps eu-de", nil, "eu-de", ptrace.SpanKindServer, customizationsPOST,
+			map[string]any{"audit.action": "speech-to-text.custom-language-model.create", "audit.outcome": "success", "audit.region": "eu-de"}},
+		{"zone belongs to its region", nil, "eu-de-3", ptrace.SpanKindServer, customizationsPOST,
+			map[string]any{"audit.action": "speech-to-text.custom-language-model.create", "audit.outcome": "success", "audit.region": "eu-de"}},
+		{"region is case-insensitive", nil, " EU-DE ", ptrace.SpanKindServer, customizationsPOST,
+			map[string]any{"audit.action": "speech-to-text.custom-language-model.create", "audit.outcome": "success", "audit.region": "eu-de"}},
+		{"region the catalog does not list is dropped", nil, "mars-1", ptrace.SpanKindServer, customizationsPOST, nil},
+		{"replace drops eu-de", func(c *Config) {
+			c.Services = map[string]ServiceConfig{"speech-to-text": {Regions: []string{"eu-gb"}, RegionsMode: RegionsReplace}}
+		}, "eu-de", ptrace.SpanKindServer, customizationsPOST, nil},
+		{"replace keeps eu-gb", func(c *Config) {
+			c.Services = map[string]ServiceConfig{"speech-to-text": {Regions: []string{"eu-gb"}, RegionsMode: RegionsReplace}}
+		}, "eu-gb", ptrace.SpanKindServer, customizationsPOST,
+			map[string]any{"audit.action": "speech-to-text.custom-language-model.create", "audit.outcome": "success", "audit.region": "eu-gb"}},
+		{"backup dropped by default", nil, "us-south", ptrace.SpanKindServer, backupPUT, nil},
+		{"add a region to backup", func(c *Config) {
+			c.Services = map[string]ServiceConfig{"backup-recovery": {Regions: []string{"us-south"}}}
+		}, "us-south", ptrace.SpanKindServer, backupPUT,
+			map[string]any{"audit.action": "backup-recovery.protection-group-run.update", "audit.outcome": "success", "audit.region": "us-south"}},
+		{"missing region kept", nil, "", ptrace.SpanKindServer, customizationsPOST,
+			map[string]any{"audit.action": "speech-to-text.custom-language-model.create", "audit.outcome": "success"}},
+		{"missing region dropped", func(c *Config) { c.Region.OnMissing = PolicyDrop }, "", ptrace.SpanKindServer, customizationsPOST, nil},
+		{"default region", func(c *Config) { c.Region.Default = "eu-de" }, "", ptrace.SpanKindServer, customizationsPOST,
+			map[string]any{"audit.action": "speech-to-text.custom-language-model.create", "audit.outcome": "success", "audit.region": "eu-de"}},
+		{"unmatched kept", nil, "eu-de", ptrace.SpanKindServer, map[string]any{"http.request.method": "GET", "url.path": "/healthz"}, map[string]any{}},
+		{"unmatched dropped", func(c *Config) { c.Unmatched = PolicyDrop }, "eu-de", ptrace.SpanKindServer,
+			map[string]any{"http.request.method": "GET", "url.path": "/healthz"}, nil},
+		{"non-HTTP kept with unmatched drop", func(c *Config) { c.Unmatched = PolicyDrop }, "eu-de", ptrace.SpanKindServer,
+			map[string]any{"db.system": "postgresql"}, map[string]any{}},
+		{"internal not audited by default", nil, "eu-de", ptrace.SpanKindInternal, customizationsPOST, map[string]any{}},
+		{"internal audited when configured", func(c *Config) { c.SpanKinds = []SpanKind{"internal"} }, "eu-de", ptrace.SpanKindInternal, customizationsPOST,
+			map[string]any{"audit.action": "speech-to-text.custom-language-model.create", "audit.outcome": "success", "audit.region": "eu-de"}},
+		{"attribute keys overridden", func(c *Config) {
+			c.Attributes.Method = []string{"clf.method"}
+			c.Attributes.Path = []string{"clf.path"}
+			c.Attributes.StatusCode = []string{"clf.status"}
+		}, "eu-de", ptrace.SpanKindServer, map[string]any{"clf.method": "delete", "clf.path": "/v1/user_data", "clf.status": "500"},
+			map[string]any{"audit.action": "speech-to-text.gdpr-user-data.delete", "audit.outcome": "failure", "audit.region": "eu-de"}},
+		{"only the speech catalog", func(c *Config) { c.BuiltinCatalogs = []string{"speech-to-text"}; c.Unmatched = PolicyDrop },
+			"us-south", ptrace.SpanKindServer, backupPUT, nil},
+		{"extra catalog file", func(c *Config) { c.CatalogFiles = []string{"testdata/catalogs/orders.yaml"} },
+			"us-south", ptrace.SpanKindServer, map[string]any{"http.request.method": "GET", "http.route": "/api/orders/:order_id", "http.response.status_code": int64(404)},
+			map[string]any{"audit.action": "orders.order.read", "audit.outcome": "failure", "audit.region": "us-south"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := createDefaultConfig().(*Config)
+			if tc.modify != nil {
+				tc.modify(cfg)
+			}
+			out, _ := runTraces(t, cfg, oneSpan(tc.region, tc.kind, tc.attrs))
+			if tc.want == nil {
+				assert.Empty(t, out, "the batch should be dropped whole")
+				return
+			}
+			require.Len(t, out, 1)
+			assert.Equal(t, tc.want, auditAttrs(out[0]))
+		})
+	}
+}
+
+// TestEmptiedBatchIsSkipped checks that a batch left empty by drops does not
+// reach the next consumer, and that the drops are counted by reason.
+func TestEmptiedBatchIsSkipped(t *testing.T) {
+	td := oneSpan("us-south", ptrace.SpanKindServer, customizationsPOST)
+	oneSpan("", ptrace.SpanKindServer, customizationsPOST).ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
+	oneSpan("eu-de", ptrace.SpanKindServer, map[string]any{"http.request.method": "GET", "url.path": "/nope"}).ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
+	cfg := createDefaultConfig().(*Config)
+	cfg.Region.OnMissing = PolicyDrop
+	cfg.Unmatched = PolicyDrop
+	out, tel := runTraces(t, cfg, td)
+	assert.Empty(t, out)
+	metadatatest.AssertEqualProcessorAuditRecordsDropped(t, tel, []metricdata.DataPoint[int64]{
+		dropsDP("traces", 1, "unsupported_region"), dropsDP("traces", 1, "missing_region"), dropsDP("traces", 1, "unmatched"),
+	}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorAuditRecordsMatched(t, tel, countDP("traces", 2), metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorAuditRecordsUnmatched(t, tel, countDP("traces", 1), metricdatatest.IgnoreTimestamp())
+}
+
+// TestEmptyBatchPassesThrough checks that what comes in empty is not dropped.
+func TestEmptyBatchPassesThrough(t *testing.T) {
+	td := ptrace.NewTraces()
+	td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty()
+	out, _ := runTraces(t, createDefaultConfig().(*Config), td)
+	require.Len(t, out, 1)
+	assert.Equal(t, 1, out[0].ResourceSpans().At(0).ScopeSpans().Len())
+}
+
+// TestForgedAuditOnResourceAndScope checks that audit.* goes from every level.
+func TestForgedAuditOnResourceAndScope(t *testing.T) {
+	ld := plog.NewLogs()
+	rl := ld.ResourceLogs().AppendEmpty()
+	rl.Resource().Attributes().PutStr("audit.region", "eu-de")
+	rl.Resource().Attributes().PutStr("service.name", "x")
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().Attributes().PutStr("audit.action", "x")
+	sl.LogRecords().AppendEmpty().Attributes().PutStr("audit.outcome", "success")
+	sink := &consumertest.LogsSink{}
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	p, err := NewFactory().CreateLogs(t.Context(), metadatatest.NewSettings(tel), createDefaultConfig(), sink)
+	require.NoError(t, err)
+	require.NoError(t, p.ConsumeLogs(t.Context(), ld))
+	require.Len(t, sink.AllLogs(), 1)
+	got := sink.AllLogs()[0].ResourceLogs().At(0)
+	assert.Equal(t, map[string]any{"service.name": "x"}, got.Resource().Attributes().AsRaw())
+	assert.Empty(t, got.ScopeLogs().At(0).Scope().Attributes().AsRaw())
+	assert.Empty(t, got.ScopeLogs().At(0).LogRecords().At(0).Attributes().AsRaw())
+	metadatatest.AssertEqualProcessorAuditAttributesRemoved(t, tel, countDP("logs", 3), metricdatatest.IgnoreTimestamp())
+}
