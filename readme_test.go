@@ -1,0 +1,58 @@
+package auditprocessor
+
+import (
+	"os"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/processor/processortest"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/otel-audit/auditprocessor/catalog"
+	"github.com/otel-audit/auditprocessor/internal/metadata"
+)
+
+// readmeBlocks returns the README's yaml code blocks.
+func readmeBlocks(t *testing.T) []string {
+	data, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	var blocks []string
+	for _, m := range regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(data), -1) {
+		blocks = append(blocks, m[1])
+	}
+	require.Len(t, blocks, 2, "the README's yaml examples: the pipeline and the catalog")
+	return blocks
+}
+
+// TestReadmePipeline loads the README's pipeline example's audit section and
+// creates the processor from it.
+func TestReadmePipeline(t *testing.T) {
+	var doc map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(readmeBlocks(t)[0]), &doc))
+	procs := doc["processors"].(map[string]any)
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, confmap.NewFromStringMap(procs["audit"].(map[string]any)).Unmarshal(cfg))
+	require.NoError(t, confmap.Validate(cfg))
+	assert.Equal(t, []string{"us-south"}, cfg.Services["backup-recovery"].Regions)
+	_, err := NewFactory().CreateTraces(t.Context(), processortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	pipelines := doc["service"].(map[string]any)["pipelines"].(map[string]any)
+	for _, name := range []string{"traces", "logs"} {
+		assert.Equal(t, []any{"memory_limiter", "audit", "batch"}, pipelines[name].(map[string]any)["processors"])
+	}
+}
+
+// TestReadmeCatalog parses and compiles the README's catalog example.
+func TestReadmeCatalog(t *testing.T) {
+	c, err := catalog.Parse("README.md", []byte(readmeBlocks(t)[1]))
+	require.NoError(t, err)
+	m, err := catalog.Compile(c)
+	require.NoError(t, err)
+	assert.Equal(t, "orders.order.cancel", m.MatchPath("POST", "/api/orders/o-1/cancel/").Action)
+	assert.Equal(t, "orders.order.create", m.MatchRoute("POST", "/api/orders").Action)
+	assert.Len(t, c.Events, 3)
+}
