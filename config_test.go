@@ -111,7 +111,9 @@ func TestCreateRejects(t *testing.T) {
 			"duplicate route: builtin:speech-to-text:19 (speech-to-text.custom-language-model.create POST /v1/customizations) and testdata/catalogs/duplicate-speech.yaml:6 (speech-copy.model.create POST /v1/customizations) match the same paths, e.g. POST /v1/customizations"},
 		{"unknown service", func(c *Config) { c.Services = map[string]ServiceConfig{"text-to-speech": {Regions: []string{"eu-de"}}} },
 			`services.text-to-speech: no loaded catalog describes service "text-to-speech" (loaded: backup-recovery, speech-to-text)`},
-		{"unknown region", func(c *Config) { c.Services = map[string]ServiceConfig{"backup-recovery": {Regions: []string{"eu-fr2"}}} },
+		{"unknown region", func(c *Config) {
+			c.Services = map[string]ServiceConfig{"backup-recovery": {Regions: []string{"eu-fr2"}}}
+		},
 			"services.backup-recovery.regions[0]: unknown region id \"eu-fr2\": catalog builtin:backup-recovery lists us-south, us-east, ca-tor, br-sao, jp-tok, au-syd, jp-osa, in-che, eu-de, eu-gb, eu-es"},
 		{"unknown default region", func(c *Config) { c.Region.Default = "mars-north" },
 			`region.default: unknown region id "mars-north": no loaded catalog lists it`},
