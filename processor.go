@@ -397,7 +397,11 @@ func (p *auditProcessor) match(attrs pcommon.Map, method, spanName string) (ev *
 	if !hasPath {
 		return nil, hasRoute, false
 	}
-	return p.matcher.MatchPath(method, path), true, false
+	canonical, ok := httppath.Canonical(path)
+	if !ok {
+		return nil, true, true
+	}
+	return p.matcher.MatchPath(method, canonical), true, false
 }
 
 // path returns the request path from url.path, http.target or the full URL.

@@ -2,7 +2,10 @@
 // reports it in, without allocating.
 package httppath // import "github.com/otel-audit/auditprocessor/internal/httppath"
 
-import "strings"
+import (
+	"path"
+	"strings"
+)
 
 // FromTarget returns the path of a request target (http.target): the query
 // and fragment are cut off, and an absolute-form target
@@ -37,4 +40,78 @@ func cutQuery(p string) string {
 		return p[:i]
 	}
 	return p
+}
+
+// Canonical returns the path as a router sees it, so that a request cannot
+// hide its route behind another spelling of its path. It follows Go's
+// net/http.ServeMux: the escaped path is cleaned first (repeated slashes
+// collapse, "." and ".." segments are resolved, a trailing slash is kept),
+// then each segment is percent-decoded, except that "%2F" stays as it is
+// so that it does not split its segment. ok is false for a path that does
+// not start with "/" or holds an invalid percent-encoding (a server
+// rejects such a request). A path that needs no change is returned as is,
+// without allocating.
+func Canonical(p string) (string, bool) {
+	if p == "" || p[0] != '/' {
+		return "", false
+	}
+	if needsClean(p) {
+		p = clean(p)
+	}
+	if strings.IndexByte(p, '%') < 0 {
+		return p, true
+	}
+	return unescape(p)
+}
+
+func needsClean(p string) bool {
+	return strings.Contains(p, "//") || strings.Contains(p, "/./") || strings.Contains(p, "/../") ||
+		strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/..")
+}
+
+// clean resolves dot segments and repeated slashes and keeps a trailing
+// slash, as ServeMux does.
+func clean(p string) string {
+	c := path.Clean(p)
+	if p[len(p)-1] == '/' && c != "/" {
+		c += "/"
+	}
+	return c
+}
+
+func unescape(p string) (string, bool) {
+	var b strings.Builder
+	b.Grow(len(p))
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c != '%' {
+			b.WriteByte(c)
+			continue
+		}
+		if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
+			return "", false
+		}
+		d := unhex(p[i+1])<<4 | unhex(p[i+2])
+		if d == '/' {
+			b.WriteString("%2F")
+		} else {
+			b.WriteByte(d)
+		}
+		i += 2
+	}
+	return b.String(), true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }

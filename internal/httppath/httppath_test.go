@@ -31,3 +31,43 @@ func TestFromTarget(t *testing.T) {
 		assert.Equal(t, tc.ok, ok, tc.in)
 	}
 }
+
+func TestCanonical(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"/v1/customizations", "/v1/customizations", true},
+		{"/v1/customizations/", "/v1/customizations/", true},
+		{"/", "/", true},
+		{"//v1//customizations", "/v1/customizations", true},
+		{"/v1/./customizations", "/v1/customizations", true},
+		{"/v1/x/../customizations", "/v1/customizations", true},
+		{"/v1/customizations/.", "/v1/customizations", true},
+		{"/v1/customizations/x/..", "/v1/customizations", true},
+		{"/../../v1/customizations", "/v1/customizations", true},
+		{"/..", "/", true},
+		{"/v1/%63ustomizations", "/v1/customizations", true},
+		{"/v1/customizations/a%2Fb/words", "/v1/customizations/a%2Fb/words", true},
+		{"/v1/customizations/a%2fb/words", "/v1/customizations/a%2Fb/words", true},
+		{"/v1/customizations/%2E%2E/words", "/v1/customizations/../words", true}, // escaped dots are not dot segments
+		{"/v1/a%20b", "/v1/a b", true},
+		{"/v1/a%252F", "/v1/a%2F", true},
+		{"/v1/a%zz", "", false},
+		{"/v1/a%2", "", false},
+		{"/v1/\xff\xfe", "/v1/\xff\xfe", true},
+		{"v1/customizations", "", false},
+		{"", "", false},
+	} {
+		got, ok := Canonical(tc.in)
+		assert.Equal(t, tc.ok, ok, tc.in)
+		assert.Equal(t, tc.want, got, tc.in)
+	}
+}
+
+func TestCanonicalDoesNotAllocateForCleanPaths(t *testing.T) {
+	assert.Zero(t, testing.AllocsPerRun(100, func() {
+		Canonical("/v2/data-protect/protection-groups/7/runs/")
+		FromTarget("/v1/customizations/abc/words?x=1")
+	}))
+}
