@@ -1,0 +1,209 @@
+package catalog
+
+// Helpers for tools that explain a catalog rather than apply it (the
+// auditcatalog command): which routes match a path and how two routes
+// relate, with example paths. They use the route parser, the precedence
+// relation and the matching trees of the rest of the package read-only, so
+// what they explain is what the processor does.
+
+import (
+	"errors"
+	"strings"
+)
+
+// CheckRoute tells whether a route is one a catalog accepts: a template
+// (isRegex false) or a regular expression read segment by segment.
+func CheckRoute(route string, isRegex bool) error {
+	_, err := parseRoute(route, isRegex)
+	return err
+}
+
+// ValidRegionID tells whether id has the form catalogs require of region ids
+// ("eu-de", "us-south").
+func ValidRegionID(id string) bool { return regionRE.MatchString(id) }
+
+// IsRouteTemplate tells whether s has a parameter in one of the route syntaxes
+// servers report ({id}, :id, <id>, {rest...}, *), so that the processor's
+// route matching, not its path matching, applies to it.
+func IsRouteTemplate(s string) bool {
+	for _, seg := range strings.Split(s, "/") {
+		if classifySegment(seg) != segLiteral {
+			return true
+		}
+	}
+	return false
+}
+
+// Candidates returns every API event of the method whose route matches the
+// concrete path (route false) or has the shape of the route template a server
+// reported (route true), in catalog order. The event MatchPath or MatchRoute
+// returns is among them; the others are the routes it was preferred to.
+func (m *Matcher) Candidates(method, s string, route bool) []*Event {
+	if s == "" {
+		return nil
+	}
+	if route {
+		s = strings.TrimPrefix(s, "/")
+		s = strings.TrimSuffix(s, "{$}")
+	} else {
+		if s[0] != '/' {
+			return nil
+		}
+		s = s[1:]
+	}
+	var out []*Event
+	for _, c := range m.catalogs {
+		for i := range c.Events {
+			ev := &c.Events[i]
+			if !ev.HasRoute() || ev.Method != method {
+				continue
+			}
+			p, err := parseRoute(ev.Route, ev.RouteIsRegex)
+			if err != nil {
+				continue
+			}
+			one := &node{}
+			one.insert(compiled{ev, p})
+			if one.match(s, false, route) == ev {
+				out = append(out, ev)
+			}
+		}
+	}
+	return out
+}
+
+// Relation is how the paths of two routes relate.
+type Relation uint8
+
+// The relations between two routes a and b.
+const (
+	// Disjoint: no path matches both.
+	Disjoint Relation = iota
+	// Same: both match exactly the same paths.
+	Same
+	// MoreSpecific: every path a matches, b matches too, and b matches more.
+	MoreSpecific
+	// LessSpecific: every path b matches, a matches too, and a matches more.
+	LessSpecific
+	// Overlapping: they share paths and each matches a path the other does not.
+	Overlapping
+)
+
+func (r Relation) String() string {
+	switch r {
+	case Disjoint:
+		return "disjoint"
+	case Same:
+		return "same"
+	case MoreSpecific:
+		return "more specific"
+	case LessSpecific:
+		return "less specific"
+	case Overlapping:
+		return "overlapping"
+	}
+	return "unknown"
+}
+
+// Examples are paths that show how two routes relate; "" where there is none.
+type Examples struct {
+	// Both is a path both routes match.
+	Both string
+	// OnlyA is a path only route a matches.
+	OnlyA string
+	// OnlyB is a path only route b matches.
+	OnlyB string
+}
+
+// ErrNoRoute is returned by Relate for an event without a route.
+var ErrNoRoute = errors.New("event has no route")
+
+// Relate tells how the routes of two events relate, whatever their methods,
+// by the precedence relation Compile uses, with example paths. Constrained
+// segments with no short sample show as "{constraint}" in the examples.
+func Relate(a, b *Event) (Relation, Examples, error) {
+	if !a.HasRoute() || !b.HasRoute() {
+		return Disjoint, Examples{}, ErrNoRoute
+	}
+	pa, err := parseRoute(a.Route, a.RouteIsRegex)
+	if err != nil {
+		return Disjoint, Examples{}, err
+	}
+	pb, err := parseRoute(b.Route, b.RouteIsRegex)
+	if err != nil {
+		return Disjoint, Examples{}, err
+	}
+	rel, _ := relate(pa, pb)
+	ex := examples(pa, pb)
+	switch rel {
+	case relEqual:
+		return Same, ex, nil
+	case relASpecific:
+		return MoreSpecific, ex, nil
+	case relBSpecific:
+		return LessSpecific, ex, nil
+	case relOverlap:
+		return Overlapping, ex, nil
+	}
+	return Disjoint, ex, nil
+}
+
+// examples walks the product of the two routes' automata breadth first, as
+// relate does, and returns a shortest path for each of: both accept, only a
+// accepts, only b accepts.
+func examples(pa, pb pattern) Examples {
+	A, B := automaton{pa}, automaton{pb}
+	syms := alphabet(pa, pb)
+	type visit struct {
+		st     productState
+		parent int
+		sym    int
+	}
+	start := productState{A.closure(A.start()), B.closure(B.start())}
+	queue := []visit{{st: start, parent: -1}}
+	seen := map[productState]bool{start: true}
+	found := [3]int{-1, -1, -1} // both, only a, only b
+	for i := 0; i < len(queue) && (found[0] < 0 || found[1] < 0 || found[2] < 0); i++ {
+		st := queue[i].st
+		accA, accB := A.accepts(st.a), B.accepts(st.b)
+		k := -1
+		switch {
+		case accA && accB:
+			k = 0
+		case accA:
+			k = 1
+		case accB:
+			k = 2
+		}
+		if k >= 0 && found[k] < 0 {
+			found[k] = i
+		}
+		for si, sym := range syms {
+			next := productState{A.step(st.a, sym), B.step(st.b, sym)}
+			if (next.a.empty() && next.b.empty()) || seen[next] {
+				continue
+			}
+			seen[next] = true
+			queue = append(queue, visit{st: next, parent: i, sym: si})
+		}
+	}
+	path := func(i int) string {
+		if i < 0 {
+			return ""
+		}
+		var segs []string
+		for ; queue[i].parent >= 0; i = queue[i].parent {
+			segs = append(segs, syms[queue[i].sym].example())
+		}
+		var b strings.Builder
+		for j := len(segs) - 1; j >= 0; j-- {
+			b.WriteByte('/')
+			b.WriteString(segs[j])
+		}
+		if b.Len() == 0 {
+			return "/"
+		}
+		return b.String()
+	}
+	return Examples{Both: path(found[0]), OnlyA: path(found[1]), OnlyB: path(found[2])}
+}
