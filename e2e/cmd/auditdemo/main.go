@@ -22,7 +22,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -92,7 +94,10 @@ func main() {
 	collector := flag.String("collector", "../dist/otelcol-audit", "path of the built otelcol-audit binary")
 	timeout := flag.Duration("timeout", 2*time.Minute, "deadline for the whole demo")
 	flag.Parse()
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	// Ctrl-C stops the collector too: run returns and its defers run.
+	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(sigCtx, *timeout)
 	defer cancel()
 	if err := run(ctx, *collector, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "auditdemo:", err)

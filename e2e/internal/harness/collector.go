@@ -94,7 +94,7 @@ func StartCollector(ctx context.Context, opts CollectorOptions) (*Collector, err
 	c.cmd = exec.Command(opts.Binary, "--config", c.ConfigPath)
 	c.cmd.Stdout = logFile
 	c.cmd.Stderr = logFile
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	c.cmd.SysProcAttr = procAttr()
 	if err := c.cmd.Start(); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("start %s: %w", opts.Binary, err)
