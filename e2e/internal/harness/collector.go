@@ -5,7 +5,6 @@ package harness
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -38,10 +37,6 @@ type CollectorOptions struct {
 	AuditConfig string
 	// ExportEndpoint is the base URL of the OTLP/HTTP backend the collector exports to.
 	ExportEndpoint string
-	// Processor is the component ID the pipelines use between memory_limiter and
-	// batch. Empty means "audit"; other values are for running the harness
-	// against a distribution built without the audit processor.
-	Processor string
 }
 
 // Collector is a running otelcol-audit process.
@@ -180,18 +175,14 @@ func (c *Collector) Log() string {
 // endpoints, memory_limiter, the audit processor and batch for traces and
 // logs, out over OTLP/HTTP, its own metrics on a Prometheus endpoint.
 func collectorConfig(opts CollectorOptions, grpcEndpoint, httpEndpoint string, metricsPort int) string {
-	processor := opts.Processor
-	if processor == "" {
-		processor = "audit"
-	}
 	audit := "{}"
 	if strings.TrimSpace(opts.AuditConfig) != "" {
 		audit = "\n" + indent(strings.TrimSpace(opts.AuditConfig), "    ")
 	}
-	pipeline := fmt.Sprintf(`
+	const pipeline = `
       receivers: [otlp]
-      processors: [memory_limiter, %s, batch]
-      exporters: [otlp_http]`, processor)
+      processors: [memory_limiter, audit, batch]
+      exporters: [otlp_http]`
 	return fmt.Sprintf(`receivers:
   otlp:
     protocols:
@@ -204,7 +195,7 @@ processors:
     check_interval: 1s
     limit_mib: 256
     spike_limit_mib: 64
-  %s: %s
+  audit: %s
   batch:
     timeout: 100ms
 exporters:
@@ -225,7 +216,7 @@ service:
   pipelines:
     traces:%s
     logs:%s
-`, grpcEndpoint, httpEndpoint, processor, audit, opts.ExportEndpoint, metricsPort, pipeline, pipeline)
+`, grpcEndpoint, httpEndpoint, audit, opts.ExportEndpoint, metricsPort, pipeline, pipeline)
 }
 
 func indent(s, prefix string) string {
@@ -237,6 +228,3 @@ func indent(s, prefix string) string {
 	}
 	return strings.Join(lines, "\n")
 }
-
-// ErrTimeout is returned by the Wait helpers when their deadline passes.
-var ErrTimeout = errors.New("deadline passed")
