@@ -1,0 +1,141 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/otel-audit/auditprocessor/catalog"
+)
+
+var actionPartRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// runLint reports what the processor's loader rejects (catalog.Parse, then
+// catalog.Compile of each file, then of all of them together) and warns of
+// what it accepts but is likely wrong.
+func runLint(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("lint", "[flags] FILE...")
+	withBuiltins := fs.Bool("builtins", false, "check the files together with the built-in catalogs, as the processor's default configuration loads them")
+	files, ok := parseFlags(fs, args, -1, stderr)
+	if !ok {
+		return exitUsage
+	}
+	errs, warns := 0, 0
+	report := func(kind, msg string) {
+		fmt.Fprintf(stdout, "%s: %s\n", kind, msg)
+		if kind == "error" {
+			errs++
+		} else {
+			warns++
+		}
+	}
+	var all []*catalog.Catalog
+	compiles := true
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			report("error", err.Error())
+			compiles = false
+			continue
+		}
+		c, err := catalog.Parse(f, data)
+		if err != nil {
+			for _, e := range splitErrors(err) {
+				report("error", e)
+			}
+			compiles = false
+			continue
+		}
+		if _, err := catalog.Compile(c); err != nil {
+			for _, e := range splitErrors(err) {
+				report("error", e)
+			}
+			compiles = false
+		}
+		for _, w := range lintCatalog(c) {
+			report("warning", w)
+		}
+		all = append(all, c)
+	}
+	if compiles {
+		together := all
+		if *withBuiltins {
+			for _, name := range catalog.BuiltinNames() {
+				c, err := catalog.Builtin(name)
+				if err != nil {
+					report("error", err.Error())
+					continue
+				}
+				together = append(together, c)
+			}
+		}
+		if len(together) > 1 {
+			if _, err := catalog.Compile(together...); err != nil {
+				for _, e := range splitErrors(err) {
+					report("error", e)
+				}
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "%d %s: %d %s, %d %s\n", len(files), plural(len(files), "file", "files"),
+		errs, plural(errs, "error", "errors"), warns, plural(warns, "warning", "warnings"))
+	if errs > 0 {
+		return exitFail
+	}
+	return exitOK
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// lintCatalog returns the warnings for one catalog that loads.
+func lintCatalog(c *catalog.Catalog) []string {
+	var warns []string
+	at := func(ev *catalog.Event) string { return fmt.Sprintf("%s:%d", c.Source, ev.Line) }
+	for i := range c.Events {
+		ev := &c.Events[i]
+		parts := strings.Split(ev.Action, ".")
+		switch {
+		case len(parts) != 3:
+			warns = append(warns, fmt.Sprintf("%s: action %s is not service.object.verb (it has %d parts)", at(ev), ev.Action, len(parts)))
+		case parts[0] != c.Service:
+			warns = append(warns, fmt.Sprintf("%s: action %s does not start with the service name %s", at(ev), ev.Action, c.Service))
+		case !actionPartRE.MatchString(parts[1]) || !actionPartRE.MatchString(parts[2]):
+			warns = append(warns, fmt.Sprintf("%s: action %s: object and verb should be lower-case words joined by - or _", at(ev), ev.Action))
+		}
+	}
+	for i := range c.Events {
+		a := &c.Events[i]
+		if !a.HasRoute() {
+			continue
+		}
+		for j := range c.Events {
+			b := &c.Events[j]
+			if i == j || !b.HasRoute() || a.Method != b.Method {
+				continue
+			}
+			rel, ex, err := catalog.Relate(a, b)
+			if err != nil || rel != catalog.MoreSpecific {
+				continue
+			}
+			if a.Action == b.Action {
+				warns = append(warns, fmt.Sprintf("%s: route %s %s adds nothing to %s: the more general route %s (line %d) has the same action",
+					at(a), a.Method, a.Route, a.Action, b.Route, b.Line))
+				continue
+			}
+			warns = append(warns, fmt.Sprintf("%s: route %s %s (%s) is shadowed by the more general %s %s (%s, line %d): by path the specific route wins (%s), but a server that routes such requests through the general route reports that route, and the processor goes by the reported route",
+				at(a), a.Method, a.Route, a.Action, b.Method, b.Route, b.Action, b.Line, ex.Both))
+		}
+	}
+	if countSending(c) == 0 {
+		warns = append(warns, fmt.Sprintf("%s: no region of service %s sends events: the processor drops every record it matches unless services.%s.regions adds one",
+			c.Source, c.Service, c.Service))
+	}
+	return warns
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/otel-audit/auditprocessor/catalog"
+	"github.com/otel-audit/auditprocessor/internal/httppath"
+)
+
+// runMatch tells which event a method and a path (or a route template a
+// server reports) match, the routes it was preferred to and why, or why
+// nothing matches.
+func runMatch(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("match", "[flags] METHOD PATH_OR_ROUTE")
+	var cf catalogFlags
+	cf.register(fs)
+	asRoute := fs.Bool("route", false, "read the argument as a route template even without parameters")
+	asPath := fs.Bool("path", false, "read the argument as a concrete path even if it looks like a template")
+	pos, ok := parseFlags(fs, args, 2, stderr)
+	if !ok {
+		return exitUsage
+	}
+	m, err := cf.load()
+	if err != nil {
+		fmt.Fprintf(stderr, "auditcatalog match: %v\n", err)
+		return exitFail
+	}
+	method, target := strings.ToUpper(pos[0]), pos[1]
+	if strings.Contains(target, "://") {
+		p, ok := httppath.FromURL(target)
+		if !ok {
+			fmt.Fprintf(stderr, "auditcatalog match: no path in URL %q\n", target)
+			return exitUsage
+		}
+		target = p
+	}
+	route := *asRoute || (!*asPath && catalog.IsRouteTemplate(target))
+	if !route {
+		target, _ = httppath.FromTarget(target)
+	}
+	w := &matchWriter{out: stdout, m: m}
+	if w.explain(method, target, route) {
+		return exitOK
+	}
+	return exitFail
+}
+
+type matchWriter struct {
+	out io.Writer
+	m   *catalog.Matcher
+}
+
+func (w *matchWriter) printf(format string, args ...any) { fmt.Fprintf(w.out, format, args...) }
+
+func where2(ev *catalog.Event) string {
+	return fmt.Sprintf("%s:%d", ev.Catalog.Source, ev.Line)
+}
+
+func (w *matchWriter) explain(method, target string, route bool) bool {
+	kind := "path"
+	if route {
+		kind = "route template: its parameters stand for any parameter or wildcard of a catalog route"
+	}
+	w.printf("%s %s (%s)\n", method, target, kind)
+	var ev *catalog.Event
+	if route {
+		ev = w.m.MatchRoute(method, target)
+	} else {
+		ev = w.m.MatchPath(method, target)
+	}
+	cands := w.m.Candidates(method, target, route)
+	if ev == nil {
+		w.noMatch(method, target, route)
+		return false
+	}
+	w.printf("match: %s\n", ev.Action)
+	w.printf("  route:   %s %s (%s)\n", ev.Method, ev.Route, where2(ev))
+	if ev.Description != "" {
+		w.printf("  event:   %s\n", ev.Description)
+	}
+	w.printf("  regions: %s\n", regionsLine(ev.Catalog))
+	others := slices.DeleteFunc(slices.Clone(cands), func(c *catalog.Event) bool { return c == ev })
+	if len(others) == 0 {
+		w.printf("why: it is the only %s route that matches\n", method)
+		return true
+	}
+	w.printf("why: the most specific of the %d %s routes that match; it beat:\n", len(cands), method)
+	for _, o := range others {
+		w.printf("  %s %s (%s, %s)\n", o.Method, o.Route, o.Action, where2(o))
+		rel, ex, err := catalog.Relate(ev, o)
+		if err == nil && rel == catalog.MoreSpecific {
+			w.printf("    more specific: every path %s matches, %s matches too, and also %s\n", ev.Route, o.Route, ex.OnlyB)
+		} else {
+			w.printf("    the template fits both; the tree tries literals, then constrained parameters, then parameters, then wildcards, and took the first\n")
+		}
+	}
+	return true
+}
+
+func regionsLine(c *catalog.Catalog) string {
+	var ids []string
+	for _, r := range c.Regions {
+		if r.SendsEvents {
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return fmt.Sprintf("%s sends events from no region: the record is dropped unless services.%s.regions adds its region", c.Service, c.Service)
+	}
+	return fmt.Sprintf("%s sends events from %s; records from other regions are dropped", c.Service, strings.Join(ids, ", "))
+}
+
+// noMatch says why nothing matched: no route for the method, a route of
+// another method, a trailing slash, the longest prefix that has a route.
+func (w *matchWriter) noMatch(method, target string, route bool) {
+	w.printf("no match\n")
+	n := 0
+	for _, c := range w.m.Catalogs() {
+		for _, ev := range c.Events {
+			if ev.Method == method && ev.HasRoute() {
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		w.printf("  no catalog has a %s route\n", method)
+	} else {
+		w.printf("  none of the %d %s routes matches\n", n, method)
+	}
+	for _, other := range catalog.Methods {
+		if other == method {
+			continue
+		}
+		for _, ev := range w.m.Candidates(other, target, route) {
+			w.printf("  with %s instead: %s %s (%s, %s)\n", other, ev.Method, ev.Route, ev.Action, where2(ev))
+		}
+	}
+	if !route && target != "/" && strings.HasPrefix(target, "/") {
+		toggled := target + "/"
+		if strings.HasSuffix(target, "/") {
+			toggled = strings.TrimSuffix(target, "/")
+		}
+		if ev := w.m.MatchPath(method, toggled); ev != nil {
+			w.printf("  %s matches %s (%s): paths are compared as they are, trailing slash included\n", toggled, ev.Action, ev.Route)
+		}
+		for p := parentPath(target); p != ""; p = parentPath(p) {
+			if ev := w.m.MatchPath(method, p); ev != nil {
+				w.printf("  the longest prefix with a %s route: %s (%s, %s); nothing below it matches\n", method, p, ev.Action, ev.Route)
+				break
+			}
+		}
+	}
+	if route {
+		w.printf("  the processor then tries the record's path (url.path, http.target, url.full)\n")
+	}
+}
+
+// parentPath cuts the last segment: /a/b/c is /a/b; / has none.
+func parentPath(p string) string {
+	p = strings.TrimSuffix(p, "/")
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 {
+		return ""
+	}
+	return p[:i]
+}
