@@ -114,10 +114,16 @@ type coverage struct {
 	rep      coverageReport
 	byAction map[string]int
 	byRoute  map[unmatchedRoute]int
+	// onTraces and onLogs receive each document read; they count records
+	// unless a test replaces them.
+	onTraces func(ptrace.Traces)
+	onLogs   func(plog.Logs)
 }
 
 func newCoverage(m *catalog.Matcher, audited map[ptrace.SpanKind]bool) *coverage {
-	return &coverage{m: m, audited: audited, byAction: map[string]int{}, byRoute: map[unmatchedRoute]int{}}
+	c := &coverage{m: m, audited: audited, byAction: map[string]int{}, byRoute: map[unmatchedRoute]int{}}
+	c.onTraces, c.onLogs = c.countTraces, c.countLogs
+	return c
 }
 
 // readFile reads OTLP JSON: one document, or one per line as the file
@@ -149,34 +155,42 @@ func (c *coverage) readDoc(doc []byte) error {
 		if err != nil {
 			return err
 		}
-		for _, rs := range td.ResourceSpans().All() {
-			for _, ss := range rs.ScopeSpans().All() {
-				for _, s := range ss.Spans().All() {
-					c.rep.Spans++
-					if c.audited[s.Kind()] {
-						c.record(s.Attributes(), s.Name())
-					}
-				}
-			}
-		}
+		c.onTraces(td)
 	case probe["resourceLogs"] != nil:
 		ld, err := (&plog.JSONUnmarshaler{}).UnmarshalLogs(doc)
 		if err != nil {
 			return err
 		}
-		for _, rl := range ld.ResourceLogs().All() {
-			for _, sl := range rl.ScopeLogs().All() {
-				for _, r := range sl.LogRecords().All() {
-					c.rep.LogRecords++
-					c.record(r.Attributes(), "")
-				}
-			}
-		}
+		c.onLogs(ld)
 	case len(probe) == 0:
 	default:
 		return fmt.Errorf("neither OTLP traces (resourceSpans) nor logs (resourceLogs)")
 	}
 	return nil
+}
+
+func (c *coverage) countTraces(td ptrace.Traces) {
+	for _, rs := range td.ResourceSpans().All() {
+		for _, ss := range rs.ScopeSpans().All() {
+			for _, s := range ss.Spans().All() {
+				c.rep.Spans++
+				if c.audited[s.Kind()] {
+					c.record(s.Attributes(), s.Name())
+				}
+			}
+		}
+	}
+}
+
+func (c *coverage) countLogs(ld plog.Logs) {
+	for _, rl := range ld.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, r := range sl.LogRecords().All() {
+				c.rep.LogRecords++
+				c.record(r.Attributes(), "")
+			}
+		}
+	}
 }
 
 // record matches one span or log record as the processor does.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -9,20 +10,32 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestDocExamples runs the examples of docs/auditcatalog.md (the console
-// blocks) from the repository root and compares their output.
+// TestDocExamples runs the examples of docs/auditcatalog.md (its console
+// blocks) from the repository root and compares their output; -update
+// rewrites them.
 func TestDocExamples(t *testing.T) {
 	t.Chdir("../..")
-	data, err := os.ReadFile("docs/auditcatalog.md")
+	const doc = "docs/auditcatalog.md"
+	data, err := os.ReadFile(doc)
 	require.NoError(t, err)
+	parts := strings.Split(string(data), "```console\n")
 	n := 0
-	for _, block := range strings.Split(string(data), "```console\n")[1:] {
-		block, _, ok := strings.Cut(block, "```\n")
+	for i, part := range parts[1:] {
+		block, after, ok := strings.Cut(part, "```\n")
 		require.True(t, ok, "unterminated console block")
+		var rewritten strings.Builder
 		for _, s := range readTranscript(t, block) {
 			n++
-			assert.Equal(t, s.output, runStep(s.args), "auditcatalog %s", quoteArgs(s.args))
+			got := runStep(s.args)
+			fmt.Fprintf(&rewritten, "$ auditcatalog %s\n%s", quoteArgs(s.args), got)
+			if !*update {
+				assert.Equal(t, s.output, got, "auditcatalog %s", quoteArgs(s.args))
+			}
 		}
+		parts[i+1] = rewritten.String() + "```\n" + after
 	}
 	assert.GreaterOrEqual(t, n, 4, "one example per command at least")
+	if *update {
+		require.NoError(t, os.WriteFile(doc, []byte(strings.Join(parts, "```console\n")), 0o644))
+	}
 }
