@@ -27,3 +27,14 @@ check-generated: generate
 	git diff --exit-code -- internal/metadata internal/metadatatest generated_component_test.go generated_package_test.go documentation.md
 
 include build/dist.mk
+
+# make fuzz: runs every fuzz target for FUZZTIME each (make test replays
+# their seed corpora: the f.Add seeds and testdata/fuzz).
+FUZZTIME ?= 30s
+FUZZ_TARGETS := .:FuzzConfig .:FuzzProcess ./catalog:FuzzMatch ./catalog:FuzzParseCompile ./internal/httppath:FuzzExtract
+.PHONY: fuzz
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; echo "== $$name ($$pkg)"; \
+	  $(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	done
