@@ -24,7 +24,7 @@ DIST_CONFIG ?= examples/collector.yaml
 # processor does not import (a command under cmd/, say) rebuilds too, which
 # takes seconds once the caches are warm.
 DIST_SOURCES := builder-config.yaml $(shell find . \
-	\( -path ./dist -o -path ./bin -o -path ./e2e -o -path ./.git -o -path ./internal/tools \
+	\( -path ./dist -o -path ./bin -o -path ./e2e -o -path ./bench -o -path ./.git -o -path ./internal/tools \
 	   -o -path ./examples -o -name testdata \) -prune -o -type f \
 	\( -name '*.go' ! -name '*_test.go' -o -name '*.yaml' -o -name '*.yml' -o -name go.mod -o -name go.sum \) -print)
 
