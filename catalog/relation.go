@@ -165,6 +165,24 @@ type productState struct{ a, b stateSet }
 // relate decides how two patterns relate, with an example path both match
 // (for relEqual, relOverlap and the specific cases) when there is one.
 func relate(pa, pb pattern) (rel relation, example string) {
+	ex := examples(pa, pb)
+	switch {
+	case ex.Both == "":
+		return relDisjoint, ""
+	case ex.OnlyA == "" && ex.OnlyB == "":
+		return relEqual, ex.Both
+	case ex.OnlyA == "":
+		return relASpecific, ex.Both
+	case ex.OnlyB == "":
+		return relBSpecific, ex.Both
+	}
+	return relOverlap, ex.Both
+}
+
+// examples walks the product of the two routes' automata breadth first and
+// returns a shortest path for each of: both accept, only a accepts, only b
+// accepts ("" where there is none).
+func examples(pa, pb pattern) Examples {
 	A, B := automaton{pa}, automaton{pb}
 	syms := alphabet(pa, pb)
 	type visit struct {
@@ -175,50 +193,48 @@ func relate(pa, pb pattern) (rel relation, example string) {
 	start := productState{A.closure(A.start()), B.closure(B.start())}
 	queue := []visit{{st: start, parent: -1}}
 	seen := map[productState]bool{start: true}
-	both, onlyA, onlyB := -1, -1, -1
-	for i := 0; i < len(queue); i++ {
+	found := [3]int{-1, -1, -1} // both, only a, only b
+	for i := 0; i < len(queue) && (found[0] < 0 || found[1] < 0 || found[2] < 0); i++ {
 		st := queue[i].st
 		accA, accB := A.accepts(st.a), B.accepts(st.b)
+		k := -1
 		switch {
-		case accA && accB && both < 0:
-			both = i
-		case accA && !accB && onlyA < 0:
-			onlyA = i
-		case accB && !accA && onlyB < 0:
-			onlyB = i
+		case accA && accB:
+			k = 0
+		case accA:
+			k = 1
+		case accB:
+			k = 2
 		}
-		if both >= 0 && onlyA >= 0 && onlyB >= 0 {
-			break
+		if k >= 0 && found[k] < 0 {
+			found[k] = i
 		}
 		for si, sym := range syms {
 			next := productState{A.step(st.a, sym), B.step(st.b, sym)}
-			if next.a.empty() && next.b.empty() {
+			if (next.a.empty() && next.b.empty()) || seen[next] {
 				continue
 			}
-			if !seen[next] {
-				seen[next] = true
-				queue = append(queue, visit{st: next, parent: i, sym: si})
-			}
+			seen[next] = true
+			queue = append(queue, visit{st: next, parent: i, sym: si})
 		}
 	}
-	if both < 0 {
-		return relDisjoint, ""
+	path := func(i int) string {
+		if i < 0 {
+			return ""
+		}
+		var segs []string
+		for ; queue[i].parent >= 0; i = queue[i].parent {
+			segs = append(segs, syms[queue[i].sym].example())
+		}
+		var b strings.Builder
+		for j := len(segs) - 1; j >= 0; j-- {
+			b.WriteByte('/')
+			b.WriteString(segs[j])
+		}
+		if b.Len() == 0 {
+			return "/"
+		}
+		return b.String()
 	}
-	var segs []string
-	for i := both; queue[i].parent >= 0; i = queue[i].parent {
-		segs = append(segs, syms[queue[i].sym].example())
-	}
-	for l, r := 0, len(segs)-1; l < r; l, r = l+1, r-1 {
-		segs[l], segs[r] = segs[r], segs[l]
-	}
-	example = "/" + strings.Join(segs, "/")
-	switch {
-	case onlyA < 0 && onlyB < 0:
-		return relEqual, example
-	case onlyA < 0:
-		return relASpecific, example
-	case onlyB < 0:
-		return relBSpecific, example
-	}
-	return relOverlap, example
+	return Examples{Both: path(found[0]), OnlyA: path(found[1]), OnlyB: path(found[2])}
 }
