@@ -353,21 +353,24 @@ func (p *auditProcessor) decide(c *counts, attrs pcommon.Map, resourceRegion, sp
 	if region == "" {
 		region = p.defRegion
 	}
+	// decide first, so that a record about to be dropped is not written to
+	id, sends := "", true
+	if region != "" {
+		id, sends = p.services[ev.Catalog].region(region)
+	}
+	switch {
+	case region == "" && p.onMissing == PolicyDrop:
+		c.droppedMissing++
+		return true
+	case !sends:
+		c.droppedRegion++
+		return true
+	}
 	attrs.EnsureCapacity(attrs.Len() + 3)
 	attrs.PutStr(attrAction, ev.Action)
 	attrs.PutStr(attrOutcome, outcome)
-	if region == "" {
-		if p.onMissing == PolicyDrop {
-			c.droppedMissing++
-			return true
-		}
-		return false
-	}
-	id, sends := p.services[ev.Catalog].region(region)
-	attrs.PutStr(attrRegion, id)
-	if !sends {
-		c.droppedRegion++
-		return true
+	if id != "" {
+		attrs.PutStr(attrRegion, id)
 	}
 	return false
 }
