@@ -53,6 +53,10 @@ type ServiceConfig struct {
 	// that send events (add, the default) or replaces them (replace; with an
 	// empty Regions, no region sends events).
 	RegionsMode RegionsMode `mapstructure:"regions_mode"`
+	// CaseInsensitive matches the service's routes in any ASCII letter case,
+	// for servers that route that way (Express does by default). Default:
+	// false, paths are compared case-sensitively as ServeMux does.
+	CaseInsensitive bool `mapstructure:"case_insensitive"`
 }
 
 // RegionConfig configures how a record's region is found.

@@ -39,7 +39,7 @@ func TestLoadConfig(t *testing.T) {
 			CatalogFiles:    []string{"testdata/catalogs/orders.yaml"},
 			Services: map[string]ServiceConfig{
 				"backup-recovery": {Regions: []string{"us-south", "eu-de"}},
-				"speech-to-text":  {Regions: []string{"eu-gb"}, RegionsMode: RegionsReplace},
+				"speech-to-text":  {Regions: []string{"eu-gb"}, RegionsMode: RegionsReplace, CaseInsensitive: true},
 			},
 			SpanKinds: []SpanKind{"server", "consumer"},
 			Region:    RegionConfig{Default: "eu-de", OnMissing: PolicyDrop},

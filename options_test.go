@@ -59,6 +59,9 @@ func auditAttrs(td ptrace.Traces) map[string]any {
 }
 
 var customizationsPOST = map[string]any{"http.request.method": "POST", "url.path": "/v1/customizations", "http.response.status_code": int64(201)}
+// expressUpperCase is what Express reports for GET /V1/Customizations, which
+// it routes to /v1/customizations: no route, a span named GET.
+var expressUpperCase = map[string]any{"http.request.method": "GET", "url.path": "/V1/Customizations", "http.response.status_code": int64(200)}
 var backupPUT = map[string]any{"http.request.method": "PUT", "http.route": "/v2/data-protect/protection-groups/{id}/runs", "http.response.status_code": int64(200)}
 
 func TestOptions(t *testing.T) {
@@ -110,6 +113,14 @@ func TestOptions(t *testing.T) {
 			map[string]any{"audit.action": "speech-to-text.gdpr-user-data.delete", "audit.outcome": "failure", "audit.region": "eu-de"}},
 		{"only the speech catalog", func(c *Config) { c.BuiltinCatalogs = []string{"speech-to-text"}; c.Unmatched = PolicyDrop },
 			"us-south", ptrace.SpanKindServer, backupPUT, nil},
+		{"case-sensitive by default", nil, "eu-de", ptrace.SpanKindServer, expressUpperCase, map[string]any{}},
+		{"case_insensitive matches any case", func(c *Config) {
+			c.Services = map[string]ServiceConfig{"speech-to-text": {CaseInsensitive: true}}
+		}, "eu-de", ptrace.SpanKindServer, expressUpperCase,
+			map[string]any{"audit.action": "speech-to-text.custom-language-model-list.read", "audit.outcome": "success", "audit.region": "eu-de"}},
+		{"case_insensitive is per catalog", func(c *Config) {
+			c.Services = map[string]ServiceConfig{"speech-to-text": {CaseInsensitive: true}, "backup-recovery": {Regions: []string{"us-south"}}}
+		}, "us-south", ptrace.SpanKindServer, map[string]any{"http.request.method": "PUT", "url.path": "/V2/data-protect/protection-groups/7/runs"}, map[string]any{}},
 		{"extra catalog file", func(c *Config) { c.CatalogFiles = []string{"testdata/catalogs/orders.yaml"} },
 			"us-south", ptrace.SpanKindServer, map[string]any{"http.request.method": "GET", "http.route": "/api/orders/:order_id", "http.response.status_code": int64(404)},
 			map[string]any{"audit.action": "orders.order.read", "audit.outcome": "failure", "audit.region": "us-south"}},

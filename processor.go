@@ -88,6 +88,19 @@ func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, er
 		}
 		catalogs = append(catalogs, c)
 	}
+	byName := map[string]*catalog.Catalog{}
+	names := make([]string, 0, len(catalogs))
+	for _, c := range catalogs {
+		byName[c.Service] = c
+		names = append(names, c.Service)
+	}
+	for _, name := range sortedKeys(cfg.Services) {
+		c := byName[name]
+		if c == nil {
+			return nil, fmt.Errorf("services.%s: no loaded catalog describes service %q (loaded: %s)", name, name, strings.Join(names, ", "))
+		}
+		c.CaseInsensitive = cfg.Services[name].CaseInsensitive
+	}
 	m, err := catalog.Compile(catalogs...)
 	if err != nil {
 		return nil, err
@@ -100,8 +113,6 @@ func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, er
 		onMissing: cfg.Region.OnMissing,
 		unmatched: cfg.Unmatched,
 	}
-	byName := map[string]*catalog.Catalog{}
-	names := make([]string, 0, len(catalogs))
 	for _, c := range catalogs {
 		svc := &service{sends: map[string]bool{}, known: map[string]bool{}}
 		for _, r := range c.Regions {
@@ -111,15 +122,10 @@ func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, er
 			}
 		}
 		p.services[c] = svc
-		byName[c.Service] = c
-		names = append(names, c.Service)
 	}
 	for _, name := range sortedKeys(cfg.Services) {
 		sc := cfg.Services[name]
 		c := byName[name]
-		if c == nil {
-			return nil, fmt.Errorf("services.%s: no loaded catalog describes service %q (loaded: %s)", name, name, strings.Join(names, ", "))
-		}
 		svc := p.services[c]
 		if sc.RegionsMode == RegionsReplace {
 			svc.sends = map[string]bool{}

@@ -32,6 +32,12 @@ type Catalog struct {
 	Regions []Region
 	// Events are the catalog's events, in catalog order.
 	Events []Event
+	// CaseInsensitive makes the literal segments of the catalog's routes, and
+	// their constraint regexes, match paths in any ASCII letter case, for
+	// services whose server routes that way (Express does by default). It is
+	// not part of the file format: it describes the server, not the API, and
+	// the processor's configuration sets it (services.NAME.case_insensitive).
+	CaseInsensitive bool
 }
 
 // Region is one row of a catalog's region table.

@@ -58,7 +58,7 @@ func (m *Matcher) Candidates(method, s string, route bool) []*Event {
 			if !ev.HasRoute() || ev.Method != method {
 				continue
 			}
-			p, err := parseRoute(ev.Route, ev.RouteIsRegex)
+			p, err := routeOf(ev)
 			if err != nil {
 				continue
 			}
@@ -125,11 +125,11 @@ func Relate(a, b *Event) (Relation, Examples, error) {
 	if !a.HasRoute() || !b.HasRoute() {
 		return Disjoint, Examples{}, ErrNoRoute
 	}
-	pa, err := parseRoute(a.Route, a.RouteIsRegex)
+	pa, err := routeOf(a)
 	if err != nil {
 		return Disjoint, Examples{}, err
 	}
-	pb, err := parseRoute(b.Route, b.RouteIsRegex)
+	pb, err := routeOf(b)
 	if err != nil {
 		return Disjoint, Examples{}, err
 	}

@@ -1,9 +1,10 @@
 package catalog
 
 // The matcher is a tree per HTTP method, built once from every API event of
-// every catalog. A node has literal children in a map, then single-segment
-// parameters (constrained ones before the unconstrained one), then rest
-// edges that consume one or more segments, shortest first. A lookup walks the
+// every catalog. A node has literal children in a map, then the folding
+// literals of case-insensitive catalogs in another map keyed in lower case,
+// then single-segment parameters (constrained ones before the unconstrained
+// one), then rest edges that consume one or more segments, shortest first. A lookup walks the
 // path's segments depth first in that order and backtracks on a dead end, so
 // the first route it reaches is the most specific one that matches; Compile
 // proves that for every pair of overlapping routes before it returns, and
@@ -26,6 +27,8 @@ type Matcher struct {
 
 type node struct {
 	lits     map[string]*node
+	folds    map[string]*node // literals of case-insensitive catalogs, lower case
+	foldMax  int              // the longest key of folds
 	params   []paramEdge
 	rests    []restEdge
 	end      *Event // the path ends here
@@ -72,7 +75,7 @@ func Compile(catalogs ...*Catalog) (*Matcher, error) {
 			if !ev.HasRoute() {
 				continue
 			}
-			p, err := parseRoute(ev.Route, ev.RouteIsRegex)
+			p, err := routeOf(ev)
 			if err != nil { // Parse already rejected it; a hand-built Catalog may not have
 				errs = append(errs, fmt.Errorf("%s: %w", ev.Ref(), err))
 				continue
@@ -158,7 +161,8 @@ func pairsFrom(routes []compiled, depth int, pair func(a, b compiled)) {
 	var wild []compiled
 	for _, r := range routes {
 		if depth < len(r.p.elems) && r.p.elems[depth].kind == elemLiteral {
-			lit := r.p.elems[depth].lit
+			// a folding literal may match an exact one of another case
+			lit := lowerASCII(r.p.elems[depth].lit)
 			groups[lit] = append(groups[lit], r)
 		} else {
 			wild = append(wild, r)
@@ -193,13 +197,18 @@ func (n *node) insert(r compiled) {
 	for _, e := range r.p.elems {
 		switch e.kind {
 		case elemLiteral:
-			if n.lits == nil {
-				n.lits = map[string]*node{}
+			lits := &n.lits
+			if e.fold {
+				lits = &n.folds
+				n.foldMax = max(n.foldMax, len(e.lit))
 			}
-			child := n.lits[e.lit]
+			if *lits == nil {
+				*lits = map[string]*node{}
+			}
+			child := (*lits)[e.lit]
 			if child == nil {
 				child = &node{}
-				n.lits[e.lit] = child
+				(*lits)[e.lit] = child
 			}
 			n = child
 		case elemParam:
@@ -294,6 +303,11 @@ func (n *node) match(s string, done, route bool) *Event {
 				return ev
 			}
 		}
+		if child := n.foldChild(seg); child != nil {
+			if ev := child.match(next, nextDone, route); ev != nil {
+				return ev
+			}
+		}
 	}
 	if kind != segRest && seg != "" {
 		for i := range n.params {
@@ -312,6 +326,26 @@ func (n *node) match(s string, done, route bool) *Event {
 		}
 	}
 	return nil
+}
+
+// foldChild returns the folding literal child for seg in any ASCII case.
+func (n *node) foldChild(seg string) *node {
+	if len(seg) > n.foldMax || n.folds == nil {
+		return nil
+	}
+	var buf [64]byte
+	b := buf[:0]
+	if len(seg) > len(buf) {
+		b = make([]byte, 0, len(seg)) // a long literal: rare, and allowed to allocate
+	}
+	for i := 0; i < len(seg); i++ {
+		c := seg[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return n.folds[string(b)]
 }
 
 // match consumes one segment, then two, and so on, trying the child after each.
@@ -381,6 +415,15 @@ func (n *node) print(b *strings.Builder, depth int) {
 	for _, k := range lits {
 		fmt.Fprintf(b, "%s/%s\n", indent, k)
 		n.lits[k].print(b, depth+1)
+	}
+	folds := make([]string, 0, len(n.folds))
+	for k := range n.folds {
+		folds = append(folds, k)
+	}
+	slices.Sort(folds)
+	for _, k := range folds {
+		fmt.Fprintf(b, "%s/(?i)%s\n", indent, k)
+		n.folds[k].print(b, depth+1)
 	}
 	for _, p := range n.params {
 		if p.check == nil {

@@ -286,7 +286,28 @@ func reference(routes []compiled, path string) *Event {
 // TestMatcherAgreesWithReference checks the tree against the definition of
 // precedence on paths made from the catalogs' own segments.
 func TestMatcherAgreesWithReference(t *testing.T) {
-	m := compileBuiltins(t)
+	agreeWithReference(t, builtins(t), false)
+}
+
+// TestMatcherFoldAgreesWithReference does the same with a case-insensitive
+// catalog beside case-sensitive ones that reuse its literals in other cases,
+// on paths whose letters are randomly upper-cased.
+func TestMatcherFoldAgreesWithReference(t *testing.T) {
+	cats := builtins(t)
+	for _, c := range cats {
+		c.CaseInsensitive = c.Service == "speech-to-text"
+	}
+	exact := parseInline(t, "exact", `
+  - {action: exact.customization.read, method: GET, route: "/V1/customizations/{id}"}
+  - {action: exact.models.read, method: GET, route: "/v1/Models"}
+  - {action: exact.model-words.read, method: GET, route: "/v1/Models/{id}/Words"}
+`)
+	agreeWithReference(t, append(cats, exact), true)
+}
+
+func agreeWithReference(t *testing.T, cats []*Catalog, mixCase bool) {
+	m, err := Compile(cats...)
+	require.NoError(t, err)
 	byMethod := map[string][]compiled{}
 	var words []string
 	for _, c := range m.Catalogs() {
@@ -295,7 +316,7 @@ func TestMatcherAgreesWithReference(t *testing.T) {
 			if !ev.HasRoute() {
 				continue
 			}
-			p, err := parseRoute(ev.Route, ev.RouteIsRegex)
+			p, err := routeOf(ev)
 			require.NoError(t, err)
 			byMethod[ev.Method] = append(byMethod[ev.Method], compiled{ev, p})
 			words = append(words, strings.Split(concrete(p)[1:], "/")...)
@@ -303,6 +324,19 @@ func TestMatcherAgreesWithReference(t *testing.T) {
 	}
 	words = append(words, "", "7", "x", "runs", "actions")
 	rng := rand.New(rand.NewPCG(1, 2))
+	word := func() string {
+		w := words[rng.IntN(len(words))]
+		if mixCase && rng.IntN(2) == 0 {
+			b := []byte(w)
+			for i := range b {
+				if rng.IntN(2) == 0 {
+					b[i] = upperASCII(string(b[i]))[0]
+				}
+			}
+			w = string(b)
+		}
+		return w
+	}
 	agreed, matched := 0, 0
 	for method, routes := range byMethod {
 		for range 3000 {
@@ -313,20 +347,20 @@ func TestMatcherAgreesWithReference(t *testing.T) {
 				for range rng.IntN(3) {
 					switch i := rng.IntN(len(segs) + 1); rng.IntN(3) {
 					case 0:
-						segs = append(segs[:i:i], append([]string{words[rng.IntN(len(words))]}, segs[i:]...)...)
+						segs = append(segs[:i:i], append([]string{word()}, segs[i:]...)...)
 					case 1:
 						if i < len(segs) {
 							segs = append(segs[:i], segs[i+1:]...)
 						}
 					case 2:
 						if i < len(segs) {
-							segs[i] = words[rng.IntN(len(words))]
+							segs[i] = word()
 						}
 					}
 				}
 			} else {
 				for range 1 + rng.IntN(6) {
-					segs = append(segs, words[rng.IntN(len(words))])
+					segs = append(segs, word())
 				}
 			}
 			path := "/" + strings.Join(segs, "/")
@@ -344,8 +378,121 @@ func TestMatcherAgreesWithReference(t *testing.T) {
 	assert.Greater(t, matched, 3000)
 }
 
+// TestCaseInsensitiveCatalog: a catalog marked case-insensitive matches its
+// routes in any letter case, as paths and as reported routes; the others
+// stay case-sensitive.
+func TestCaseInsensitiveCatalog(t *testing.T) {
+	cats := builtins(t)
+	for _, c := range cats {
+		c.CaseInsensitive = c.Service == "speech-to-text"
+	}
+	m, err := Compile(cats...)
+	require.NoError(t, err)
+	folded, exact := 0, 0
+	for _, c := range cats {
+		for i := range c.Events {
+			ev := &c.Events[i]
+			if !ev.HasRoute() {
+				continue
+			}
+			p, err := parseRoute(ev.Route, ev.RouteIsRegex)
+			require.NoError(t, err)
+			path, route := concrete(p), template(p, syntaxes[1].param, true)
+			assert.Same(t, ev, m.MatchPath(ev.Method, path), path)
+			upPath, upRoute := upperASCII(path), upperASCII(route)
+			if c.CaseInsensitive {
+				folded++
+				assert.Same(t, ev, m.MatchPath(ev.Method, upPath), upPath)
+				assert.Same(t, ev, m.MatchRoute(ev.Method, upRoute), upRoute)
+			} else if upPath != path {
+				exact++
+				assert.NotSame(t, ev, m.MatchPath(ev.Method, upPath), upPath)
+				assert.NotSame(t, ev, m.MatchRoute(ev.Method, upRoute), upRoute)
+			}
+		}
+	}
+	assert.Equal(t, 38, folded)
+	assert.Equal(t, 28, exact)
+	assert.Equal(t, "speech-to-text.custom-language-model-list.read", action(m.MatchPath("GET", "/V1/Customizations")))
+	// ASCII folding only: the Kelvin sign is not a "k"
+	assert.Nil(t, m.MatchPath("GET", "/v1/\u212austomizations"))
+}
+
+func TestCaseInsensitivePrecedence(t *testing.T) {
+	exact := parseInline(t, "exact", `
+  - {action: exact.models.read, method: GET, route: "/v1/Models"}
+`)
+	fold := parseInline(t, "fold", `
+  - {action: fold.model-list.read, method: GET, route: "/v1/models"}
+  - {action: fold.model.read, method: GET, route: "/v1/{id}"}
+  - {action: fold.x.read, method: GET, route_regex: "/v1/x[a-z]+"}
+  - {action: fold.digits.read, method: GET, route_regex: "/v1/\\d+"}
+`)
+	fold.CaseInsensitive = true
+	m, err := Compile(exact, fold)
+	require.NoError(t, err)
+	for path, want := range map[string]string{
+		"/v1/Models": "exact.models.read", "/v1/models": "fold.model-list.read", "/V1/MODELS": "fold.model-list.read",
+		"/v1/XYZ": "fold.x.read", "/v1/xyz": "fold.x.read", "/v1/7": "fold.digits.read", "/v1/Other": "fold.model.read",
+		"/v2/models": "<none>",
+	} {
+		assert.Equal(t, want, action(m.MatchPath("GET", path)), path)
+	}
+	rel, ex, err := Relate(&exact.Events[0], &fold.Events[0])
+	require.NoError(t, err)
+	assert.Equal(t, MoreSpecific, rel)
+	assert.Equal(t, Examples{Both: "/v1/Models", OnlyB: "/v1/models"}, ex)
+	assert.Equal(t, `GET
+  /v1
+    /Models
+      $ exact.models.read
+  /(?i)v1
+    /(?i)models
+      $ fold.model-list.read
+    /{(?i)x[a-z]+}
+      $ fold.x.read
+    /{\d+}
+      $ fold.digits.read
+    /{}
+      $ fold.model.read
+`, m.String())
+
+	// every spelling of a folding literal is taken by exact literals but one
+	taken := parseInline(t, "taken", `
+  - {action: taken.lower.read, method: GET, route: "/ab"}
+  - {action: taken.upper.read, method: GET, route: "/AB"}
+  - {action: taken.mixed.read, method: GET, route: "/Ab"}
+`)
+	folded := parseInline(t, "folded", `
+  - {action: folded.any.read, method: GET, route: "/ab"}
+`)
+	folded.CaseInsensitive = true
+	m, err = Compile(taken, folded)
+	require.NoError(t, err)
+	for path, want := range map[string]string{
+		"/ab": "taken.lower.read", "/AB": "taken.upper.read", "/Ab": "taken.mixed.read", "/aB": "folded.any.read",
+	} {
+		assert.Equal(t, want, action(m.MatchPath("GET", path)), path)
+	}
+
+	// two case-insensitive catalogs with one route in two spellings
+	other := parseInline(t, "other", `
+  - {action: other.models.read, method: GET, route: "/v1/MODELS"}
+`)
+	other.CaseInsensitive = true
+	_, err = Compile(fold, other)
+	assert.EqualError(t, err, "duplicate route: fold:6 (fold.model-list.read GET /v1/models) and other:6 (other.models.read GET /v1/MODELS) match the same paths, e.g. GET /v1/models")
+}
+
 func TestMatchDoesNotAllocate(t *testing.T) {
 	m := compileBuiltins(t)
+	cats := builtins(t)
+	for _, c := range cats {
+		c.CaseInsensitive = true
+	}
+	folding, err := Compile(cats...)
+	require.NoError(t, err)
+	require.NotNil(t, folding.MatchPath("GET", "/V1/Customizations/abc/WORDS/hello"))
 	allocs := testing.AllocsPerRun(100, func() {
 		m.MatchPath("PUT", "/v2/data-protect/protection-groups/7/runs/")
 		m.MatchPath("DELETE", "/v2/data-protect/sources/registrations/12")
@@ -353,6 +500,8 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 		m.MatchRoute("POST", "/v1/customizations/:customization_id/words")
 		m.MatchRoute("PUT", "v2/data-protect/protection-groups/{id}/runs/{$}")
 		m.MatchPath("GET", "/nothing/here/at/all")
+		folding.MatchPath("GET", "/V1/Customizations/abc/WORDS/hello")
+		folding.MatchRoute("POST", "/V1/CUSTOMIZATIONS/:customization_id/words")
 	})
 	assert.Zero(t, allocs)
 }

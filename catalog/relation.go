@@ -92,7 +92,7 @@ func (a automaton) step(s stateSet, sym symbol) stateSet {
 		if s.has(i) {
 			switch e.kind {
 			case elemLiteral:
-				if sym.only == "" && sym.text == e.lit {
+				if sym.only == "" && (sym.text == e.lit || e.fold && foldEqual(sym.text, e.lit)) {
 					out.add(i + 1)
 				}
 			case elemParam:
@@ -129,16 +129,36 @@ func paramAccepts(e elem, sym symbol) bool {
 
 func alphabet(a, b pattern) []symbol {
 	seen := map[string]bool{"": true}
+	exact := map[string]bool{}
+	var folds []string
 	var lits []symbol
 	var constraints []elem
 	for _, p := range []pattern{a, b} {
 		for _, e := range p.elems {
 			switch {
-			case e.kind == elemLiteral && !seen[e.lit]:
-				seen[e.lit] = true
-				lits = append(lits, symbol{text: e.lit})
+			case e.kind == elemLiteral:
+				if e.fold {
+					folds = append(folds, e.lit)
+				} else {
+					exact[e.lit] = true
+				}
+				if !seen[e.lit] {
+					seen[e.lit] = true
+					lits = append(lits, symbol{text: e.lit})
+				}
 			case e.kind == elemParam && e.check != nil:
 				constraints = append(constraints, e)
+			}
+		}
+	}
+	// A folding literal also stands for its case variants that no exact
+	// literal equals; when its lower-case form is itself an exact literal,
+	// another variant represents them.
+	for _, f := range folds {
+		if exact[f] {
+			if v, ok := caseVariant(f, seen); ok {
+				seen[v] = true
+				lits = append(lits, symbol{text: v})
 			}
 		}
 	}
@@ -158,6 +178,32 @@ func alphabet(a, b pattern) []symbol {
 		syms = append(syms, symbol{text: s, only: c.constraint})
 	}
 	return syms
+}
+
+// caseVariant returns a spelling of the lower-case literal f, with some
+// letters upper-cased, that is not in taken; there is none when every
+// variant is (a literal of few letters whose every spelling is a literal).
+func caseVariant(f string, taken map[string]bool) (string, bool) {
+	var letters []int
+	for i := 0; i < len(f); i++ {
+		if 'a' <= f[i] && f[i] <= 'z' {
+			letters = append(letters, i)
+		}
+	}
+	// two patterns hold at most 2*maxElems literals, fewer than 2^8 spellings
+	limit := 1 << min(len(letters), 8)
+	for mask := 1; mask < limit; mask++ {
+		b := []byte(f)
+		for j, i := range letters {
+			if mask&(1<<j) != 0 {
+				b[i] -= 'a' - 'A'
+			}
+		}
+		if !taken[string(b)] {
+			return string(b), true
+		}
+	}
+	return "", false
 }
 
 type productState struct{ a, b stateSet }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 )
 
@@ -21,8 +22,10 @@ const (
 
 type elem struct {
 	kind elemKind
-	// lit is the segment of a literal.
+	// lit is the segment of a literal; lower case when fold is set.
 	lit string
+	// fold makes a literal match its segment in any ASCII letter case.
+	fold bool
 	// constraint is the regex source that a param's segment must match; "" for any.
 	constraint string
 	// check tests a constrained param's segment; nil for any.
@@ -60,6 +63,68 @@ func parseRoute(route string, isRegex bool) (pattern, error) {
 		return parseRegexRoute(route)
 	}
 	return parseTemplate(route)
+}
+
+// routeOf parses the route of an API event, folded when its catalog is
+// case-insensitive.
+func routeOf(ev *Event) (pattern, error) {
+	p, err := parseRoute(ev.Route, ev.RouteIsRegex)
+	if err != nil || ev.Catalog == nil || !ev.Catalog.CaseInsensitive {
+		return p, err
+	}
+	return p.folded()
+}
+
+// folded returns the pattern matching in any ASCII letter case: literals
+// with letters become lower-case folding literals and constraint regexes
+// match case-insensitively. Digit-only constraints are left as they are.
+func (p pattern) folded() (pattern, error) {
+	elems := slices.Clone(p.elems)
+	for i, e := range elems {
+		switch {
+		case e.kind == elemLiteral && lowerASCII(e.lit) != upperASCII(e.lit):
+			elems[i].lit, elems[i].fold = lowerASCII(e.lit), true
+		case e.kind == elemParam && e.check != nil && e.constraint != `\d+` && e.constraint != `[0-9]+`:
+			re, err := regexp.Compile(`^(?i:` + e.constraint + `)$`)
+			if err != nil {
+				return p, fmt.Errorf("segment %q: %w", e.constraint, err)
+			}
+			elems[i].constraint, elems[i].check = "(?i)"+e.constraint, re.MatchString
+		}
+	}
+	return pattern{elems: elems, trail: p.trail}, nil
+}
+
+// lowerASCII and upperASCII change the case of ASCII letters only, as the
+// matcher compares folding literals.
+func lowerASCII(s string) string { return mapASCII(s, 'A', 'Z', 'a'-'A') }
+func upperASCII(s string) string { return mapASCII(s, 'a', 'z', 'A'-'a') }
+
+func mapASCII(s string, lo, hi byte, delta int) string {
+	b := []byte(s)
+	for i, c := range b {
+		if lo <= c && c <= hi {
+			b[i] = byte(int(c) + delta)
+		}
+	}
+	return string(b)
+}
+
+// foldEqual tells whether s equals the lower-case literal lit in ASCII case.
+func foldEqual(s, lit string) bool {
+	if len(s) != len(lit) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lit[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func parseTemplate(route string) (pattern, error) {
