@@ -59,6 +59,7 @@ func auditAttrs(td ptrace.Traces) map[string]any {
 }
 
 var customizationsPOST = map[string]any{"http.request.method": "POST", "url.path": "/v1/customizations", "http.response.status_code": int64(201)}
+
 // expressUpperCase is what Express reports for GET /V1/Customizations, which
 // it routes to /v1/customizations: no route, a span named GET.
 var expressUpperCase = map[string]any{"http.request.method": "GET", "url.path": "/V1/Customizations", "http.response.status_code": int64(200)}
