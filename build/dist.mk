@@ -6,7 +6,8 @@
 #   make dist      install the pinned OCB into ./bin and build ./dist/otelcol-audit
 #                  (rebuilt only when the processor's sources or the manifest change)
 #   make run       build if needed, run the collector on examples/collector.yaml
-#   make demo      build if needed, run the demo (e2e/cmd/auditdemo) against it
+#   make demo      build if needed, run the demo (e2e/cmd/auditdemo) against it; it
+#                  records what the collector received and exported in $(DEMO_RECORDING)
 #   make test-e2e  build if needed, run the end-to-end test in e2e/
 #
 # Only Go is needed: OCB and every component are fetched from the Go module proxy.
@@ -16,6 +17,8 @@ OCB_VERSION ?= v0.164.0
 OCB         := bin/builder
 DIST_BIN    := dist/otelcol-audit
 DIST_CONFIG ?= examples/collector.yaml
+# Where make demo records OTLP JSON for auditcatalog coverage (input/, output/).
+DEMO_RECORDING ?= bin/demo-recording
 
 # What the binary is built from: the manifest and the processor module's
 # non-test Go files, YAML (embedded catalogs, metadata.yaml) and go.mod/go.sum.
@@ -45,7 +48,7 @@ run: $(DIST_BIN)
 	$(DIST_BIN) --config=$(DIST_CONFIG)
 
 demo: $(DIST_BIN)
-	cd e2e && go run ./cmd/auditdemo -collector $(CURDIR)/$(DIST_BIN)
+	cd e2e && go run ./cmd/auditdemo -collector $(CURDIR)/$(DIST_BIN) -record $(abspath $(DEMO_RECORDING))
 
 # e2e/ is a module of its own, so the root's go vet does not cover it.
 # -count=1: the test runs a binary that go test's cache knows nothing about.

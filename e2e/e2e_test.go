@@ -1,6 +1,9 @@
 // Package e2e tests otelcol-audit from the outside: a collector built with OCB
 // receives spans and access logs from an application instrumented with
 // otelhttp and the OTel Go SDK, and exports to an OTLP backend the test runs.
+// A second backend receives what the collector received, through pipelines
+// without the audit processor. Both record what they receive as the file
+// exporter would, and auditcatalog coverage is run on the recordings.
 package e2e
 
 import (
@@ -103,20 +106,37 @@ func (s scenario) kept(r request) bool {
 
 func TestEndToEnd(t *testing.T) {
 	binary := collectorBinary(t)
+	tool := auditcatalogBinary(t)
 	for _, sc := range scenarios {
-		t.Run(sc.name, func(t *testing.T) { runScenario(t, binary, sc) })
+		t.Run(sc.name, func(t *testing.T) { runScenario(t, binary, tool, sc) })
 	}
 }
 
-func runScenario(t *testing.T, binary string, sc scenario) {
-	backend, err := harness.StartBackend()
+// recordingEnv names a directory to keep the recordings in, one directory
+// per scenario; without it they go to a temporary directory.
+const recordingEnv = "AUDIT_RECORDING_DIR"
+
+func runScenario(t *testing.T, binary, tool string, sc scenario) {
+	recording := t.TempDir()
+	if dir := os.Getenv(recordingEnv); dir != "" {
+		abs, err := filepath.Abs(filepath.Join(dir, sc.name))
+		require.NoError(t, err)
+		recording = abs
+		t.Logf("recording in %s", recording)
+	}
+	// backend receives what the collector exports, input what it received.
+	backend, err := harness.StartBackend(filepath.Join(recording, "output"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = backend.Close() })
+	input, err := harness.StartBackend(filepath.Join(recording, "input"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = input.Close() })
 
 	startCtx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	col, err := harness.StartCollector(startCtx, harness.CollectorOptions{
-		Binary: binary, Dir: t.TempDir(), AuditConfig: sc.auditConfig, ExportEndpoint: backend.URL,
+		Binary: binary, Dir: t.TempDir(), AuditConfig: sc.auditConfig,
+		ExportEndpoint: backend.URL, InputEndpoint: input.URL,
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() {
@@ -154,6 +174,17 @@ func runScenario(t *testing.T, binary string, sc scenario) {
 	metrics := waitAccounted(t, col.MetricsURL, len(requests))
 	assertBackend(t, sc, backend.Records(), traceIDs)
 	assertMetrics(t, sc, metrics, backend)
+
+	var kept []request
+	for _, r := range requests {
+		if sc.kept(r) {
+			kept = append(kept, r)
+		}
+	}
+	t.Run("coverage", func(t *testing.T) {
+		t.Run("input", func(t *testing.T) { checkCoverage(t, tool, input, requests) })
+		t.Run("output", func(t *testing.T) { checkCoverage(t, tool, backend, kept) })
+	})
 }
 
 // send makes request r to the app at baseURL with a fresh trace context and
@@ -183,8 +214,8 @@ var signals = []struct {
 }
 
 // waitAccounted waits until the collector has accepted n records of each
-// signal and every one the audit processor let through has been exported,
-// and returns that scrape.
+// signal, every one the audit processor let through has been exported and
+// the input pipelines have exported all n, and returns that scrape.
 func waitAccounted(t *testing.T, metricsURL string, n int) harness.Metrics {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
@@ -199,7 +230,8 @@ func waitAccounted(t *testing.T, metricsURL string, n int) harness.Metrics {
 				accepted := m.Sum("otelcol_receiver_accepted_"+s.items, map[string]string{"receiver": "otlp"})
 				out := m.Sum("otelcol_processor_outgoing_items", map[string]string{"processor": "audit", "otel_signal": s.signal})
 				sent := m.Sum("otelcol_exporter_sent_"+s.items, map[string]string{"exporter": "otlp_http"})
-				done = done && accepted == float64(n) && sent == out
+				inputSent := m.Sum("otelcol_exporter_sent_"+s.items, map[string]string{"exporter": "otlp_http/input"})
+				done = done && accepted == float64(n) && sent == out && inputSent == float64(n)
 			}
 			if done {
 				return m

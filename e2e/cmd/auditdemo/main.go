@@ -9,6 +9,13 @@
 // came out, then stops the collector. It exits 0 when every record is
 // accounted for (exported or dropped) and 1 otherwise.
 //
+// With -record DIR (make demo: ./bin/demo-recording), it also records, as the
+// collector's file exporter writes them (one OTLP JSON request per line):
+// DIR/output/{traces,logs}.json, what the collector exported, and
+// DIR/input/{traces,logs}.json, every record as the collector received it,
+// exported by pipelines without the audit processor. It prints how to run
+// auditcatalog coverage on them.
+//
 //	make demo
 //	go run ./cmd/auditdemo -collector ../dist/otelcol-audit   # from e2e/
 package main
@@ -23,6 +30,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -93,19 +101,20 @@ type verdict struct {
 func main() {
 	collector := flag.String("collector", "../dist/otelcol-audit", "path of the built otelcol-audit binary")
 	timeout := flag.Duration("timeout", 2*time.Minute, "deadline for the whole demo")
+	record := flag.String("record", "", "record what the collector received and exported into `DIR`/input and DIR/output")
 	flag.Parse()
 	// Ctrl-C stops the collector too: run returns and its defers run.
 	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(sigCtx, *timeout)
 	defer cancel()
-	if err := run(ctx, *collector, os.Stdout); err != nil {
+	if err := run(ctx, *collector, *record, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "auditdemo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, binary string, out io.Writer) error {
+func run(ctx context.Context, binary, record string, out io.Writer) error {
 	if _, err := os.Stat(binary); err != nil {
 		return fmt.Errorf("%w (build it with `make dist`)", err)
 	}
@@ -115,17 +124,32 @@ func run(ctx context.Context, binary string, out io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 
-	backend, err := harness.StartBackend()
+	var outputDir, inputDir string
+	if record != "" {
+		if record, err = filepath.Abs(record); err != nil {
+			return err
+		}
+		outputDir, inputDir = filepath.Join(record, "output"), filepath.Join(record, "input")
+	}
+	backend, err := harness.StartBackend(outputDir)
 	if err != nil {
 		return err
 	}
 	defer backend.Close()
+	opts := harness.CollectorOptions{Binary: binary, Dir: dir, AuditConfig: auditConfig, ExportEndpoint: backend.URL}
+	// input receives every record as the collector received it; only when recording.
+	var input *harness.Backend
+	if record != "" {
+		if input, err = harness.StartBackend(inputDir); err != nil {
+			return err
+		}
+		defer input.Close()
+		opts.InputEndpoint = input.URL
+	}
 
 	startCtx, cancelStart := context.WithTimeout(ctx, 30*time.Second)
 	defer cancelStart()
-	col, err := harness.StartCollector(startCtx, harness.CollectorOptions{
-		Binary: binary, Dir: dir, AuditConfig: auditConfig, ExportEndpoint: backend.URL,
-	})
+	col, err := harness.StartCollector(startCtx, opts)
 	if err != nil {
 		return err
 	}
@@ -134,6 +158,9 @@ func run(ctx context.Context, binary string, out io.Writer) error {
 	fmt.Fprintf(out, "otelcol-audit is listening for OTLP on %s (gRPC) and %s (HTTP); its metrics are on %s.\n",
 		col.GRPCEndpoint, col.HTTPEndpoint, col.MetricsURL)
 	fmt.Fprintf(out, "Pipeline: otlp -> memory_limiter -> audit -> batch -> otlp_http (%s, the demo's own OTLP receiver).\n", backend.URL)
+	if input != nil {
+		fmt.Fprintf(out, "Recording pipeline: otlp -> memory_limiter -> batch -> otlp_http/input (%s, another receiver of the demo's).\n", input.URL)
+	}
 	fmt.Fprintf(out, "Audit processor configuration: the defaults, plus\n%s\n", indent(strings.TrimSpace(auditConfig)))
 	fmt.Fprintf(out, "Sending %d records, one OTLP request each.\n\n", len(samples))
 
@@ -172,6 +199,13 @@ func run(ctx context.Context, binary string, out io.Writer) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	for input != nil && len(input.Records()) < len(samples) {
+		select {
+		case <-waitCtx.Done():
+			return fmt.Errorf("the recording pipelines exported %d records, want %d: %w", len(input.Records()), len(samples), waitCtx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 
 	received := map[pcommon.SpanID]harness.Record{}
 	for _, r := range backend.Records() {
@@ -201,6 +235,12 @@ func run(ctx context.Context, binary string, out io.Writer) error {
 	fmt.Fprintf(out, "\nRecords in: %d = exported %d + dropped %d\n", len(samples), exported, dropped)
 	if exported+dropped != len(samples) {
 		problems = append(problems, fmt.Sprintf("%d records sent, %d exported and %d dropped", len(samples), exported, dropped))
+	}
+	if input != nil {
+		if n := len(input.Records()); n != len(samples) {
+			problems = append(problems, fmt.Sprintf("%d records sent, %d recorded as received", len(samples), n))
+		}
+		printRecording(out, record, len(samples), exported, dropped)
 	}
 	if len(problems) > 0 {
 		fmt.Fprintf(out, "\ncollector log (%s):\n%s\n", col.LogPath, col.Log())
@@ -336,6 +376,53 @@ func putHTTP(m pcommon.Map, s sample) {
 	m.PutInt("http.response.status_code", int64(s.status))
 	if s.forged != "" {
 		m.PutStr("audit.action", s.forged)
+	}
+}
+
+// printRecording says what the recording in dir holds and how to run
+// auditcatalog coverage on it.
+func printRecording(out io.Writer, dir string, sent, exported, dropped int) {
+	// Paths relative to the repository root when dir is inside it, since
+	// that is where `go run ./cmd/auditcatalog` works.
+	root, shown := repoRoot(), dir
+	if root != "" {
+		if rel, err := filepath.Rel(root, dir); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			shown = rel
+		}
+	}
+	files := func(sub string) string {
+		return filepath.Join(shown, sub, "traces.json") + " " + filepath.Join(shown, sub, "logs.json")
+	}
+	fmt.Fprintf(out, "\nRecorded as the collector's file exporter writes OTLP JSON (one request per line), in %s:\n", dir)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  input/traces.json, input/logs.json\tthe %d records as the collector received them, before the audit processor\n", sent)
+	fmt.Fprintf(tw, "  output/traces.json, output/logs.json\tthe %d records it exported, the matched ones tagged with audit.* (the %d dropped are not there)\n", exported, dropped)
+	tw.Flush()
+	fmt.Fprintln(out, "\nWhich catalog actions the traffic covers, and the routes no catalog has:")
+	if root != "" {
+		fmt.Fprintf(out, "  cd %s && go run ./cmd/auditcatalog coverage %s\n", root, files("input"))
+	} else {
+		fmt.Fprintf(out, "  auditcatalog coverage %s\n", files("input"))
+	}
+}
+
+// repoRoot returns the nearest directory at or above the working directory
+// whose go.mod is the audit processor's module, or "".
+func repoRoot() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.HasPrefix(string(data), "module github.com/otel-audit/auditprocessor\n") {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
 	}
 }
 

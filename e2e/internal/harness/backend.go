@@ -3,14 +3,18 @@ package harness
 import (
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
@@ -40,23 +44,44 @@ func (r Record) Str(key string) string {
 
 // Backend is an OTLP/HTTP receiver on 127.0.0.1 built on pdata's request
 // types. It accepts protobuf and JSON bodies, plain or gzip-compressed, on
-// /v1/traces and /v1/logs and keeps every record it receives.
+// /v1/traces and /v1/logs and keeps every record it receives. It can also
+// record every request to files, as the collector's file exporter does.
 type Backend struct {
 	// URL is the base URL to configure as an OTLP/HTTP exporter endpoint.
 	URL string
+	// TracesFile and LogsFile are the recording's files; empty when the
+	// backend does not record.
+	TracesFile string
+	LogsFile   string
 
 	srv     *http.Server
 	mu      sync.Mutex
 	records []Record
+	traces  *os.File
+	logs    *os.File
 }
 
-// StartBackend starts a Backend on a free loopback port.
-func StartBackend() (*Backend, error) {
+// StartBackend starts a Backend on a free loopback port. When recordDir is
+// not empty, the backend also writes every request it receives to
+// recordDir/traces.json and recordDir/logs.json in the collector file
+// exporter's format (format: json): one ExportTraceServiceRequest or
+// ExportLogsServiceRequest per line, as ptrace.JSONMarshaler and
+// plog.JSONMarshaler encode them. recordDir is created if need be; both files
+// are created empty (or emptied) at start, and a request is in its file
+// before the backend answers it.
+func StartBackend(recordDir string) (*Backend, error) {
+	b := &Backend{}
+	if recordDir != "" {
+		if err := b.openRecording(recordDir); err != nil {
+			return nil, err
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		b.closeRecording()
 		return nil, err
 	}
-	b := &Backend{URL: "http://" + l.Addr().String()}
+	b.URL = "http://" + l.Addr().String()
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/traces", b.handleTraces)
 	mux.HandleFunc("POST /v1/logs", b.handleLogs)
@@ -65,11 +90,42 @@ func StartBackend() (*Backend, error) {
 	return b, nil
 }
 
-// Close stops the backend.
+func (b *Backend) openRecording(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var err error
+	b.TracesFile, b.LogsFile = filepath.Join(dir, "traces.json"), filepath.Join(dir, "logs.json")
+	if b.traces, err = os.Create(b.TracesFile); err != nil {
+		return err
+	}
+	if b.logs, err = os.Create(b.LogsFile); err != nil {
+		b.traces.Close()
+		return err
+	}
+	return nil
+}
+
+// closeRecording closes the recording's files, if any.
+func (b *Backend) closeRecording() error {
+	var errs []error
+	for _, f := range []**os.File{&b.traces, &b.logs} {
+		if *f != nil {
+			errs = append(errs, (*f).Close())
+			*f = nil
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close stops the backend and closes the recording's files.
 func (b *Backend) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return b.srv.Shutdown(ctx)
+	err := b.srv.Shutdown(ctx)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return errors.Join(err, b.closeRecording())
 }
 
 // Records returns a copy of everything received so far, in arrival order.
@@ -92,15 +148,15 @@ func (b *Backend) Count(signal string) int {
 	return n
 }
 
-type unmarshaler interface {
+type message interface {
 	UnmarshalProto([]byte) error
 	UnmarshalJSON([]byte) error
 	MarshalProto() ([]byte, error)
 	MarshalJSON() ([]byte, error)
 }
 
-// decode reads the request body into req and writes resp in the request's encoding.
-func decode(w http.ResponseWriter, r *http.Request, req, resp unmarshaler) bool {
+// decode reads the request body into req.
+func decode(w http.ResponseWriter, r *http.Request, req message) bool {
 	var body io.Reader = http.MaxBytesReader(w, r.Body, 64<<20)
 	if r.Header.Get("Content-Encoding") == "gzip" {
 		gz, err := gzip.NewReader(body)
@@ -116,8 +172,7 @@ func decode(w http.ResponseWriter, r *http.Request, req, resp unmarshaler) bool 
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return false
 	}
-	isJSON := r.Header.Get("Content-Type") == "application/json"
-	if isJSON {
+	if isJSON(r) {
 		err = req.UnmarshalJSON(data)
 	} else {
 		err = req.UnmarshalProto(data)
@@ -126,8 +181,14 @@ func decode(w http.ResponseWriter, r *http.Request, req, resp unmarshaler) bool 
 		http.Error(w, fmt.Sprintf("decode OTLP request: %v", err), http.StatusBadRequest)
 		return false
 	}
+	return true
+}
+
+// reply writes resp in the request's encoding.
+func reply(w http.ResponseWriter, r *http.Request, resp message) {
 	var out []byte
-	if isJSON {
+	var err error
+	if isJSON(r) {
 		out, err = resp.MarshalJSON()
 		w.Header().Set("Content-Type", "application/json")
 	} else {
@@ -136,15 +197,16 @@ func decode(w http.ResponseWriter, r *http.Request, req, resp unmarshaler) bool 
 	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return false
+		return
 	}
 	_, _ = w.Write(out)
-	return true
 }
+
+func isJSON(r *http.Request) bool { return r.Header.Get("Content-Type") == "application/json" }
 
 func (b *Backend) handleTraces(w http.ResponseWriter, r *http.Request) {
 	req := ptraceotlp.NewExportRequest()
-	if !decode(w, r, &req, ptr(ptraceotlp.NewExportResponse())) {
+	if !decode(w, r, &req) {
 		return
 	}
 	var got []Record
@@ -163,12 +225,24 @@ func (b *Backend) handleTraces(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	b.add(got)
+	var line []byte
+	var err error
+	if b.TracesFile != "" {
+		line, err = (&ptrace.JSONMarshaler{}).MarshalTraces(req.Traces())
+	}
+	if err == nil {
+		err = b.add(got, &b.traces, line)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	reply(w, r, ptr(ptraceotlp.NewExportResponse()))
 }
 
 func (b *Backend) handleLogs(w http.ResponseWriter, r *http.Request) {
 	req := plogotlp.NewExportRequest()
-	if !decode(w, r, &req, ptr(plogotlp.NewExportResponse())) {
+	if !decode(w, r, &req) {
 		return
 	}
 	var got []Record
@@ -186,13 +260,37 @@ func (b *Backend) handleLogs(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	b.add(got)
+	var line []byte
+	var err error
+	if b.LogsFile != "" {
+		line, err = (&plog.JSONMarshaler{}).MarshalLogs(req.Logs())
+	}
+	if err == nil {
+		err = b.add(got, &b.logs, line)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	reply(w, r, ptr(plogotlp.NewExportResponse()))
 }
 
-func (b *Backend) add(rs []Record) {
+// add keeps rs and, when the backend records, appends line and a newline to
+// *file. The handlers call it before they answer: once a sender has its
+// answer, what it sent is in Records and on disk.
+func (b *Backend) add(rs []Record, file **os.File, line []byte) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if line != nil {
+		if *file == nil {
+			return errors.New("the backend is closed")
+		}
+		if _, err := (*file).Write(append(line, '\n')); err != nil {
+			return fmt.Errorf("record the request: %w", err)
+		}
+	}
 	b.records = append(b.records, rs...)
+	return nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -1,6 +1,7 @@
 // Package harness runs a built otelcol-audit binary on loopback ports, receives
-// what it exports on a small OTLP/HTTP backend and reads its own metrics. The
-// demo program and the end-to-end test share it.
+// what it exports on a small OTLP/HTTP backend, which can record it as the
+// file exporter would, and reads its own metrics. The demo program and the
+// end-to-end test share it.
 package harness
 
 import (
@@ -37,6 +38,12 @@ type CollectorOptions struct {
 	AuditConfig string
 	// ExportEndpoint is the base URL of the OTLP/HTTP backend the collector exports to.
 	ExportEndpoint string
+	// InputEndpoint, when not empty, is the base URL of a second OTLP/HTTP
+	// backend that receives every record as the receiver got it: pipelines
+	// traces/input and logs/input take the same receiver through
+	// memory_limiter and batch, without the audit processor, to the exporter
+	// otlp_http/input.
+	InputEndpoint string
 }
 
 // Collector is a running otelcol-audit process.
@@ -173,7 +180,8 @@ func (c *Collector) Log() string {
 
 // collectorConfig returns the collector configuration: OTLP in on the given
 // endpoints, memory_limiter, the audit processor and batch for traces and
-// logs, out over OTLP/HTTP, its own metrics on a Prometheus endpoint.
+// logs, out over OTLP/HTTP, its own metrics on a Prometheus endpoint; and,
+// with an InputEndpoint, the input pipelines.
 func collectorConfig(opts CollectorOptions, grpcEndpoint, httpEndpoint string, metricsPort int) string {
 	audit := "{}"
 	if strings.TrimSpace(opts.AuditConfig) != "" {
@@ -183,6 +191,19 @@ func collectorConfig(opts CollectorOptions, grpcEndpoint, httpEndpoint string, m
       receivers: [otlp]
       processors: [memory_limiter, audit, batch]
       exporters: [otlp_http]`
+	var inputExporter, inputPipelines string
+	if opts.InputEndpoint != "" {
+		inputExporter = fmt.Sprintf(`
+  otlp_http/input:
+    endpoint: %s`, opts.InputEndpoint)
+		const input = `
+      receivers: [otlp]
+      processors: [memory_limiter, batch]
+      exporters: [otlp_http/input]`
+		inputPipelines = `
+    traces/input:` + input + `
+    logs/input:` + input
+	}
 	return fmt.Sprintf(`receivers:
   otlp:
     protocols:
@@ -200,7 +221,7 @@ processors:
     timeout: 100ms
 exporters:
   otlp_http:
-    endpoint: %s
+    endpoint: %s%s
 service:
   telemetry:
     logs:
@@ -215,8 +236,8 @@ service:
                 port: %d
   pipelines:
     traces:%s
-    logs:%s
-`, grpcEndpoint, httpEndpoint, audit, opts.ExportEndpoint, metricsPort, pipeline, pipeline)
+    logs:%s%s
+`, grpcEndpoint, httpEndpoint, audit, opts.ExportEndpoint, inputExporter, metricsPort, pipeline, pipeline, inputPipelines)
 }
 
 func indent(s, prefix string) string {

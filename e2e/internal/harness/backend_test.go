@@ -1,0 +1,123 @@
+package harness
+
+import (
+	"bytes"
+	"compress/gzip"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+)
+
+// TestBackendRecords checks that a recording has one line per request, in
+// the file exporter's JSON, whatever encoding the request came in, and that
+// it is on disk when the sender has its answer.
+func TestBackendRecords(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "rec")
+	b, err := StartBackend(dir)
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(dir, "traces.json"), b.TracesFile)
+	assert.Equal(t, filepath.Join(dir, "logs.json"), b.LogsFile)
+
+	traces := make([]ptrace.Traces, 2)
+	for i := range traces {
+		traces[i] = ptrace.NewTraces()
+		rs := traces[i].ResourceSpans().AppendEmpty()
+		rs.Resource().Attributes().PutStr("service.name", "svc")
+		s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+		s.SetName("GET /v1/x/{id}")
+		s.SetKind(ptrace.SpanKindServer)
+		s.Attributes().PutStr("url.path", "/v1/x/"+strings.Repeat("a", i+1))
+	}
+	logs := plog.NewLogs()
+	lr := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+	lr.Attributes().PutStr("http.route", "/v1/x/{id}")
+
+	// Protobuf, gzip-compressed protobuf, and JSON.
+	body, err := ptraceotlp.NewExportRequestFromTraces(traces[0]).MarshalProto()
+	require.NoError(t, err)
+	post(t, b.URL+"/v1/traces", "application/x-protobuf", false, body)
+	body, err = ptraceotlp.NewExportRequestFromTraces(traces[1]).MarshalProto()
+	require.NoError(t, err)
+	post(t, b.URL+"/v1/traces", "application/x-protobuf", true, body)
+	body, err = plogotlp.NewExportRequestFromLogs(logs).MarshalJSON()
+	require.NoError(t, err)
+	post(t, b.URL+"/v1/logs", "application/json", false, body)
+
+	lines := readLines(t, b.TracesFile)
+	require.Len(t, lines, len(traces))
+	for i, line := range lines {
+		got, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces([]byte(line))
+		require.NoError(t, err)
+		assert.Equal(t, traces[i], got, "line %d", i+1)
+	}
+	lines = readLines(t, b.LogsFile)
+	require.Len(t, lines, 1)
+	got, err := (&plog.JSONUnmarshaler{}).UnmarshalLogs([]byte(lines[0]))
+	require.NoError(t, err)
+	assert.Equal(t, logs, got)
+
+	assert.Equal(t, 2, b.Count("traces"))
+	assert.Equal(t, 1, b.Count("logs"))
+	require.NoError(t, b.Close())
+
+	// Starting again over the same directory starts an empty recording.
+	b, err = StartBackend(dir)
+	require.NoError(t, err)
+	require.NoError(t, b.Close())
+	assert.Empty(t, readLines(t, b.TracesFile))
+	assert.Empty(t, readLines(t, b.LogsFile))
+}
+
+func TestBackendWithoutRecording(t *testing.T) {
+	b, err := StartBackend("")
+	require.NoError(t, err)
+	assert.Empty(t, b.TracesFile)
+	assert.Empty(t, b.LogsFile)
+	body, err := ptraceotlp.NewExportRequestFromTraces(ptrace.NewTraces()).MarshalProto()
+	require.NoError(t, err)
+	post(t, b.URL+"/v1/traces", "application/x-protobuf", false, body)
+	require.NoError(t, b.Close())
+}
+
+func post(t *testing.T, url, contentType string, gz bool, body []byte) {
+	t.Helper()
+	if gz {
+		var buf bytes.Buffer
+		w := gzip.NewWriter(&buf)
+		_, err := w.Write(body)
+		require.NoError(t, err)
+		require.NoError(t, w.Close())
+		body = buf.Bytes()
+	}
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", contentType)
+	if gz {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+// readLines returns the file's lines, each of which must end in a newline.
+func readLines(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	if len(data) == 0 {
+		return nil
+	}
+	require.True(t, bytes.HasSuffix(data, []byte("\n")), "%s does not end in a newline", path)
+	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+}
