@@ -13,6 +13,7 @@ package catalog
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 )
@@ -252,8 +253,18 @@ func boolInt(b bool) int {
 
 // MatchPath returns the event whose route matches the concrete path (which
 // must start with "/"), or nil. The path is compared as is: callers
-// canonicalise it first.
+// canonicalise it first. A HEAD request that no HEAD route matches gets the
+// GET route, as servers serve it (ServeMux, Express, Flask, Spring): the GET
+// handler runs, so the GET action happens.
 func (m *Matcher) MatchPath(method, path string) *Event {
+	ev := m.matchPath(method, path)
+	if ev == nil && method == http.MethodHead {
+		ev = m.matchPath(http.MethodGet, path)
+	}
+	return ev
+}
+
+func (m *Matcher) matchPath(method, path string) *Event {
 	root := m.trees[method]
 	if root == nil || len(path) == 0 || path[0] != '/' {
 		return nil
@@ -263,8 +274,17 @@ func (m *Matcher) MatchPath(method, path string) *Event {
 
 // MatchRoute returns the event whose route has the same shape as a route
 // template reported by a server (any parameter syntax, see classifySegment),
-// or nil. A missing leading slash is tolerated.
+// or nil. A missing leading slash is tolerated. HEAD falls back to GET as in
+// MatchPath.
 func (m *Matcher) MatchRoute(method, route string) *Event {
+	ev := m.matchRoute(method, route)
+	if ev == nil && method == http.MethodHead {
+		ev = m.matchRoute(http.MethodGet, route)
+	}
+	return ev
+}
+
+func (m *Matcher) matchRoute(method, route string) *Event {
 	root := m.trees[method]
 	if root == nil || route == "" {
 		return nil

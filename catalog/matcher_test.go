@@ -129,7 +129,7 @@ func TestMatcherPrecedenceAndNonMatches(t *testing.T) {
 		{"GET", "/healthz", "<none>"},
 		{"GET", "/v1/models", "<none>"},
 		{"PATCH", "/v1/customizations", "<none>"},
-		{"HEAD", "/v1/customizations", "<none>"},
+		{"HEAD", "/v1/customizations", "speech-to-text.custom-language-model-list.read"},
 		{"GET", "/v1/customizations/", "<none>"},
 		{"GET", "/v1/customizations//words", "<none>"},
 		{"GET", "v1/customizations", "<none>"},
@@ -157,6 +157,26 @@ func TestMatcherPrecedenceAndNonMatches(t *testing.T) {
 		{"GET", "", "<none>"},
 	} {
 		assert.Equal(t, tc.want, action(m.MatchRoute(tc.method, tc.route)), "%s %s", tc.method, tc.route)
+	}
+}
+
+// TestHeadFallsBackToGet: HEAD gets the GET route unless a HEAD route matches.
+func TestHeadFallsBackToGet(t *testing.T) {
+	m, err := Compile(parseInline(t, "head", `
+  - {action: a.thing.read, method: GET, route: "/v1/things/{id}"}
+  - {action: a.thing-list.read, method: GET, route: "/v1/things"}
+  - {action: a.thing.check, method: HEAD, route: "/v1/things/{id}"}
+  - {action: a.thing.create, method: POST, route: "/v1/things"}
+`))
+	require.NoError(t, err)
+	for _, tc := range []struct{ method, path, route, want string }{
+		{"HEAD", "/v1/things", "/v1/things", "a.thing-list.read"},
+		{"HEAD", "/v1/things/7", "/v1/things/:id", "a.thing.check"},
+		{"GET", "/v1/things/7", "/v1/things/{id}", "a.thing.read"},
+		{"OPTIONS", "/v1/things", "/v1/things", "<none>"},
+	} {
+		assert.Equal(t, tc.want, action(m.MatchPath(tc.method, tc.path)), tc.method+" "+tc.path)
+		assert.Equal(t, tc.want, action(m.MatchRoute(tc.method, tc.route)), tc.method+" "+tc.route)
 	}
 }
 

@@ -17,14 +17,24 @@ func FromTarget(target string) (path string, ok bool) {
 	return FromURL(target)
 }
 
-// FromURL returns the path of an absolute URL (url.full, http.url), with the
-// query and fragment cut off; a URL with a host and no path has path "/".
+// FromURL returns the path of an absolute URL (url.full, http.url, or an
+// absolute-form http.target), with the query and fragment cut off: after the
+// authority of "scheme://host/path", or right after "scheme:" when a "/"
+// follows (Go's server routes "a:/v1/x" to /v1/x). A URL with a host and no
+// path has path "/". ok is false without a valid scheme or a path.
 func FromURL(u string) (path string, ok bool) {
-	i := strings.Index(u, "://")
-	if i <= 0 || strings.ContainsAny(u[:i], "/?#") {
+	i := schemeEnd(u)
+	if i <= 0 {
 		return "", false
 	}
-	rest := u[i+3:]
+	rest := u[i+1:]
+	if !strings.HasPrefix(rest, "//") {
+		if strings.HasPrefix(rest, "/") {
+			return cutQuery(rest), true
+		}
+		return "", false
+	}
+	rest = rest[2:]
 	j := strings.IndexAny(rest, "/?#")
 	if j < 0 || rest[j] != '/' {
 		if len(rest) == 0 {
@@ -33,6 +43,22 @@ func FromURL(u string) (path string, ok bool) {
 		return "/", true
 	}
 	return cutQuery(rest[j:]), true
+}
+
+// schemeEnd returns the index of the ":" that ends a URL's scheme (a letter,
+// then letters, digits, "+", "-" or "."), or -1.
+func schemeEnd(u string) int {
+	for i := 0; i < len(u); i++ {
+		switch c := u[i]; {
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		case i > 0 && c == ':':
+			return i
+		default:
+			return -1
+		}
+	}
+	return -1
 }
 
 func cutQuery(p string) string {

@@ -25,6 +25,14 @@ func TestFromTarget(t *testing.T) {
 		{"v1/x", "", false},
 		{"://nohost/x", "", false},
 		{"https://", "", false},
+		{"a:/v1/x?q", "/v1/x", true},       // Go's server routes this to /v1/x
+		{"svc+h.2-x:/v1/x", "/v1/x", true}, // scheme characters
+		{"http:///v1/x", "/v1/x", true},    // empty authority
+		{"a:b/v1/x", "", false},            // opaque: no path
+		{"a:A:/v1/x", "", false},           // opaque
+		{"1a:/v1/x", "", false},            // a scheme starts with a letter
+		{"a b:/v1/x", "", false},           // nor holds a space
+		{"A:0/v2/data-protect", "", false}, // opaque
 	} {
 		got, ok := FromTarget(tc.in)
 		assert.Equal(t, tc.want, got, tc.in)
