@@ -42,6 +42,24 @@ type Config struct {
 	// list of keys tried in order. Default: the current and the older HTTP
 	// semantic-convention keys.
 	Attributes AttributesConfig `mapstructure:"attributes"`
+	// Fields switches the audit fields set beside audit.action, audit.outcome
+	// and audit.region on matched records. Default: all on.
+	Fields FieldsConfig `mapstructure:"fields"`
+}
+
+// FieldsConfig switches each audit field beyond action, outcome and region.
+type FieldsConfig struct {
+	// Severity sets audit.severity: normal, warning or critical.
+	Severity bool `mapstructure:"severity"`
+	// ReasonCode sets audit.reason.code: the HTTP status code.
+	ReasonCode bool `mapstructure:"reason_code"`
+	// TargetType sets audit.target.type: "service/object" from the action.
+	TargetType bool `mapstructure:"target_type"`
+	// Message sets audit.message: "<display name>: <description>", with
+	// " -failure" appended on failure.
+	Message bool `mapstructure:"message"`
+	// InitiatorID sets audit.initiator.id from attributes.initiator.
+	InitiatorID bool `mapstructure:"initiator_id"`
 }
 
 // ServiceConfig overrides the settings of one service.
@@ -91,6 +109,9 @@ type AttributesConfig struct {
 	// Region holds the region, on the resource first, then on the record.
 	// Default: [cloud.region].
 	Region []string `mapstructure:"region"`
+	// Initiator holds who made the request, for audit.initiator.id.
+	// Default: [enduser.id, user.id].
+	Initiator []string `mapstructure:"initiator"`
 }
 
 var _ component.Config = (*Config)(nil)
@@ -169,7 +190,9 @@ func createDefaultConfig() component.Config {
 			URL:            []string{"url.full", "http.url"},
 			StatusCode:     []string{"http.response.status_code", "http.status_code"},
 			Region:         []string{"cloud.region"},
+			Initiator:      []string{"enduser.id", "user.id"},
 		},
+		Fields: FieldsConfig{Severity: true, ReasonCode: true, TargetType: true, Message: true, InitiatorID: true},
 	}
 }
 
@@ -265,7 +288,7 @@ func (a *AttributesConfig) lists() []keyList {
 	return []keyList{
 		{"method", a.Method}, {"method_original", a.MethodOriginal}, {"route", a.Route},
 		{"path", a.Path}, {"target", a.Target}, {"url", a.URL},
-		{"status_code", a.StatusCode}, {"region", a.Region},
+		{"status_code", a.StatusCode}, {"region", a.Region}, {"initiator", a.Initiator},
 	}
 }
 

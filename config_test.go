@@ -53,7 +53,9 @@ func TestLoadConfig(t *testing.T) {
 				URL:            []string{"url.full", "http.url"},
 				StatusCode:     []string{"http.response.status_code", "http.status_code"},
 				Region:         []string{"cloud.region"},
+				Initiator:      []string{"enduser.id"},
 			},
+			Fields: FieldsConfig{Severity: true, ReasonCode: true, TargetType: false, Message: false, InitiatorID: true},
 		}},
 	} {
 		t.Run(tc.id.String(), func(t *testing.T) {
@@ -70,6 +72,8 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, []SpanKind{"server"}, cfg.SpanKinds)
 	assert.Equal(t, PolicyKeep, cfg.Unmatched)
 	assert.Equal(t, PolicyKeep, cfg.Region.OnMissing)
+	assert.Equal(t, FieldsConfig{Severity: true, ReasonCode: true, TargetType: true, Message: true, InitiatorID: true}, cfg.Fields)
+	assert.Equal(t, []string{"enduser.id", "user.id"}, cfg.Attributes.Initiator)
 	assert.NoError(t, cfg.Validate())
 }
 

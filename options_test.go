@@ -128,6 +128,7 @@ func TestOptions(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := createDefaultConfig().(*Config)
+			cfg.Fields = FieldsConfig{} // TestAuditFields checks them
 			if tc.modify != nil {
 				tc.modify(cfg)
 			}

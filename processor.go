@@ -26,6 +26,15 @@ const (
 	attrAction      = "audit.action"
 	attrOutcome     = "audit.outcome"
 	attrRegion      = "audit.region"
+	attrSeverity    = "audit.severity"
+	attrReasonCode  = "audit.reason.code"
+	attrTargetType  = "audit.target.type"
+	attrMessage     = "audit.message"
+	attrInitiator   = "audit.initiator.id"
+	severityNormal  = "normal"
+	severityWarning = "warning"
+	severityCrit    = "critical"
+	failureSuffix   = " -failure"
 	outcomeSuccess  = "success"
 	outcomeFailure  = "failure"
 	outcomePending  = "pending"
@@ -43,8 +52,18 @@ type service struct {
 	known map[string]bool // every region id of the catalog
 }
 
+// eventFields are the audit fields of one catalog event, made once.
+type eventFields struct {
+	targetType       string // "service/object"; "" when the action has no object
+	message, failure string // audit.message on success and on failure
+	severity         string // the catalog's explicit severity, else by the verb
+	explicit         bool   // severity came from the catalog and always wins
+}
+
 type auditProcessor struct {
 	matcher   *catalog.Matcher
+	fields    map[*catalog.Event]*eventFields
+	switches  FieldsConfig
 	services  map[*catalog.Catalog]*service
 	kinds     [8]bool // indexed by ptrace.SpanKind
 	keys      AttributesConfig
@@ -107,6 +126,8 @@ func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, er
 	}
 	p := &auditProcessor{
 		matcher:   m,
+		fields:    map[*catalog.Event]*eventFields{},
+		switches:  cfg.Fields,
 		services:  map[*catalog.Catalog]*service{},
 		keys:      cfg.Attributes,
 		defRegion: cfg.Region.Default,
@@ -114,6 +135,9 @@ func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, er
 		unmatched: cfg.Unmatched,
 	}
 	for _, c := range catalogs {
+		for i := range c.Events {
+			p.fields[&c.Events[i]] = fieldsOf(c, &c.Events[i])
+		}
 		svc := &service{sends: map[string]bool{}, known: map[string]bool{}}
 		for _, r := range c.Regions {
 			svc.known[r.ID] = true
@@ -160,6 +184,47 @@ func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, er
 		}
 	}
 	return p, nil
+}
+
+// fieldsOf makes an event's audit fields. The action is service.object.verb
+// (the catalog's lint warns otherwise): the target type is service/object,
+// and a delete verb is critical, an update verb a warning, others normal.
+func fieldsOf(c *catalog.Catalog, ev *catalog.Event) *eventFields {
+	f := &eventFields{message: c.DisplayName + ": " + ev.Description}
+	if ev.Description == "" {
+		f.message = c.DisplayName + ": " + ev.Action
+	}
+	f.failure = f.message + failureSuffix
+	parts := strings.Split(ev.Action, ".")
+	if len(parts) >= 3 {
+		f.targetType = parts[0] + "/" + strings.Join(parts[1:len(parts)-1], ".")
+	}
+	switch parts[len(parts)-1] {
+	case "delete":
+		f.severity = severityCrit
+	case "update":
+		f.severity = severityWarning
+	default:
+		f.severity = severityNormal
+	}
+	if ev.Severity != "" {
+		f.severity, f.explicit = ev.Severity, true
+	}
+	return f
+}
+
+// severity is the provider's rule: the catalog's explicit severity wins; a
+// failure is critical for 401, 403, 503 and 507 and a warning otherwise; a
+// success (or pending or unknown outcome) is rated by the action's verb.
+func (f *eventFields) severityFor(outcome string, code int64) string {
+	if f.explicit || outcome != outcomeFailure {
+		return f.severity
+	}
+	switch code {
+	case 401, 403, 503, 507:
+		return severityCrit
+	}
+	return severityWarning
 }
 
 func regionIDs(c *catalog.Catalog) string {
@@ -348,7 +413,7 @@ func (p *auditProcessor) decide(c *counts, attrs pcommon.Map, resourceRegion, sp
 		return false
 	}
 	c.matched++
-	outcome, statusOK := outcomeOf(attrs, p.keys.StatusCode, spanError)
+	outcome, code, statusOK := outcomeOf(attrs, p.keys.StatusCode, spanError)
 	if !statusOK {
 		c.malformed++
 	}
@@ -372,13 +437,49 @@ func (p *auditProcessor) decide(c *counts, attrs pcommon.Map, resourceRegion, sp
 		c.droppedRegion++
 		return true
 	}
-	attrs.EnsureCapacity(attrs.Len() + 3)
+	p.tag(attrs, ev, outcome, id, code)
+	return false
+}
+
+// maxAuditAttrs is how many attributes tag may add.
+const maxAuditAttrs = 8
+
+// tag writes the audit attributes of a matched record that is kept. Room is
+// reserved once, so the attribute slice grows at most once.
+func (p *auditProcessor) tag(attrs pcommon.Map, ev *catalog.Event, outcome, region string, code int64) {
+	initiator := ""
+	if p.switches.InitiatorID {
+		// a string or an int id; read before the puts below move the attributes
+		if v, ok := lookup(attrs, p.keys.Initiator); ok && (v.Type() == pcommon.ValueTypeStr || v.Type() == pcommon.ValueTypeInt) {
+			initiator = v.AsString()
+		}
+	}
+	attrs.EnsureCapacity(attrs.Len() + maxAuditAttrs)
 	attrs.PutStr(attrAction, ev.Action)
 	attrs.PutStr(attrOutcome, outcome)
-	if id != "" {
-		attrs.PutStr(attrRegion, id)
+	if region != "" {
+		attrs.PutStr(attrRegion, region)
 	}
-	return false
+	f := p.fields[ev]
+	if p.switches.Severity {
+		attrs.PutStr(attrSeverity, f.severityFor(outcome, code))
+	}
+	if p.switches.ReasonCode && code > 0 {
+		attrs.PutInt(attrReasonCode, code)
+	}
+	if p.switches.TargetType && f.targetType != "" {
+		attrs.PutStr(attrTargetType, f.targetType)
+	}
+	if p.switches.Message {
+		if outcome == outcomeFailure {
+			attrs.PutStr(attrMessage, f.failure)
+		} else {
+			attrs.PutStr(attrMessage, f.message)
+		}
+	}
+	if initiator != "" {
+		attrs.PutStr(attrInitiator, initiator)
+	}
 }
 
 // match finds the record's event: by the server's route (attribute, then
@@ -450,21 +551,22 @@ func routeFromSpanName(name, method string) (string, bool) {
 	return route, true
 }
 
-// outcomeOf maps the response status to an outcome; ok is false when the
+// outcomeOf maps the response status to an outcome and returns the status
+// code (0 when there is none usable); ok is false when the
 // status attribute is present but unusable, which then counts as absent.
-func outcomeOf(attrs pcommon.Map, keys []string, spanError bool) (outcome string, ok bool) {
-	code, ok := statusCode(attrs, keys)
+func outcomeOf(attrs pcommon.Map, keys []string, spanError bool) (outcome string, code int64, ok bool) {
+	code, ok = statusCode(attrs, keys)
 	switch {
 	case code == acceptedCode:
-		return outcomePending, ok
+		return outcomePending, code, ok
 	case code >= firstFailedCode:
-		return outcomeFailure, ok
+		return outcomeFailure, code, ok
 	case code > 0:
-		return outcomeSuccess, ok
+		return outcomeSuccess, code, ok
 	case spanError:
-		return outcomeFailure, ok
+		return outcomeFailure, code, ok
 	}
-	return outcomeUnknown, ok
+	return outcomeUnknown, code, ok
 }
 
 // statusCode reads an int or numeric-string status in 100-599; 0 when absent

@@ -29,13 +29,24 @@ var update = flag.Bool("update", false, "rewrite the expected golden files from 
 // want is the stated outcome of one input record, by its span id.
 type want struct {
 	action, outcome, region string
-	dropped                 bool
-	untouched               bool // passed through exactly as it came in
+	// the further audit fields of a tagged record (reason code 0: none)
+	severity, target, message, initiator string
+	code                                 int64
+	dropped                              bool
+	untouched                            bool // passed through exactly as it came in
 }
 
 func tagged(action, outcome, region string) want {
 	return want{action: action, outcome: outcome, region: region}
 }
+
+// with states the further fields: severity, reason code, target type, message.
+func (w want) with(severity string, code int64, target, message string) want {
+	w.severity, w.code, w.target, w.message = severity, code, target, message
+	return w
+}
+
+func (w want) by(initiator string) want { w.initiator = initiator; return w }
 
 var (
 	dropped   = want{dropped: true}
@@ -45,32 +56,52 @@ var (
 // The records of testdata/traces_input.yaml, in order, and what must become
 // of each under the default configuration.
 var traceWants = map[string]want{
-	"eee19b7ec3c1b101": tagged("speech-to-text.custom-language-model-word-list.create", "success", "eu-de"), // route from the span name (otelhttp)
-	"eee19b7ec3c1b102": tagged("speech-to-text.async-recognition-job.read", "success", "eu-de"),             // no route: url.path
-	"eee19b7ec3c1b103": tagged("speech-to-text.async-recognition-job-list.read", "failure", "eu-de"),        // 500, list vs item
-	"eee19b7ec3c1b104": tagged("speech-to-text.async-recognition-job.create", "pending", "eu-de"),           // 202
-	"eee19b7ec3c1b105": untouched,                                                                           // /healthz: unmatched, kept
-	"eee19b7ec3c1b106": tagged("speech-to-text.gdpr-user-data.delete", "success", "eu-de"),                  // forged audit.* replaced
-	"eee19b7ec3c1b107": {},                                                                                  // INTERNAL: only the forged attribute goes
-	"eee19b7ec3c1b108": untouched,                                                                           // CLIENT
-	"eee19b7ec3c1b109": dropped,                                                                             // us-south, Express route, old keys
-	"eee19b7ec3c1b10a": untouched,                                                                           // /v1/models: unmatched
-	"eee19b7ec3c1b10b": dropped,                                                                             // backup-recovery sends from no region
-	"eee19b7ec3c1b10c": dropped,                                                                             // idem
-	"eee19b7ec3c1b10d": tagged("speech-to-text.custom-language-model-list.read", "unknown", "eu-de"),        // record region, url.full, lower-case method, no status
-	"eee19b7ec3c1b10e": tagged("speech-to-text.custom-language-model-word.create", "success", ""),           // Flask route, no region: kept
-	"eee19b7ec3c1b10f": untouched,                                                                           // _OTHER PURGE: unmatched
+	// route from the span name (otelhttp)
+	"eee19b7ec3c1b101": tagged("speech-to-text.custom-language-model-word-list.create", "success", "eu-de").
+		with("normal", 201, "speech-to-text/custom-language-model-word-list", "Speech to Text: Create a word list for a custom language model"),
+	// no route: url.path; the initiator from enduser.id
+	"eee19b7ec3c1b102": tagged("speech-to-text.async-recognition-job.read", "success", "eu-de").
+		with("normal", 200, "speech-to-text/async-recognition-job", "Speech to Text: Read an asynchronous recognition job").by("alice@example.com"),
+	// 500, list vs item: a failure other than 401/403/503/507 is a warning
+	"eee19b7ec3c1b103": tagged("speech-to-text.async-recognition-job-list.read", "failure", "eu-de").
+		with("warning", 500, "speech-to-text/async-recognition-job-list", "Speech to Text: Read an asynchronous recognition job list -failure"),
+	// 202
+	"eee19b7ec3c1b104": tagged("speech-to-text.async-recognition-job.create", "pending", "eu-de").
+		with("normal", 202, "speech-to-text/async-recognition-job", "Speech to Text: Create an asynchronous recognition job"),
+	"eee19b7ec3c1b105": untouched, // /healthz: unmatched, kept
+	// forged audit.* replaced; a successful delete is critical
+	"eee19b7ec3c1b106": tagged("speech-to-text.gdpr-user-data.delete", "success", "eu-de").
+		with("critical", 204, "speech-to-text/gdpr-user-data", "Speech to Text: Delete information for a user"),
+	"eee19b7ec3c1b107": {},        // INTERNAL: only the forged attribute goes
+	"eee19b7ec3c1b108": untouched, // CLIENT
+	"eee19b7ec3c1b109": dropped,   // us-south, Express route, old keys
+	"eee19b7ec3c1b10a": untouched, // /v1/models: unmatched
+	"eee19b7ec3c1b10b": dropped,   // backup-recovery sends from no region
+	"eee19b7ec3c1b10c": dropped,   // idem
+	// record region, url.full, lower-case method, no status: no reason code
+	"eee19b7ec3c1b10d": tagged("speech-to-text.custom-language-model-list.read", "unknown", "eu-de").
+		with("normal", 0, "speech-to-text/custom-language-model-list", "Speech to Text: Read a list of custom language models"),
+	// Flask route, no region: kept
+	"eee19b7ec3c1b10e": tagged("speech-to-text.custom-language-model-word.create", "success", "").
+		with("normal", 200, "speech-to-text/custom-language-model-word", "Speech to Text: Create a word for a custom language model"),
+	"eee19b7ec3c1b10f": untouched, // _OTHER PURGE: unmatched
 }
 
 var logWants = map[string]want{
-	"fee19b7ec3c1b110": tagged("speech-to-text.custom-language-model.delete", "success", "eu-de"),
-	"fee19b7ec3c1b111": untouched,                                                                              // not HTTP
-	"fee19b7ec3c1b112": tagged("speech-to-text.async-recognition-notification-url.create", "failure", "eu-de"), // status "400"
-	"fee19b7ec3c1b113": {},                                                                                     // forged audit.action on a plain log: removed
-	"fee19b7ec3c1b114": untouched,                                                                              // a method, no path or route
-	"fee19b7ec3c1b115": tagged("speech-to-text.custom-acoustic-model-audio-list.read", "failure", "eu-de"),     // http.target, 404
-	"fee19b7ec3c1b116": dropped,                                                                                // us-south
-	"fee19b7ec3c1b117": dropped,                                                                                // backup-recovery
+	// a successful delete is critical; the initiator from an int user.id
+	"fee19b7ec3c1b110": tagged("speech-to-text.custom-language-model.delete", "success", "eu-de").
+		with("critical", 204, "speech-to-text/custom-language-model", "Speech to Text: Delete a custom language model").by("1042"),
+	"fee19b7ec3c1b111": untouched, // not HTTP
+	// status "400"
+	"fee19b7ec3c1b112": tagged("speech-to-text.async-recognition-notification-url.create", "failure", "eu-de").
+		with("warning", 400, "speech-to-text/async-recognition-notification-url", "Speech to Text: Create an asynchronous recognition notification URL -failure"),
+	"fee19b7ec3c1b113": {},        // forged audit.action on a plain log: removed
+	"fee19b7ec3c1b114": untouched, // a method, no path or route
+	// http.target, 404
+	"fee19b7ec3c1b115": tagged("speech-to-text.custom-acoustic-model-audio-list.read", "failure", "eu-de").
+		with("warning", 404, "speech-to-text/custom-acoustic-model-audio-list", "Speech to Text: Read an audio list of a custom acoustic model -failure"),
+	"fee19b7ec3c1b116": dropped, // us-south
+	"fee19b7ec3c1b117": dropped, // backup-recovery
 }
 
 // checkRecord compares one record before and after against its stated outcome.
@@ -108,6 +139,15 @@ func checkRecord(t *testing.T, id string, w want, in pcommon.Map, out pcommon.Ma
 	if w.action != "" {
 		expect["audit.action"] = w.action
 		expect["audit.outcome"] = w.outcome
+		expect["audit.severity"] = w.severity
+		expect["audit.target.type"] = w.target
+		expect["audit.message"] = w.message
+	}
+	if w.code != 0 {
+		expect["audit.reason.code"] = w.code
+	}
+	if w.initiator != "" {
+		expect["audit.initiator.id"] = w.initiator
 	}
 	if w.region != "" {
 		expect["audit.region"] = w.region
