@@ -10,12 +10,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestDocExamples runs the examples of docs/auditcatalog.md (its console
-// blocks) from the repository root and compares their output; -update
-// rewrites them.
+// TestDocExamples runs the examples of docs/auditcatalog.md and of the
+// README (their console blocks) from the repository root and compares their
+// output; -update rewrites them.
 func TestDocExamples(t *testing.T) {
 	t.Chdir("../..")
-	const doc = "docs/auditcatalog.md"
+	for _, doc := range []string{"docs/auditcatalog.md", "README.md"} {
+		t.Run(doc, func(t *testing.T) { checkDocExamples(t, doc) })
+	}
+}
+
+func checkDocExamples(t *testing.T, doc string) {
 	data, err := os.ReadFile(doc)
 	require.NoError(t, err)
 	parts := strings.Split(string(data), "```console\n")
