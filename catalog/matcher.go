@@ -1,10 +1,10 @@
 package catalog
 
 // The matcher is a tree per HTTP method, built once from every API event of
-// every catalog. A node has literal children in a map, then the folding
-// literals of case-insensitive catalogs in another map keyed in lower case,
-// then single-segment parameters (constrained ones before the unconstrained
-// one), then rest edges that consume one or more segments, shortest first. A lookup walks the
+// every catalog. A node has literal children, then the folding literals of
+// case-insensitive catalogs (kept in lower case), then single-segment
+// parameters (constrained ones before the unconstrained one), then rest edges
+// that consume one or more segments, shortest first. A lookup walks the
 // path's segments depth first in that order and backtracks on a dead end, so
 // the first route it reaches is the most specific one that matches; Compile
 // proves that for every pair of overlapping routes before it returns, and
@@ -27,9 +27,8 @@ type Matcher struct {
 }
 
 type node struct {
-	lits     map[string]*node
-	folds    map[string]*node // literals of case-insensitive catalogs, lower case
-	foldMax  int              // the longest key of folds
+	lits     literals // exact literals
+	folds    literals // literals of case-insensitive catalogs, lower case
 	params   []paramEdge
 	rests    []restEdge
 	end      *Event // the path ends here
@@ -198,20 +197,11 @@ func (n *node) insert(r compiled) {
 	for _, e := range r.p.elems {
 		switch e.kind {
 		case elemLiteral:
-			lits := &n.lits
 			if e.fold {
-				lits = &n.folds
-				n.foldMax = max(n.foldMax, len(e.lit))
+				n = n.folds.child(e.lit)
+			} else {
+				n = n.lits.child(e.lit)
 			}
-			if *lits == nil {
-				*lits = map[string]*node{}
-			}
-			child := (*lits)[e.lit]
-			if child == nil {
-				child = &node{}
-				(*lits)[e.lit] = child
-			}
-			n = child
 		case elemParam:
 			i := slices.IndexFunc(n.params, func(p paramEdge) bool { return p.constraint == e.constraint })
 			if i < 0 {
@@ -318,12 +308,12 @@ func (n *node) match(s string, done, route bool) *Event {
 		kind = classifySegment(seg)
 	}
 	if kind == segLiteral {
-		if child := n.lits[seg]; child != nil {
+		if child := n.lits.get(seg); child != nil {
 			if ev := child.match(next, nextDone, route); ev != nil {
 				return ev
 			}
 		}
-		if child := n.foldChild(seg); child != nil {
+		if child := n.folds.getFold(seg); child != nil {
 			if ev := child.match(next, nextDone, route); ev != nil {
 				return ev
 			}
@@ -348,9 +338,70 @@ func (n *node) match(s string, done, route bool) *Event {
 	return nil
 }
 
-// foldChild returns the folding literal child for seg in any ASCII case.
-func (n *node) foldChild(seg string) *node {
-	if len(seg) > n.foldMax || n.folds == nil {
+// literals are a node's literal children, sorted by segment. Most nodes
+// have a few, and a lookup compares them one by one: cheaper than hashing
+// the segment. A node with many (the first segments of many services) also
+// indexes them in a map.
+type literals struct {
+	edges  []litEdge
+	index  map[string]*node // when there are more than maxScan edges
+	maxLen int              // the longest segment
+}
+
+type litEdge struct {
+	seg   string
+	child *node
+}
+
+// maxScan is how many literal children a lookup compares one by one.
+const maxScan = 8
+
+// child returns the child for seg, adding it when there is none.
+func (l *literals) child(seg string) *node {
+	i, ok := slices.BinarySearchFunc(l.edges, seg, func(e litEdge, seg string) int { return strings.Compare(e.seg, seg) })
+	if ok {
+		return l.edges[i].child
+	}
+	child := &node{}
+	l.edges = slices.Insert(l.edges, i, litEdge{seg, child})
+	l.maxLen = max(l.maxLen, len(seg))
+	switch {
+	case l.index != nil:
+		l.index[seg] = child
+	case len(l.edges) > maxScan:
+		l.index = make(map[string]*node, len(l.edges))
+		for _, e := range l.edges {
+			l.index[e.seg] = e.child
+		}
+	}
+	return child
+}
+
+// get returns the child for seg, or nil.
+func (l *literals) get(seg string) *node {
+	if l.index != nil {
+		return l.index[seg]
+	}
+	for i := range l.edges {
+		if l.edges[i].seg == seg {
+			return l.edges[i].child
+		}
+	}
+	return nil
+}
+
+// getFold returns the child for seg in any ASCII case, or nil; the
+// segments of l are lower case.
+func (l *literals) getFold(seg string) *node {
+	if len(seg) > l.maxLen {
+		return nil
+	}
+	if l.index == nil {
+		for i := range l.edges {
+			if foldEqual(seg, l.edges[i].seg) {
+				return l.edges[i].child
+			}
+		}
 		return nil
 	}
 	var buf [64]byte
@@ -365,7 +416,7 @@ func (n *node) foldChild(seg string) *node {
 		}
 		b = append(b, c)
 	}
-	return n.folds[string(b)]
+	return l.index[string(b)]
 }
 
 // match consumes one segment, then two, and so on, trying the child after each.
@@ -427,23 +478,13 @@ func (n *node) print(b *strings.Builder, depth int) {
 	if n.endSlash != nil {
 		fmt.Fprintf(b, "%s/$ %s\n", indent, n.endSlash.Action)
 	}
-	lits := make([]string, 0, len(n.lits))
-	for k := range n.lits {
-		lits = append(lits, k)
+	for _, e := range n.lits.edges {
+		fmt.Fprintf(b, "%s/%s\n", indent, e.seg)
+		e.child.print(b, depth+1)
 	}
-	slices.Sort(lits)
-	for _, k := range lits {
-		fmt.Fprintf(b, "%s/%s\n", indent, k)
-		n.lits[k].print(b, depth+1)
-	}
-	folds := make([]string, 0, len(n.folds))
-	for k := range n.folds {
-		folds = append(folds, k)
-	}
-	slices.Sort(folds)
-	for _, k := range folds {
-		fmt.Fprintf(b, "%s/(?i)%s\n", indent, k)
-		n.folds[k].print(b, depth+1)
+	for _, e := range n.folds.edges {
+		fmt.Fprintf(b, "%s/(?i)%s\n", indent, e.seg)
+		e.child.print(b, depth+1)
 	}
 	for _, p := range n.params {
 		if p.check == nil {

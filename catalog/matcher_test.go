@@ -540,3 +540,45 @@ func BenchmarkMatchPath(b *testing.B) {
 		m.MatchPath(p[0], p[1])
 	}
 }
+
+// TestLiteralChildren covers both ways a node finds a literal child: by
+// comparing a few one by one and through the index of a node with many,
+// for exact and folding literals, in path and route mode.
+func TestLiteralChildren(t *testing.T) {
+	for _, n := range []int{3, maxScan, maxScan + 1, 40} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			var exact, fold strings.Builder
+			long := strings.Repeat("Long", 20) // longer than the lookup's buffer
+			for i := range n {
+				fmt.Fprintf(&exact, "  - {action: exact.r%d.read, method: GET, route: \"/Exact%02d/{id}\"}\n", i, i)
+				fmt.Fprintf(&fold, "  - {action: fold.r%d.read, method: GET, route: \"/v1/Fold%02d\"}\n", i, i)
+			}
+			fmt.Fprintf(&fold, "  - {action: fold.long.read, method: GET, route: \"/v1/%s\"}\n", long)
+			folding := parseInline(t, "fold", fold.String())
+			folding.CaseInsensitive = true
+			m, err := Compile(parseInline(t, "exact", exact.String()), folding)
+			require.NoError(t, err)
+			for i := range n {
+				want := fmt.Sprintf("exact.r%d.read", i)
+				assert.Equal(t, want, action(m.MatchPath("GET", fmt.Sprintf("/Exact%02d/7", i))))
+				assert.Equal(t, want, action(m.MatchRoute("GET", fmt.Sprintf("/Exact%02d/:id", i))))
+				assert.Nil(t, m.MatchPath("GET", fmt.Sprintf("/exact%02d/7", i)))
+				want = fmt.Sprintf("fold.r%d.read", i)
+				for _, path := range []string{fmt.Sprintf("/v1/fold%02d", i), fmt.Sprintf("/V1/FOLD%02d", i), fmt.Sprintf("/v1/fOlD%02d", i)} {
+					assert.Equal(t, want, action(m.MatchPath("GET", path)), path)
+					assert.Equal(t, want, action(m.MatchRoute("GET", path)), path)
+				}
+			}
+			assert.Nil(t, m.MatchPath("GET", fmt.Sprintf("/Exact%02d/7", n)))
+			assert.Nil(t, m.MatchPath("GET", fmt.Sprintf("/v1/fold%02d", n)))
+			assert.Nil(t, m.MatchPath("GET", "/v1/fold"))
+			assert.Nil(t, m.MatchPath("GET", "/v1/"+long+"x"))
+			assert.Equal(t, "fold.long.read", action(m.MatchPath("GET", "/v1/"+strings.ToUpper(long))))
+			assert.Zero(t, testing.AllocsPerRun(10, func() {
+				m.MatchPath("GET", "/Exact01/7")
+				m.MatchPath("GET", "/V1/FOLD01")
+				m.MatchPath("GET", "/v1/nothing")
+			}))
+		})
+	}
+}
