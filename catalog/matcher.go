@@ -23,7 +23,10 @@ import (
 type Matcher struct {
 	catalogs []*Catalog
 	trees    map[string]*node
-	routes   int
+	// known holds the trees of the methods of Methods, in that order: a
+	// lookup finds them without hashing the method (see tree).
+	known  [9]*node
+	routes int
 }
 
 type node struct {
@@ -97,6 +100,9 @@ func Compile(catalogs ...*Catalog) (*Matcher, error) {
 		routes := byMethod[method]
 		root := &node{}
 		m.trees[method] = root
+		if i := methodIndex(method); i >= 0 {
+			m.known[i] = root
+		}
 		for _, r := range routes {
 			root.insert(r)
 			m.routes++
@@ -241,6 +247,40 @@ func boolInt(b bool) int {
 	return 0
 }
 
+// tree returns the tree of a method, or nil.
+func (m *Matcher) tree(method string) *node {
+	if i := methodIndex(method); i >= 0 {
+		return m.known[i]
+	}
+	return m.trees[method] // a hand-built Catalog may use another method
+}
+
+// methodIndex returns the index of method in Methods, or -1. A switch on
+// constant strings compares lengths and bytes inline, unlike a map lookup.
+func methodIndex(method string) int {
+	switch method {
+	case "GET":
+		return 0
+	case "HEAD":
+		return 1
+	case "POST":
+		return 2
+	case "PUT":
+		return 3
+	case "PATCH":
+		return 4
+	case "DELETE":
+		return 5
+	case "OPTIONS":
+		return 6
+	case "TRACE":
+		return 7
+	case "CONNECT":
+		return 8
+	}
+	return -1
+}
+
 // MatchPath returns the event whose route matches the concrete path (which
 // must start with "/"), or nil. The path is compared as is: callers
 // canonicalise it first. A HEAD request that no HEAD route matches gets the
@@ -255,7 +295,7 @@ func (m *Matcher) MatchPath(method, path string) *Event {
 }
 
 func (m *Matcher) matchPath(method, path string) *Event {
-	root := m.trees[method]
+	root := m.tree(method)
 	if root == nil || len(path) == 0 || path[0] != '/' {
 		return nil
 	}
@@ -275,7 +315,7 @@ func (m *Matcher) MatchRoute(method, route string) *Event {
 }
 
 func (m *Matcher) matchRoute(method, route string) *Event {
-	root := m.trees[method]
+	root := m.tree(method)
 	if root == nil || route == "" {
 		return nil
 	}

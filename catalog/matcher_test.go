@@ -582,3 +582,23 @@ func TestLiteralChildren(t *testing.T) {
 		})
 	}
 }
+
+// TestMethodIndex: the switch of methodIndex follows Methods, so that every
+// method Parse accepts has its tree in Matcher.known.
+func TestMethodIndex(t *testing.T) {
+	require.Len(t, Methods, len(Matcher{}.known))
+	for i, method := range Methods {
+		assert.Equal(t, i, methodIndex(method), method)
+	}
+	assert.Equal(t, -1, methodIndex("get"))
+	assert.Equal(t, -1, methodIndex("PROPFIND"))
+
+	// a hand-built catalog may use a method Parse does not accept
+	dav := &Catalog{Service: "dav", Source: "hand", Events: []Event{{Action: "dav.file.list", Kind: KindAPI, Method: "PROPFIND", Route: "/dav/{path...}"}}}
+	dav.Events[0].Catalog = dav
+	m, err := Compile(dav)
+	require.NoError(t, err)
+	assert.Equal(t, "dav.file.list", action(m.MatchPath("PROPFIND", "/dav/a/b")))
+	assert.Equal(t, "dav.file.list", action(m.MatchRoute("PROPFIND", "/dav/{path...}")))
+	assert.Nil(t, m.MatchPath("GET", "/dav/a/b"))
+}
