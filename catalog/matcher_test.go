@@ -3,6 +3,7 @@ package catalog
 import (
 	"fmt"
 	"math/rand/v2"
+	"regexp/syntax"
 	"strings"
 	"testing"
 
@@ -601,4 +602,24 @@ func TestMethodIndex(t *testing.T) {
 	assert.Equal(t, "dav.file.list", action(m.MatchPath("PROPFIND", "/dav/a/b")))
 	assert.Equal(t, "dav.file.list", action(m.MatchRoute("PROPFIND", "/dav/{path...}")))
 	assert.Nil(t, m.MatchPath("GET", "/dav/a/b"))
+}
+
+// TestRegexSegmentLiterals: a segment without regex metacharacters is read
+// as the literal that syntax.Parse finds in it, without parsing.
+func TestRegexSegmentLiterals(t *testing.T) {
+	for _, seg := range []string{"v1", "data-protect", "a", "x_y~z", "caf\u00e9", "a,b=c;d:e@f!g'h\"", "\u212a", " ", "#"} {
+		e, err := parseRegexSegment(seg)
+		require.NoError(t, err, seg)
+		re, err := syntax.Parse(seg, syntax.Perl)
+		require.NoError(t, err, seg)
+		re = re.Simplify()
+		require.Equal(t, syntax.OpLiteral, re.Op, seg)
+		assert.Equal(t, elem{kind: elemLiteral, lit: string(re.Rune)}, e, seg)
+	}
+	// not plain: parsed
+	e, err := parseRegexSegment(`data\-protect`)
+	require.NoError(t, err)
+	assert.Equal(t, elem{kind: elemLiteral, lit: "data-protect"}, e)
+	_, err = parseRegexSegment("\xff")
+	assert.Error(t, err)
 }

@@ -7,6 +7,7 @@ import (
 	"regexp/syntax"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // A route, template or regular expression, is parsed once into a pattern:
@@ -176,7 +177,9 @@ func parseTemplate(route string) (pattern, error) {
 
 func parseRegexRoute(route string) (pattern, error) {
 	var p pattern
-	if _, err := regexp.Compile(route); err != nil {
+	// regexp.Compile would report the same errors: they all come from
+	// syntax.Parse, and compiling the program is the larger cost.
+	if _, err := syntax.Parse(route, syntax.Perl); err != nil {
 		return p, fmt.Errorf("invalid regex: %w", err)
 	}
 	body := strings.TrimPrefix(route, "^")
@@ -256,6 +259,11 @@ func parseRegexSegment(seg string) (elem, error) {
 	case "[^/]+":
 		return elem{kind: elemParam}, nil
 	}
+	if !strings.ContainsAny(seg, regexMeta) && utf8.ValidString(seg) {
+		// plain text, the most common segment: what syntax.Parse would
+		// find, without parsing
+		return elem{kind: elemLiteral, lit: seg}, nil
+	}
 	re, err := syntax.Parse(seg, syntax.Perl)
 	if err != nil {
 		return elem{}, fmt.Errorf("segment %q: a regex may use / only between segments (%w)", seg, err)
@@ -276,6 +284,10 @@ func parseRegexSegment(seg string) (elem, error) {
 	}
 	return elem{kind: elemParam, constraint: seg, check: compiled.MatchString}, nil
 }
+
+// regexMeta are the characters that regexp.QuoteMeta escapes: a segment
+// without them is a literal.
+const regexMeta = `\.+*?()|[]{}^$`
 
 func allDigits(s string) bool {
 	if s == "" {
