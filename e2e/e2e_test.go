@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,6 +38,25 @@ type request struct {
 	action, outcome string
 	// forged is the audit.action the handler forges, if any.
 	forged string
+	// severity and code are audit.severity and audit.reason.code of a matched request.
+	severity string
+	code     int
+}
+
+// texts holds audit.target.type and audit.message (on success) of each
+// action the requests reach, from the catalogs' display names and descriptions.
+var texts = map[string][2]string{
+	"speech-to-text.custom-language-model.create":           {"speech-to-text/custom-language-model", "Speech to Text: Create a custom language model"},
+	"speech-to-text.custom-language-model-word-list.create": {"speech-to-text/custom-language-model-word-list", "Speech to Text: Create a word list for a custom language model"},
+	"speech-to-text.custom-language-model-word.create":      {"speech-to-text/custom-language-model-word", "Speech to Text: Create a word for a custom language model"},
+	"speech-to-text.custom-language-model.read":             {"speech-to-text/custom-language-model", "Speech to Text: Read a custom language model"},
+	"speech-to-text.custom-language-model.train":            {"speech-to-text/custom-language-model", "Speech to Text: Train a custom language model"},
+	"speech-to-text.async-recognition-job.create":           {"speech-to-text/async-recognition-job", "Speech to Text: Create an asynchronous recognition job"},
+	"speech-to-text.async-recognition-job.read":             {"speech-to-text/async-recognition-job", "Speech to Text: Read an asynchronous recognition job"},
+	"speech-to-text.async-recognition-job.delete":           {"speech-to-text/async-recognition-job", "Speech to Text: Delete an asynchronous recognition job"},
+	"backup-recovery.protection-group-run.update":           {"backup-recovery/protection-group-run", "Backup and Recovery: Update runs of a particular protection group"},
+	"backup-recovery.protection-policy.create":              {"backup-recovery/protection-policy", "Backup and Recovery: Create a new Protection Policy"},
+	"backup-recovery.protection-policy.delete":              {"backup-recovery/protection-policy", "Backup and Recovery: Delete a particular policy"},
 }
 
 const (
@@ -45,25 +65,25 @@ const (
 )
 
 var requests = []request{
-	{stt, "eu-de", "POST", "/v1/customizations", "speech-to-text.custom-language-model.create", "success", ""},
-	{stt, "eu-de", "POST", "/v1/customizations/cust-1/words", "speech-to-text.custom-language-model-word-list.create", "success", ""},
-	{stt, "eu-de", "PUT", "/v1/customizations/cust-1/words/hello", "speech-to-text.custom-language-model-word.create", "success", ""},
-	{stt, "eu-de", "GET", "/v1/customizations/missing?status=404", "speech-to-text.custom-language-model.read", "failure", ""},
-	{stt, "eu-de", "POST", "/v1/customizations/cust-1/train?status=500", "speech-to-text.custom-language-model.train", "failure", ""},
-	{stt, "eu-de", "POST", "/v1/recognitions", "speech-to-text.async-recognition-job.create", "pending", ""},
-	{stt, "eu-de", "GET", "/v1/recognitions/job-1?forge=speech-to-text.gdpr-user-data.delete", "speech-to-text.async-recognition-job.read", "success", "speech-to-text.gdpr-user-data.delete"},
-	{stt, "eu-de", "DELETE", "/v1/recognitions/job-1", "speech-to-text.async-recognition-job.delete", "success", ""},
-	{stt, "eu-de", "GET", "/healthz", "", "", ""},
-	{stt, "eu-de", "GET", "/healthz?forge=speech-to-text.custom-language-model.delete", "", "", "speech-to-text.custom-language-model.delete"},
-	{stt, "eu-de", "GET", "/v1/not-a-route", "", "", ""},
-	{stt, "us-south", "POST", "/v1/customizations", "speech-to-text.custom-language-model.create", "success", ""},
-	{stt, "us-south", "GET", "/v1/recognitions/job-2", "speech-to-text.async-recognition-job.read", "success", ""},
-	{stt, "us-south", "GET", "/healthz", "", "", ""},
-	{br, "us-south", "PUT", "/v2/data-protect/protection-groups/7/runs", "backup-recovery.protection-group-run.update", "success", ""},
-	{br, "us-south", "POST", "/v2/data-protect/policies?status=400", "backup-recovery.protection-policy.create", "failure", ""},
-	{br, "us-south", "DELETE", "/v2/data-protect/policies/p-1", "backup-recovery.protection-policy.delete", "success", ""},
-	{br, "eu-de", "PUT", "/v2/data-protect/protection-groups/7/runs", "backup-recovery.protection-group-run.update", "success", ""},
-	{br, "eu-de", "GET", "/healthz", "", "", ""},
+	{stt, "eu-de", "POST", "/v1/customizations", "speech-to-text.custom-language-model.create", "success", "", "normal", 201},
+	{stt, "eu-de", "POST", "/v1/customizations/cust-1/words", "speech-to-text.custom-language-model-word-list.create", "success", "", "normal", 201},
+	{stt, "eu-de", "PUT", "/v1/customizations/cust-1/words/hello", "speech-to-text.custom-language-model-word.create", "success", "", "normal", 201},
+	{stt, "eu-de", "GET", "/v1/customizations/missing?status=404", "speech-to-text.custom-language-model.read", "failure", "", "warning", 404},
+	{stt, "eu-de", "POST", "/v1/customizations/cust-1/train?status=500", "speech-to-text.custom-language-model.train", "failure", "", "warning", 500},
+	{stt, "eu-de", "POST", "/v1/recognitions", "speech-to-text.async-recognition-job.create", "pending", "", "normal", 202},
+	{stt, "eu-de", "GET", "/v1/recognitions/job-1?forge=speech-to-text.gdpr-user-data.delete", "speech-to-text.async-recognition-job.read", "success", "speech-to-text.gdpr-user-data.delete", "normal", 200},
+	{stt, "eu-de", "DELETE", "/v1/recognitions/job-1", "speech-to-text.async-recognition-job.delete", "success", "", "critical", 204},
+	{stt, "eu-de", "GET", "/healthz", "", "", "", "", 0},
+	{stt, "eu-de", "GET", "/healthz?forge=speech-to-text.custom-language-model.delete", "", "", "speech-to-text.custom-language-model.delete", "", 0},
+	{stt, "eu-de", "GET", "/v1/not-a-route", "", "", "", "", 0},
+	{stt, "us-south", "POST", "/v1/customizations", "speech-to-text.custom-language-model.create", "success", "", "normal", 201},
+	{stt, "us-south", "GET", "/v1/recognitions/job-2", "speech-to-text.async-recognition-job.read", "success", "", "normal", 200},
+	{stt, "us-south", "GET", "/healthz", "", "", "", "", 0},
+	{br, "us-south", "PUT", "/v2/data-protect/protection-groups/7/runs", "backup-recovery.protection-group-run.update", "success", "", "warning", 200},
+	{br, "us-south", "POST", "/v2/data-protect/policies?status=400", "backup-recovery.protection-policy.create", "failure", "", "warning", 400},
+	{br, "us-south", "DELETE", "/v2/data-protect/policies/p-1", "backup-recovery.protection-policy.delete", "success", "", "critical", 204},
+	{br, "eu-de", "PUT", "/v2/data-protect/protection-groups/7/runs", "backup-recovery.protection-group-run.update", "success", "", "warning", 200},
+	{br, "eu-de", "GET", "/healthz", "", "", "", "", 0},
 }
 
 // scenario is one configuration of the audit processor and the regions in
@@ -291,10 +311,18 @@ func assertBackend(t *testing.T, sc scenario, got []harness.Record, traceIDs []p
 				assert.Empty(t, auditAttrs(rec), "%s %s: unmatched records carry no audit.* attributes", name, rec.Signal)
 				continue
 			}
+			message := texts[r.action][1]
+			if r.outcome == "failure" {
+				message += " -failure"
+			}
 			assert.Equal(t, map[string]string{
-				"audit.action":  r.action,
-				"audit.outcome": r.outcome,
-				"audit.region":  r.region,
+				"audit.action":      r.action,
+				"audit.outcome":     r.outcome,
+				"audit.region":      r.region,
+				"audit.severity":    r.severity,
+				"audit.reason.code": strconv.Itoa(r.code),
+				"audit.target.type": texts[r.action][0],
+				"audit.message":     message,
 			}, auditAttrs(rec), "%s %s", name, rec.Signal)
 		}
 	}
