@@ -3,6 +3,7 @@ package catalog
 import (
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"regexp/syntax"
 	"strings"
 	"testing"
@@ -602,6 +603,48 @@ func TestMethodIndex(t *testing.T) {
 	assert.Equal(t, "dav.file.list", action(m.MatchPath("PROPFIND", "/dav/a/b")))
 	assert.Equal(t, "dav.file.list", action(m.MatchRoute("PROPFIND", "/dav/{path...}")))
 	assert.Nil(t, m.MatchPath("GET", "/dav/a/b"))
+}
+
+// TestRegexRoutesWithoutParsing: a route of plain segments is accepted
+// without parsing it whole, and every route reads as when each was parsed
+// whole first, errors included.
+func TestRegexRoutesWithoutParsing(t *testing.T) {
+	reference := func(route string) (pattern, error) {
+		if _, err := regexp.Compile(route); err != nil {
+			return pattern{}, fmt.Errorf("invalid regex: %w", err)
+		}
+		p, _, err := parseRegexBody(route)
+		return p, err
+	}
+	show := func(p pattern) string {
+		var b strings.Builder
+		for _, e := range p.elems {
+			fmt.Fprintf(&b, "%d %q %t %q %t %t|", e.kind, e.lit, e.fold, e.constraint, e.check != nil, e.allowEmpty)
+		}
+		return fmt.Sprintf("%s trail %d", b.String(), p.trail)
+	}
+	routes := []string{
+		"/", "^/$", "/[/]?", "/a", "^/a/b$", "/a/b/", "/a/b[/]?", "/a/b/?", `/a/b\/?`, "/a//b", "/a/b//?",
+		"/a/.+", "/a/.*/b[/]?$", `/a/\d+/b`, "/a/[0-9]+", "/a/[^/]+", "/a/[a-z]+/b", "/a(/b)", "/a/(", "/a/b)",
+		"^^/a", "/a$$", "a/b", "/a/\xff", "/a/\u212a", "/caf\u00e9/x",
+	}
+	for _, c := range builtins(t) {
+		for _, ev := range c.Events {
+			if ev.RouteIsRegex {
+				routes = append(routes, ev.Route)
+			}
+		}
+	}
+	for _, route := range routes {
+		want, wantErr := reference(route)
+		got, gotErr := parseRegexRoute(route)
+		if wantErr != nil {
+			assert.EqualError(t, gotErr, wantErr.Error(), route)
+			continue
+		}
+		require.NoError(t, gotErr, route)
+		assert.Equal(t, show(want), show(got), route)
+	}
 }
 
 // TestRegexSegmentLiterals: a segment without regex metacharacters is read

@@ -176,12 +176,21 @@ func parseTemplate(route string) (pattern, error) {
 }
 
 func parseRegexRoute(route string) (pattern, error) {
-	var p pattern
-	// regexp.Compile would report the same errors: they all come from
-	// syntax.Parse, and compiling the program is the larger cost.
-	if _, err := syntax.Parse(route, syntax.Perl); err != nil {
-		return p, fmt.Errorf("invalid regex: %w", err)
+	p, plain, err := parseRegexBody(route)
+	// A route of plain segments is a valid regex. Any other is checked as a
+	// whole, before what is wrong with its segments is reported. (regexp.Compile
+	// would report the same errors: they all come from syntax.Parse.)
+	if err != nil || !plain {
+		if _, rerr := syntax.Parse(route, syntax.Perl); rerr != nil {
+			return pattern{}, fmt.Errorf("invalid regex: %w", rerr)
+		}
 	}
+	return p, err
+}
+
+// parseRegexBody parses a regex route segment by segment; plain says every
+// segment is plain (see plainSegment).
+func parseRegexBody(route string) (p pattern, plain bool, err error) {
 	body := strings.TrimPrefix(route, "^")
 	body = strings.TrimSuffix(body, "$")
 	switch {
@@ -191,33 +200,35 @@ func parseRegexRoute(route string) (pattern, error) {
 		body, p.trail = strings.TrimSuffix(body, "/?"), trailOptional
 	}
 	if !strings.HasPrefix(body, "/") {
-		return p, errors.New("must start with /")
+		return p, false, errors.New("must start with /")
 	}
 	body = body[1:]
 	if body == "" {
 		if p.trail == trailOptional {
-			return p, errors.New("matches only the root path: write / as a template")
+			return p, false, errors.New("matches only the root path: write / as a template")
 		}
-		return pattern{trail: trailRequired}, nil
+		return pattern{trail: trailRequired}, true, nil
 	}
 	if strings.HasSuffix(body, "/") {
 		if p.trail != trailNone {
-			return p, errors.New("ends with two slashes")
+			return p, false, errors.New("ends with two slashes")
 		}
 		body, p.trail = strings.TrimSuffix(body, "/"), trailRequired
 	}
 	segs := splitRegex(body)
 	if len(segs) > maxElems {
-		return p, errTooLong
+		return p, false, errTooLong
 	}
+	plain = true
 	for _, seg := range segs {
 		e, err := parseRegexSegment(seg)
 		if err != nil {
-			return p, err
+			return p, false, err
 		}
 		p.elems = append(p.elems, e)
+		plain = plain && plainSegment(seg)
 	}
-	return p, nil
+	return p, plain, nil
 }
 
 // splitRegex splits a regex at the slashes that are not escaped, in a
@@ -258,10 +269,12 @@ func parseRegexSegment(seg string) (elem, error) {
 		return elem{kind: elemRest, allowEmpty: true}, nil
 	case "[^/]+":
 		return elem{kind: elemParam}, nil
+	case `\d+`, `[0-9]+`:
+		return elem{kind: elemParam, constraint: seg, check: allDigits}, nil
 	}
-	if !strings.ContainsAny(seg, regexMeta) && utf8.ValidString(seg) {
-		// plain text, the most common segment: what syntax.Parse would
-		// find, without parsing
+	if plainText(seg) {
+		// the most common segment: what syntax.Parse would find, without
+		// parsing
 		return elem{kind: elemLiteral, lit: seg}, nil
 	}
 	re, err := syntax.Parse(seg, syntax.Perl)
@@ -275,9 +288,6 @@ func parseRegexSegment(seg string) (elem, error) {
 	if re.Op == syntax.OpEmptyMatch {
 		return elem{}, fmt.Errorf("segment %q matches only the empty string", seg)
 	}
-	if seg == `\d+` || seg == `[0-9]+` {
-		return elem{kind: elemParam, constraint: seg, check: allDigits}, nil
-	}
 	compiled, err := regexp.Compile(`^(?:` + seg + `)$`)
 	if err != nil {
 		return elem{}, fmt.Errorf("segment %q: %w", seg, err)
@@ -285,9 +295,21 @@ func parseRegexSegment(seg string) (elem, error) {
 	return elem{kind: elemParam, constraint: seg, check: compiled.MatchString}, nil
 }
 
-// regexMeta are the characters that regexp.QuoteMeta escapes: a segment
-// without them is a literal.
-const regexMeta = `\.+*?()|[]{}^$`
+// plainSegment tells whether parseRegexSegment reads seg without parsing
+// it: a wildcard it knows or plain text. Both are valid regexes.
+func plainSegment(seg string) bool {
+	switch seg {
+	case ".+", ".*", "[^/]+", `\d+`, `[0-9]+`:
+		return true
+	}
+	return seg != "" && plainText(seg)
+}
+
+// plainText tells whether s is a regex that matches itself only: valid
+// UTF-8 without the metacharacters that regexp.QuoteMeta escapes.
+func plainText(s string) bool {
+	return !strings.ContainsAny(s, `\.+*?()|[]{}^$`) && utf8.ValidString(s)
+}
 
 func allDigits(s string) bool {
 	if s == "" {
