@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 	"testing"
 
@@ -665,4 +666,184 @@ func TestRegexSegmentLiterals(t *testing.T) {
 	assert.Equal(t, elem{kind: elemLiteral, lit: "data-protect"}, e)
 	_, err = parseRegexSegment("\xff")
 	assert.Error(t, err)
+}
+
+// examplesReference is the product walk as first written, with maps for
+// the alphabet and the queued states: walkProduct must find the same
+// examples.
+func examplesReference(pa, pb pattern) Examples {
+	A, B := automaton{pa}, automaton{pb}
+	syms := alphabetReference(pa, pb)
+	type visit struct {
+		st     productState
+		parent int
+		sym    int
+	}
+	start := productState{A.closure(A.start()), B.closure(B.start())}
+	queue := []visit{{st: start, parent: -1}}
+	seen := map[productState]bool{start: true}
+	found := [3]int{-1, -1, -1}
+	for i := 0; i < len(queue) && (found[0] < 0 || found[1] < 0 || found[2] < 0); i++ {
+		st := queue[i].st
+		accA, accB := A.accepts(st.a), B.accepts(st.b)
+		k := -1
+		switch {
+		case accA && accB:
+			k = 0
+		case accA:
+			k = 1
+		case accB:
+			k = 2
+		}
+		if k >= 0 && found[k] < 0 {
+			found[k] = i
+		}
+		for si, sym := range syms {
+			next := productState{A.step(st.a, sym), B.step(st.b, sym)}
+			if (next.a.empty() && next.b.empty()) || seen[next] {
+				continue
+			}
+			seen[next] = true
+			queue = append(queue, visit{st: next, parent: i, sym: si})
+		}
+	}
+	path := func(i int) string {
+		if i < 0 {
+			return ""
+		}
+		var segs []string
+		for ; queue[i].parent >= 0; i = queue[i].parent {
+			segs = append(segs, syms[queue[i].sym].example())
+		}
+		if len(segs) == 0 {
+			return "/"
+		}
+		slices.Reverse(segs)
+		return "/" + strings.Join(segs, "/")
+	}
+	return Examples{Both: path(found[0]), OnlyA: path(found[1]), OnlyB: path(found[2])}
+}
+
+func alphabetReference(a, b pattern) []symbol {
+	seen := map[string]bool{"": true}
+	exact := map[string]bool{}
+	var folds []string
+	var lits []symbol
+	var constraints []elem
+	for _, p := range []pattern{a, b} {
+		for _, e := range p.elems {
+			switch {
+			case e.kind == elemLiteral:
+				if e.fold {
+					folds = append(folds, e.lit)
+				} else {
+					exact[e.lit] = true
+				}
+				if !seen[e.lit] {
+					seen[e.lit] = true
+					lits = append(lits, symbol{text: e.lit})
+				}
+			case e.kind == elemParam && e.check != nil:
+				constraints = append(constraints, e)
+			}
+		}
+	}
+	for _, f := range folds {
+		if !exact[f] {
+			continue
+		}
+		var letters []int
+		for i := 0; i < len(f); i++ {
+			if 'a' <= f[i] && f[i] <= 'z' {
+				letters = append(letters, i)
+			}
+		}
+		for mask := 1; mask < 1<<min(len(letters), 8); mask++ {
+			b := []byte(f)
+			for j, i := range letters {
+				if mask&(1<<j) != 0 {
+					b[i] -= 'a' - 'A'
+				}
+			}
+			if !seen[string(b)] {
+				seen[string(b)] = true
+				lits = append(lits, symbol{text: string(b)})
+				break
+			}
+		}
+	}
+	fresh := "x"
+	for seen[fresh] {
+		fresh += "x"
+	}
+	syms := append([]symbol{{text: ""}, {text: fresh}}, lits...)
+	for _, c := range constraints {
+		s := sample(c)
+		if s != "" && !seen[s] {
+			seen[s] = true
+			syms = append(syms, symbol{text: s})
+		}
+		syms = append(syms, symbol{text: s, only: c.constraint})
+	}
+	return syms
+}
+
+// TestWalkAgreesWithReference relates every pair of built-in routes, with
+// and without folding, and random routes with several rests (walks longer
+// than maxLinear), as the reference walk does.
+func TestWalkAgreesWithReference(t *testing.T) {
+	var pats []pattern
+	for _, c := range builtins(t) {
+		for i := range c.Events {
+			if ev := &c.Events[i]; ev.HasRoute() {
+				p, err := routeOf(ev)
+				require.NoError(t, err)
+				f, err := p.folded()
+				require.NoError(t, err)
+				pats = append(pats, p, f)
+			}
+		}
+	}
+	for _, r := range []string{"/a/ab/AB/{x}", "/Ab/aB/{x...}", "/ab/ab/ab"} {
+		p, err := parseRoute(r, false)
+		require.NoError(t, err)
+		f, err := p.folded()
+		require.NoError(t, err)
+		pats = append(pats, p, f)
+	}
+	var pairs [][2]pattern
+	for i, a := range pats {
+		for _, b := range pats[i:] {
+			pairs = append(pairs, [2]pattern{a, b})
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	segs := []string{"a", "b", ".+", ".*", "[^/]+", `\d+`, "[a-z]+"}
+	random := func() pattern {
+		var b strings.Builder
+		for range 1 + rng.IntN(8) {
+			b.WriteString("/" + segs[rng.IntN(len(segs))])
+		}
+		if rng.IntN(3) == 0 {
+			b.WriteString("[/]?")
+		}
+		p, err := parseRoute(b.String(), true)
+		require.NoError(t, err, b.String())
+		return p
+	}
+	for range 3000 {
+		pairs = append(pairs, [2]pattern{random(), random()})
+	}
+	longest := 0
+	for _, pair := range pairs {
+		a, b := pair[0], pair[1]
+		want := examplesReference(a, b)
+		require.Equal(t, want, examples(a, b))
+		longest = max(longest, len(walkProduct(a, b).queue))
+		rel, ex := relate(a, b)
+		assert.Equal(t, want.Both, ex)
+		assert.Equal(t, want.Both != "", rel != relDisjoint)
+	}
+	t.Logf("%d pairs, longest walk %d states", len(pairs), longest)
+	assert.Greater(t, longest, maxLinear)
 }

@@ -1,6 +1,9 @@
 package catalog
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Precedence is a relation between two routes, decided once at load time:
 // route A is more specific than route B when every path A matches, B matches
@@ -128,9 +131,10 @@ func paramAccepts(e elem, sym symbol) bool {
 }
 
 func alphabet(a, b pattern) []symbol {
-	seen := map[string]bool{"": true}
-	exact := map[string]bool{}
-	var folds []string
+	// taken holds the texts of the alphabet so far. Two patterns have few
+	// literals: searching a slice costs less than hashing into a map.
+	taken := []string{""}
+	var exact, folds []string
 	var lits []symbol
 	var constraints []elem
 	for _, p := range []pattern{a, b} {
@@ -140,10 +144,10 @@ func alphabet(a, b pattern) []symbol {
 				if e.fold {
 					folds = append(folds, e.lit)
 				} else {
-					exact[e.lit] = true
+					exact = append(exact, e.lit)
 				}
-				if !seen[e.lit] {
-					seen[e.lit] = true
+				if !slices.Contains(taken, e.lit) {
+					taken = append(taken, e.lit)
 					lits = append(lits, symbol{text: e.lit})
 				}
 			case e.kind == elemParam && e.check != nil:
@@ -155,23 +159,25 @@ func alphabet(a, b pattern) []symbol {
 	// literal equals; when its lower-case form is itself an exact literal,
 	// another variant represents them.
 	for _, f := range folds {
-		if exact[f] {
-			if v, ok := caseVariant(f, seen); ok {
-				seen[v] = true
+		if slices.Contains(exact, f) {
+			if v, ok := caseVariant(f, taken); ok {
+				taken = append(taken, v)
 				lits = append(lits, symbol{text: v})
 			}
 		}
 	}
 	fresh := "x"
-	for seen[fresh] {
+	for slices.Contains(taken, fresh) {
 		fresh += "x"
 	}
 	// the fresh segment comes first so that examples show it for parameters
-	syms := append([]symbol{{text: ""}, {text: fresh}}, lits...)
+	syms := make([]symbol, 0, 2+len(lits)+2*len(constraints))
+	syms = append(syms, symbol{text: ""}, symbol{text: fresh})
+	syms = append(syms, lits...)
 	for _, c := range constraints {
 		s := sample(c)
-		if s != "" && !seen[s] {
-			seen[s] = true
+		if s != "" && !slices.Contains(taken, s) {
+			taken = append(taken, s)
 			syms = append(syms, symbol{text: s})
 		}
 		// the text only serves as an example; only decides what accepts it
@@ -183,7 +189,7 @@ func alphabet(a, b pattern) []symbol {
 // caseVariant returns a spelling of the lower-case literal f, with some
 // letters upper-cased, that is not in taken; there is none when every
 // variant is (a literal of few letters whose every spelling is a literal).
-func caseVariant(f string, taken map[string]bool) (string, bool) {
+func caseVariant(f string, taken []string) (string, bool) {
 	var letters []int
 	for i := 0; i < len(f); i++ {
 		if 'a' <= f[i] && f[i] <= 'z' {
@@ -199,8 +205,8 @@ func caseVariant(f string, taken map[string]bool) (string, bool) {
 				b[i] -= 'a' - 'A'
 			}
 		}
-		if !taken[string(b)] {
-			return string(b), true
+		if v := string(b); !slices.Contains(taken, v) {
+			return v, true
 		}
 	}
 	return "", false
@@ -211,37 +217,56 @@ type productState struct{ a, b stateSet }
 // relate decides how two patterns relate, with an example path both match
 // (for relEqual, relOverlap and the specific cases) when there is one.
 func relate(pa, pb pattern) (rel relation, example string) {
-	ex := examples(pa, pb)
+	w := walkProduct(pa, pb)
+	both, onlyA, onlyB := w.found[0] >= 0, w.found[1] >= 0, w.found[2] >= 0
 	switch {
-	case ex.Both == "":
+	case !both:
 		return relDisjoint, ""
-	case ex.OnlyA == "" && ex.OnlyB == "":
-		return relEqual, ex.Both
-	case ex.OnlyA == "":
-		return relASpecific, ex.Both
-	case ex.OnlyB == "":
-		return relBSpecific, ex.Both
+	case !onlyA && !onlyB:
+		return relEqual, w.path(w.found[0])
+	case !onlyA:
+		return relASpecific, w.path(w.found[0])
+	case !onlyB:
+		return relBSpecific, w.path(w.found[0])
 	}
-	return relOverlap, ex.Both
+	return relOverlap, w.path(w.found[0])
 }
 
-// examples walks the product of the two routes' automata breadth first and
-// returns a shortest path for each of: both accept, only a accepts, only b
-// accepts ("" where there is none).
+// examples returns a shortest path for each of: both routes accept, only a
+// accepts, only b accepts ("" where there is none).
 func examples(pa, pb pattern) Examples {
+	w := walkProduct(pa, pb)
+	return Examples{Both: w.path(w.found[0]), OnlyA: w.path(w.found[1]), OnlyB: w.path(w.found[2])}
+}
+
+// walk is a breadth-first walk of the product of two routes' automata.
+type walk struct {
+	syms  []symbol
+	queue []visit
+	// found are the first states queued where both accept, only a
+	// accepts and only b accepts; -1 where there is none.
+	found [3]int
+	// index holds the queued states once there are more than maxLinear.
+	index map[productState]bool
+}
+
+type visit struct {
+	st     productState
+	parent int
+	sym    int
+}
+
+// maxLinear is how many queued states a walk searches one by one before it
+// indexes them: most walks queue fewer than ten.
+const maxLinear = 32
+
+func walkProduct(pa, pb pattern) *walk {
 	A, B := automaton{pa}, automaton{pb}
-	syms := alphabet(pa, pb)
-	type visit struct {
-		st     productState
-		parent int
-		sym    int
-	}
-	start := productState{A.closure(A.start()), B.closure(B.start())}
-	queue := []visit{{st: start, parent: -1}}
-	seen := map[productState]bool{start: true}
-	found := [3]int{-1, -1, -1} // both, only a, only b
-	for i := 0; i < len(queue) && (found[0] < 0 || found[1] < 0 || found[2] < 0); i++ {
-		st := queue[i].st
+	w := &walk{syms: alphabet(pa, pb), found: [3]int{-1, -1, -1}}
+	w.queue = make([]visit, 0, 16)
+	w.add(visit{st: productState{A.closure(A.start()), B.closure(B.start())}, parent: -1})
+	for i := 0; i < len(w.queue) && (w.found[0] < 0 || w.found[1] < 0 || w.found[2] < 0); i++ {
+		st := w.queue[i].st
 		accA, accB := A.accepts(st.a), B.accepts(st.b)
 		k := -1
 		switch {
@@ -252,35 +277,60 @@ func examples(pa, pb pattern) Examples {
 		case accB:
 			k = 2
 		}
-		if k >= 0 && found[k] < 0 {
-			found[k] = i
+		if k >= 0 && w.found[k] < 0 {
+			w.found[k] = i
 		}
-		for si, sym := range syms {
+		for si, sym := range w.syms {
 			next := productState{A.step(st.a, sym), B.step(st.b, sym)}
-			if (next.a.empty() && next.b.empty()) || seen[next] {
-				continue
+			if !next.a.empty() || !next.b.empty() {
+				w.add(visit{st: next, parent: i, sym: si})
 			}
-			seen[next] = true
-			queue = append(queue, visit{st: next, parent: i, sym: si})
 		}
 	}
-	path := func(i int) string {
-		if i < 0 {
-			return ""
+	return w
+}
+
+// add queues a state that was not queued before.
+func (w *walk) add(v visit) {
+	if w.index != nil {
+		if w.index[v.st] {
+			return
 		}
-		var segs []string
-		for ; queue[i].parent >= 0; i = queue[i].parent {
-			segs = append(segs, syms[queue[i].sym].example())
+		w.index[v.st] = true
+	} else {
+		for i := range w.queue {
+			if w.queue[i].st == v.st {
+				return
+			}
 		}
-		var b strings.Builder
-		for j := len(segs) - 1; j >= 0; j-- {
-			b.WriteByte('/')
-			b.WriteString(segs[j])
+		if len(w.queue) == maxLinear {
+			w.index = make(map[productState]bool, 2*maxLinear)
+			for _, q := range w.queue {
+				w.index[q.st] = true
+			}
+			w.index[v.st] = true
 		}
-		if b.Len() == 0 {
-			return "/"
-		}
-		return b.String()
 	}
-	return Examples{Both: path(found[0]), OnlyA: path(found[1]), OnlyB: path(found[2])}
+	w.queue = append(w.queue, v)
+}
+
+// path returns the path of segments that leads to the i-th queued state,
+// "" for -1.
+func (w *walk) path(i int) string {
+	if i < 0 {
+		return ""
+	}
+	var segs []string
+	for ; w.queue[i].parent >= 0; i = w.queue[i].parent {
+		segs = append(segs, w.syms[w.queue[i].sym].example())
+	}
+	var b strings.Builder
+	for j := len(segs) - 1; j >= 0; j-- {
+		b.WriteByte('/')
+		b.WriteString(segs[j])
+	}
+	if b.Len() == 0 {
+		return "/"
+	}
+	return b.String()
 }
