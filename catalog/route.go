@@ -102,9 +102,16 @@ func lowerASCII(s string) string { return mapASCII(s, 'A', 'Z', 'a'-'A') }
 func upperASCII(s string) string { return mapASCII(s, 'a', 'z', 'A'-'a') }
 
 func mapASCII(s string, lo, hi byte, delta int) string {
+	i := 0
+	for i < len(s) && (s[i] < lo || hi < s[i]) {
+		i++
+	}
+	if i == len(s) {
+		return s // nothing to change, the common case: no copy
+	}
 	b := []byte(s)
-	for i, c := range b {
-		if lo <= c && c <= hi {
+	for ; i < len(b); i++ {
+		if c := b[i]; lo <= c && c <= hi {
 			b[i] = byte(int(c) + delta)
 		}
 	}
@@ -146,6 +153,7 @@ func parseTemplate(route string) (pattern, error) {
 	if len(segs) > maxElems {
 		return p, errTooLong
 	}
+	p.elems = make([]elem, 0, len(segs))
 	for i, seg := range segs {
 		switch {
 		case seg == "":
@@ -219,6 +227,7 @@ func parseRegexBody(route string) (p pattern, plain bool, err error) {
 	if len(segs) > maxElems {
 		return p, false, errTooLong
 	}
+	p.elems = make([]elem, 0, len(segs))
 	plain = true
 	for _, seg := range segs {
 		e, err := parseRegexSegment(seg)
