@@ -337,8 +337,9 @@ func (n *node) match(s string, done, route bool) *Event {
 		return n.end
 	}
 	seg, next, nextDone := s, "", true
-	if i := strings.IndexByte(s, '/'); i >= 0 {
-		seg, next, nextDone = s[:i], s[i+1:], false
+	end := strings.IndexByte(s, '/')
+	if end >= 0 {
+		seg, next, nextDone = s[:end], s[end+1:], false
 	}
 	if s == "" && n.endSlash != nil {
 		return n.endSlash
@@ -353,9 +354,11 @@ func (n *node) match(s string, done, route bool) *Event {
 				return ev
 			}
 		}
-		if child := n.folds.getFold(seg); child != nil {
-			if ev := child.match(next, nextDone, route); ev != nil {
-				return ev
+		if len(n.folds.edges) > 0 { // most nodes have none: no call then
+			if child := n.folds.getFold(seg); child != nil {
+				if ev := child.match(next, nextDone, route); ev != nil {
+					return ev
+				}
 			}
 		}
 	}
@@ -371,7 +374,7 @@ func (n *node) match(s string, done, route bool) *Event {
 		}
 	}
 	for i := range n.rests {
-		if ev := n.rests[i].match(s, route); ev != nil {
+		if ev := n.rests[i].match(s, end, route); ev != nil {
 			return ev
 		}
 	}
@@ -459,10 +462,11 @@ func (l *literals) getFold(seg string) *node {
 	return l.index[string(b)]
 }
 
-// match consumes one segment, then two, and so on, trying the child after each.
-func (r *restEdge) match(s string, route bool) *Event {
+// match consumes one segment, then two, and so on, trying the child after
+// each. i is where the first segment of s ends, as the node found it (-1
+// when it is the last).
+func (r *restEdge) match(s string, i int, route bool) *Event {
 	for pos := 0; ; {
-		i := strings.IndexByte(s[pos:], '/')
 		consumed, next, done := s, "", true
 		if i >= 0 {
 			consumed, next, done = s[:pos+i], s[pos+i+1:], false
@@ -479,6 +483,7 @@ func (r *restEdge) match(s string, route bool) *Event {
 			return nil
 		}
 		pos += i + 1
+		i = strings.IndexByte(s[pos:], '/')
 	}
 }
 

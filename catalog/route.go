@@ -393,9 +393,19 @@ const (
 // for, in the syntaxes of common frameworks (Go ServeMux, Express, Flask,
 // Spring, ASP.NET Core).
 func classifySegment(seg string) segKind {
+	// most segments are literals: this much is inlined where it is called
 	if seg == "" {
 		return segLiteral
 	}
+	switch seg[0] {
+	case '{', ':', '<', '*', '(':
+		return classifyWildcard(seg)
+	}
+	return segLiteral
+}
+
+// classifyWildcard classifies a segment that starts like a wildcard.
+func classifyWildcard(seg string) segKind {
 	switch seg[0] {
 	case '{':
 		if seg[len(seg)-1] != '}' {
