@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor/processortest"
+
+	"github.com/otel-audit/auditprocessor"
+	"github.com/otel-audit/auditprocessor/bench"
+)
+
+func input(t *testing.T) *bench.Input {
+	t.Helper()
+	catalogs, err := bench.Builtins()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bench.NewInput(catalogs, 42)
+}
+
+func TestCountSpans(t *testing.T) {
+	p, err := buildPayloads(input(t), 4, 500, 8) // checks countSpans on each
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := countSpans(append(p.protos[0], 0xff)); err == nil {
+		t.Error("countSpans accepted a truncated field")
+	}
+}
+
+// The "audit" configuration tags what the default one tags and drops nothing.
+func TestAllSendingCatalogsDropNothing(t *testing.T) {
+	files, err := writeAllSendingCatalogs(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := input(t).Traces(4000, 8)
+	run := func(cfg *auditprocessor.Config) (spans, tagged int) {
+		sink := &consumertest.TracesSink{}
+		f := auditprocessor.NewFactory()
+		p, err := f.CreateTraces(context.Background(), processortest.NewNopSettings(f.Type()), cfg, sink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		td := ptrace.NewTraces()
+		src.CopyTo(td)
+		if err := p.ConsumeTraces(context.Background(), td); err != nil {
+			t.Fatal(err)
+		}
+		for _, td := range sink.AllTraces() {
+			rss := td.ResourceSpans()
+			for i := 0; i < rss.Len(); i++ {
+				sss := rss.At(i).ScopeSpans()
+				for j := 0; j < sss.Len(); j++ {
+					ss := sss.At(j).Spans()
+					for k := 0; k < ss.Len(); k++ {
+						spans++
+						if _, ok := ss.At(k).Attributes().Get("audit.action"); ok {
+							tagged++
+						}
+					}
+				}
+			}
+		}
+		return spans, tagged
+	}
+	def := auditprocessor.NewFactory().CreateDefaultConfig().(*auditprocessor.Config)
+	all := auditprocessor.NewFactory().CreateDefaultConfig().(*auditprocessor.Config)
+	all.BuiltinCatalogs, all.CatalogFiles = []string{}, files
+
+	spans, tagged := run(all)
+	if spans != src.SpanCount() {
+		t.Errorf("all regions sending: %d of %d spans came out", spans, src.SpanCount())
+	}
+	defSpans, defTagged := run(def)
+	if defSpans >= spans || defTagged >= tagged {
+		t.Errorf("default config: %d spans, %d tagged; all sending: %d, %d", defSpans, defTagged, spans, tagged)
+	}
+	// Everything matched is tagged: 80% of the input.
+	if share := float64(tagged) / float64(spans); share < 0.75 || share > 0.85 {
+		t.Errorf("tagged share %.2f, want about 0.8", share)
+	}
+}
+
+func TestCollectorYAML(t *testing.T) {
+	with := collectorYAML(pipelineConfig{name: "x", audit: "{}"}, 1, 2, 3, "http://127.0.0.1:4")
+	without := collectorYAML(pipelineConfig{name: "y"}, 1, 2, 3, "http://127.0.0.1:4")
+	if !strings.Contains(with, "processors: [memory_limiter, audit, batch]") || !strings.Contains(with, "  audit:\n    {}\n") {
+		t.Errorf("with the processor:\n%s", with)
+	}
+	if !strings.Contains(without, "processors: [memory_limiter, batch]") || strings.Contains(without, "audit:") {
+		t.Errorf("without the processor:\n%s", without)
+	}
+}
+
+func TestParseMetrics(t *testing.T) {
+	m, err := parseMetrics(strings.NewReader(`# TYPE otelcol_receiver_accepted_spans counter
+otelcol_receiver_accepted_spans{receiver="otlp",transport="http"} 1500
+otelcol_receiver_accepted_spans{receiver="otlp",transport="grpc"} 500
+otelcol_processor_audit_records_dropped{reason="unsupported_region",signal="traces"} 7 1700000000000
+otelcol_processor_audit_records_dropped{reason="unsupported_region",signal="logs"} 3
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := countersOf(m)
+	if c.accepted != 2000 || c.auditDropped != 7 {
+		t.Errorf("counters %+v", c)
+	}
+}
+
+// BenchmarkProcessor runs the processor in process with the configurations
+// of the end-to-end runs, on the same requests, to set the collector's
+// overhead beside the processor's own cost:
+//
+//	go test -run '^$' -bench Processor ./cmd/loadgen
+func BenchmarkProcessor(b *testing.B) {
+	files, err := writeAllSendingCatalogs(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	catalogs, err := bench.Builtins()
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := bench.NewInput(catalogs, 42)
+	src := make([]ptrace.Traces, 4)
+	for i := range src {
+		src[i] = in.Traces(500, 8)
+	}
+	f := auditprocessor.NewFactory()
+	configs := map[string]func(*auditprocessor.Config){
+		"audit-default": func(*auditprocessor.Config) {},
+		"audit": func(c *auditprocessor.Config) {
+			c.BuiltinCatalogs, c.CatalogFiles = []string{}, files
+		},
+		"audit-core": func(c *auditprocessor.Config) {
+			c.BuiltinCatalogs, c.CatalogFiles = []string{}, files
+			c.Fields = auditprocessor.FieldsConfig{}
+		},
+	}
+	for _, name := range []string{"audit", "audit-core", "audit-default"} {
+		b.Run("config="+name, func(b *testing.B) {
+			cfg := f.CreateDefaultConfig().(*auditprocessor.Config)
+			configs[name](cfg)
+			p, err := f.CreateTraces(context.Background(), processortest.NewNopSettings(f.Type()), cfg, consumertest.NewNop())
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				b.StopTimer()
+				td := ptrace.NewTraces()
+				src[i%len(src)].CopyTo(td)
+				b.StartTimer()
+				if err := p.ConsumeTraces(context.Background(), td); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/500, "ns/span")
+		})
+	}
+}

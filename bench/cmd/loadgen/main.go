@@ -1,0 +1,697 @@
+// Command loadgen is the end-to-end benchmark behind make bench-e2e: it runs
+// the built distribution (dist/otelcol-audit) with and without the audit
+// processor in the traces pipeline, sends each the same OTLP spans at fixed
+// rate steps on loopback, and reports per step the collector's CPU time per
+// 100k spans, the overhead of the processor and whether the collector
+// sustained the rate: every span accepted, none refused, none lost, and the
+// achieved rate within -tolerance of the offered one.
+//
+//	loadgen -collector ../dist/otelcol-audit [-rates 5000,10000,...] [-step 10s] [-out results/e2e.md]
+//
+// The spans are those of the in-process benchmarks (bench.Input: SERVER
+// spans of three instrumentation flavours, in 8 resources with different
+// cloud.region values, 20% matching no catalog route), built once and sent
+// round robin. Each configuration runs in its own collector process, started
+// at the beginning with free ports on 127.0.0.1 and exporting to a sink of
+// its own in this process; the steps alternate between the configurations.
+// Linux only (CPU time from /proc/PID/task/*/schedstat and /proc/PID/stat).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/otel-audit/auditprocessor/bench"
+)
+
+type options struct {
+	collector   string
+	rates       []float64
+	step        time.Duration
+	warmup      time.Duration
+	batch       int
+	resources   int
+	concurrency int
+	protocol    string
+	configs     []string
+	repeat      int
+	tolerance   float64
+	drain       time.Duration
+	keepGoing   bool
+	quiet       float64
+	quietWait   time.Duration
+	retries     int
+	out         string
+	workdir     string
+	timeout     time.Duration
+}
+
+func main() {
+	var o options
+	var rates, configs string
+	flag.StringVar(&o.collector, "collector", "../dist/otelcol-audit", "the otelcol-audit binary (make dist)")
+	flag.StringVar(&rates, "rates", "10000,20000,40000,80000,120000,160000,200000", "offered rates in spans/s, one step each, comma-separated, ascending")
+	flag.DurationVar(&o.step, "step", 10*time.Second, "duration of each step")
+	flag.DurationVar(&o.warmup, "warmup", 3*time.Second, "unmeasured load at the first rate before the steps")
+	flag.IntVar(&o.batch, "batch", 500, "spans per OTLP request")
+	flag.IntVar(&o.resources, "resources", 8, "resources per OTLP request (as the in-process benchmarks)")
+	flag.IntVar(&o.concurrency, "concurrency", 8, "requests in flight at most")
+	flag.StringVar(&o.protocol, "protocol", "http", "OTLP protocol to send with: http (protobuf) or grpc")
+	flag.StringVar(&configs, "configs", "without,audit,audit-default", "configurations to run: "+strings.Join(configNames(), ", "))
+	flag.IntVar(&o.repeat, "repeat", 1, "runs of each step per configuration (the median CPU is reported)")
+	flag.Float64Var(&o.tolerance, "tolerance", 0.03, "a step is sustained only if the achieved rate is at least (1 - tolerance) × offered")
+	flag.DurationVar(&o.drain, "drain", 10*time.Second, "how long to wait after a step for every accepted span to reach the sink")
+	flag.Float64Var(&o.quiet, "quiet", 0.3, "before each step, wait until the rest of the machine uses fewer cores than this (0: do not wait)")
+	flag.DurationVar(&o.quietWait, "quiet-wait", 30*time.Second, "wait at most this long for -quiet")
+	flag.IntVar(&o.retries, "retries", 2, "re-run a step that was not sustained while the rest of the machine used -quiet cores or more, at most this often")
+	flag.BoolVar(&o.keepGoing, "keep-going", false, "run a configuration's higher steps after one it did not sustain")
+	flag.StringVar(&o.out, "out", "", "also write the report to this file")
+	flag.StringVar(&o.workdir, "workdir", "", "where to write configurations and collector logs (default: a temporary directory, removed afterwards)")
+	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up (and stop the collectors) after this long")
+	flag.Parse()
+
+	var err error
+	if o.rates, err = parseRates(rates); err != nil {
+		fail(err)
+	}
+	for _, c := range strings.Split(configs, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			o.configs = append(o.configs, c)
+		}
+	}
+	if o.protocol != "http" && o.protocol != "grpc" {
+		fail(fmt.Errorf("-protocol must be http or grpc, got %q", o.protocol))
+	}
+	if o.batch < o.resources || o.concurrency < 1 || o.repeat < 1 || o.step <= 0 {
+		fail(errors.New("-batch must be at least -resources; -concurrency, -repeat and -step must be positive"))
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	if err := run(ctx, o); err != nil {
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "loadgen:", err)
+	os.Exit(1)
+}
+
+func parseRates(s string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || v <= 0 {
+			return nil, fmt.Errorf("-rates: %q is not a positive number", f)
+		}
+		if len(out) > 0 && v <= out[len(out)-1] {
+			return nil, fmt.Errorf("-rates must ascend")
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// pipelines are the configurations that can be compared. "audit" is the
+// fair one: the processor matches and tags every span it would with its
+// default configuration, but every region sends audit events, so it drops
+// nothing and the exporter has as much to send as without it.
+func pipelines(catalogFiles []string) map[string]pipelineConfig {
+	var files strings.Builder
+	for _, f := range catalogFiles {
+		fmt.Fprintf(&files, "\n  - %s", strconv.Quote(f))
+	}
+	return map[string]pipelineConfig{
+		"without": {name: "without", about: "memory_limiter, batch: no audit processor"},
+		"audit": {
+			name:  "audit",
+			about: "memory_limiter, audit, batch; audit = the built-in catalogs' events as catalog_files in which every region (and the input's ap-north) sends events: matches and tags as the default, drops nothing",
+			audit: "builtin_catalogs: []\ncatalog_files:" + files.String(),
+		},
+		"audit-core": {
+			name:  "audit-core",
+			about: "as `audit`, with the optional audit fields switched off (fields: severity, reason_code, target_type, message, initiator_id all false): only audit.action, audit.outcome and audit.region are written",
+			audit: "builtin_catalogs: []\ncatalog_files:" + files.String() +
+				"\nfields:\n  severity: false\n  reason_code: false\n  target_type: false\n  message: false\n  initiator_id: false",
+		},
+		"audit-default": {
+			name:  "audit-default",
+			about: "memory_limiter, audit, batch; audit = {} (defaults: drops the matched spans of regions where the service sends no events, ~64% of this input)",
+			audit: "{}",
+		},
+	}
+}
+
+func configNames() []string {
+	names := []string{}
+	for n := range pipelines(nil) {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// instance is one configuration under test: its collector, sink and sender.
+type instance struct {
+	cfg     pipelineConfig
+	col     *collector
+	sink    *sink
+	send    sender
+	next    atomic.Int64 // the next payload to send, round robin
+	stopped bool         // a step was not sustained and -keep-going is off
+}
+
+func run(ctx context.Context, o options) (err error) {
+	tolerance = o.tolerance
+	if runtime.GOOS != "linux" {
+		return errors.New("the CPU figures come from /proc/PID/stat: Linux only")
+	}
+	binary, err := filepath.Abs(o.collector)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(binary); err != nil {
+		return fmt.Errorf("%w (build it with make dist)", err)
+	}
+	about := binaryInfo(binary) // before the run: the tree may change meanwhile
+	dir := o.workdir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "auditbench-e2e"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	files, err := writeAllSendingCatalogs(dir)
+	if err != nil {
+		return err
+	}
+	all := pipelines(files)
+
+	catalogs, err := bench.Builtins()
+	if err != nil {
+		return err
+	}
+	const seed = 42 // as the in-process benchmarks
+	p, err := buildPayloads(bench.NewInput(catalogs, seed), 64, o.batch, o.resources)
+	if err != nil {
+		return err
+	}
+
+	var insts []*instance
+	defer func() {
+		for _, in := range insts {
+			if in.send != nil {
+				in.send.close()
+			}
+			in.col.stop(5 * time.Second)
+			in.sink.close()
+		}
+	}()
+	for _, name := range o.configs {
+		cfg, ok := all[name]
+		if !ok {
+			return fmt.Errorf("unknown configuration %q (known: %s)", name, strings.Join(configNames(), ", "))
+		}
+		s, err := startSink()
+		if err != nil {
+			return err
+		}
+		col, err := startCollector(ctx, binary, dir, cfg, s.URL)
+		if err != nil {
+			s.close()
+			return err
+		}
+		in := &instance{cfg: cfg, col: col, sink: s}
+		insts = append(insts, in)
+		if o.protocol == "grpc" {
+			gs, err := newGRPCSender(col.grpcEndpoint, p)
+			if err != nil {
+				return err
+			}
+			in.send = gs
+		} else {
+			in.send = newHTTPSender(col.httpURL, p, o.concurrency)
+		}
+		fmt.Fprintf(os.Stderr, "started %s (pid %d): %s\n", name, col.cmd.Process.Pid, cfg.about)
+	}
+
+	httpc := &http.Client{Timeout: 5 * time.Second}
+	if o.warmup > 0 {
+		for _, in := range insts {
+			fmt.Fprintf(os.Stderr, "warm-up %s: %s at %.0f spans/s\n", in.cfg.name, o.warmup, o.rates[0])
+			if _, err := measure(ctx, httpc, in, p, o.rates[0], o.warmup, o); err != nil {
+				return err
+			}
+		}
+	}
+
+	var results []result
+	for si, rate := range o.rates {
+		for r := 0; r < o.repeat; r++ {
+			// Rotate the order so that no configuration always runs first.
+			for k := range insts {
+				in := insts[(k+si+r)%len(insts)]
+				if in.stopped || (r > 0 && !o.keepGoing && !sustainedAll(results, in.cfg.name, rate)) {
+					continue // a run of this step already failed: the step is not sustained
+				}
+				for attempt := 0; ; attempt++ {
+					if o.quiet > 0 {
+						if _, err := waitQuiet(ctx, insts, o.quiet, o.quietWait); err != nil {
+							return err
+						}
+					}
+					others := startOtherLoad(insts)
+					res, err := measure(ctx, httpc, in, p, rate, o.step, o)
+					if err != nil {
+						return err
+					}
+					res.others = others.cores(insts)
+					res.attempts = attempt + 1
+					fmt.Fprintf(os.Stderr, "%-14s %7.0f spans/s offered: achieved %7.0f (last batch %s late), CPU %.3f s/100k spans, other load %.2f cores, %s\n",
+						in.cfg.name, rate, res.achieved(), res.load.late.Round(time.Millisecond), res.cpuPer100k(), res.others, res.verdict())
+					if res.sustained() || o.quiet <= 0 || res.others < o.quiet || attempt >= o.retries {
+						results = append(results, res)
+						break
+					}
+					fmt.Fprintf(os.Stderr, "  other work on the machine: running the step again\n")
+				}
+			}
+		}
+		for _, in := range insts {
+			if !o.keepGoing && !in.stopped && !sustainedAll(results, in.cfg.name, rate) {
+				in.stopped = true
+				fmt.Fprintf(os.Stderr, "%s: not sustained at %.0f spans/s; no higher steps (-keep-going runs them)\n", in.cfg.name, rate)
+			}
+		}
+	}
+
+	var report strings.Builder
+	writeReport(&report, o, binary+about, insts, results)
+	fmt.Print(report.String())
+	if o.out != "" {
+		if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.out, []byte(report.String()), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "wrote %s\n", o.out)
+	}
+	return nil
+}
+
+// result is one step of one configuration.
+type result struct {
+	config    string
+	rate      float64
+	load      load
+	delta     counters      // the collector's own counts over the step and the drain
+	delivered int64         // spans the sink received
+	missing   int64         // accepted − delivered − dropped by the processor
+	cpu       float64       // collector CPU seconds (schedstat), from the step's start until drained
+	ticksCPU  float64       // the same from /proc/PID/stat, 10 ms resolution
+	wall      time.Duration // from the step's start until drained
+	driverCPU float64       // this process's CPU seconds over the same time (senders and sinks)
+	others    float64       // cores the rest of the machine used meanwhile
+	attempts  int
+	drained   bool
+}
+
+func (r result) achieved() float64 { return float64(r.load.accepted) / r.load.elapsed.Seconds() }
+
+func (r result) cpuPer100k() float64 {
+	if r.load.accepted == 0 {
+		return math.NaN()
+	}
+	return r.cpu / float64(r.load.accepted) * 1e5
+}
+
+// problems says why the step was not sustained; empty when it was.
+func (r result) problems(tolerance float64) []string {
+	var p []string
+	if r.load.refused > 0 || r.delta.refused > 0 {
+		p = append(p, fmt.Sprintf("refused %d (receiver metric %.0f; %v)", r.load.refused, r.delta.refused, r.load.firstErr))
+	}
+	if r.delta.sendFailed > 0 || r.delta.enqueueFail > 0 {
+		p = append(p, fmt.Sprintf("export failed %.0f, enqueue failed %.0f", r.delta.sendFailed, r.delta.enqueueFail))
+	}
+	if !r.drained || r.missing != 0 {
+		p = append(p, fmt.Sprintf("missing %d after the drain", r.missing))
+	}
+	if r.achieved() < r.load.offeredRate()*(1-tolerance) {
+		p = append(p, fmt.Sprintf("achieved %.0f < %.0f%% of offered", r.achieved(), 100*(1-tolerance)))
+	}
+	return p
+}
+
+// tolerance is -tolerance, set by run before any verdict.
+var tolerance = 0.03
+
+func (r result) sustained() bool { return len(r.problems(tolerance)) == 0 }
+
+func (r result) verdict() string {
+	if p := r.problems(tolerance); len(p) > 0 {
+		return "NOT sustained: " + strings.Join(p, "; ")
+	}
+	return "sustained"
+}
+
+func sustainedAll(results []result, config string, rate float64) bool {
+	seen := false
+	for _, r := range results {
+		if r.config == config && r.rate == rate {
+			seen = true
+			if !r.sustained() {
+				return false
+			}
+		}
+	}
+	return seen
+}
+
+// measure runs one step against in and waits until every accepted span has
+// reached the sink or was dropped by the processor (or -drain passes).
+func measure(ctx context.Context, httpc *http.Client, in *instance, p *payloads, rate float64, d time.Duration, o options) (result, error) {
+	res := result{config: in.cfg.name, rate: rate}
+	m0, err := scrape(ctx, httpc, in.col.metricsURL)
+	if err != nil {
+		return res, err
+	}
+	c0 := countersOf(m0)
+	sink0 := in.sink.spans.Load()
+	drv0 := selfCPUSeconds()
+	cpu0, ticks0, err := in.col.cpuSeconds()
+	if err != nil {
+		return res, err
+	}
+	start := time.Now()
+
+	res.load = runLoad(ctx, in.send, p, &in.next, rate, d, o.concurrency)
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	if err := in.col.alive(); err != nil {
+		return res, err
+	}
+
+	// Drain: the batch processor holds spans up to its timeout (200ms), the
+	// exporter's queue may hold more.
+	deadline := time.Now().Add(o.drain)
+	var c1 counters
+	for {
+		delivered := in.sink.spans.Load() - sink0
+		m, err := scrape(ctx, httpc, in.col.metricsURL)
+		if err != nil {
+			return res, err
+		}
+		c1 = countersOf(m)
+		dropped := int64(c1.auditDropped - c0.auditDropped)
+		res.delivered = delivered
+		res.missing = int64(res.load.accepted) - delivered - dropped
+		if res.missing <= 0 {
+			res.drained = true
+			break
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return res, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	cpu1, ticks1, err := in.col.cpuSeconds()
+	if err != nil {
+		return res, err
+	}
+	res.wall = time.Since(start)
+	res.driverCPU = selfCPUSeconds() - drv0
+	res.cpu = cpu1 - cpu0
+	res.ticksCPU = ticks1 - ticks0
+	if math.Abs(res.cpu-res.ticksCPU) > 0.05+0.1*res.ticksCPU {
+		fmt.Fprintf(os.Stderr, "warning: %s: schedstat says %.3f s of CPU, /proc/PID/stat %.2f s\n", in.cfg.name, res.cpu, res.ticksCPU)
+	}
+	res.delta = c1.minus(c0)
+	return res, nil
+}
+
+func selfCPUSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return math.NaN()
+	}
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return tv(ru.Utime) + tv(ru.Stime)
+}
+
+// group is the runs of one step of one configuration.
+type group struct {
+	config string
+	rate   float64
+	runs   []result
+}
+
+func (g group) sustained() bool {
+	for _, r := range g.runs {
+		if !r.sustained() {
+			return false
+		}
+	}
+	return len(g.runs) > 0
+}
+
+func (g group) median(f func(result) float64) float64 {
+	var v []float64
+	for _, r := range g.runs {
+		v = append(v, f(r))
+	}
+	return median(v)
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	v = slices.Clone(v)
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+func groups(results []result, configs []string, rates []float64) map[string]map[float64]group {
+	out := map[string]map[float64]group{}
+	for _, c := range configs {
+		out[c] = map[float64]group{}
+	}
+	for _, r := range results {
+		g := out[r.config][r.rate]
+		g.config, g.rate = r.config, r.rate
+		g.runs = append(g.runs, r)
+		out[r.config][r.rate] = g
+	}
+	return out
+}
+
+func writeReport(w io.Writer, o options, collector string, insts []*instance, results []result) {
+	gs := groups(results, o.configs, o.rates)
+	fmt.Fprintf(w, "## End to end: otelcol-audit with and without the audit processor\n\n")
+	fmt.Fprintf(w, "- %s, %s/%s, %d CPUs (shared by the collector under test and this load generator), %s\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+	fmt.Fprintf(w, "- collector: %s\n", collector)
+	fmt.Fprintf(w, "- load: OTLP/%s on 127.0.0.1, %d spans per request in %d resources (bench.Input, seed 42, 64 distinct requests sent round robin), at most %d in flight, %s per step, warm-up %s, %d run(s) per step\n",
+		o.protocol, o.batch, o.resources, o.concurrency, o.step, o.warmup, o.repeat)
+	fmt.Fprintf(w, "- every collector: otlp receiver, memory_limiter (1 GiB), batch (8192 spans or 200ms), otlp_http exporter without compression to a sink in the load generator\n")
+	for _, in := range insts {
+		fmt.Fprintf(w, "- `%s`: %s\n", in.cfg.name, in.cfg.about)
+	}
+	fmt.Fprintf(w, "- CPU = the collector's run time (sum of /proc/PID/task/*/schedstat) from the start of a step until every accepted span reached the sink or was dropped by the processor, per 100k accepted spans (= cores needed per 100k spans/s); with several runs, the median (min–max). Other load = what the rest of the machine kept busy meanwhile (/proc/stat). Sustained = nothing refused, failed or missing, achieved rate ≥ %.0f%% of offered.\n\n", 100*(1-o.tolerance))
+
+	fmt.Fprintf(w, "| offered spans/s | configuration | achieved spans/s | exported | dropped by audit | CPU s per 100k spans | collector cores | load generator cores | other load, cores | sustained |\n")
+	fmt.Fprintf(w, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	for _, rate := range o.rates {
+		for _, c := range o.configs {
+			g, ok := gs[c][rate]
+			if !ok {
+				continue
+			}
+			var exported, dropped, accepted int64
+			var wall, drv, cpu, other float64
+			reruns := 0
+			for _, r := range g.runs {
+				other += r.others * r.wall.Seconds()
+				reruns += r.attempts - 1
+				exported += r.delivered
+				dropped += int64(r.delta.auditDropped)
+				accepted += int64(r.load.accepted)
+				wall += r.wall.Seconds()
+				drv += r.driverCPU
+				cpu += r.cpu
+			}
+			verdict := "yes"
+			if !g.sustained() {
+				var why []string
+				for _, r := range g.runs {
+					why = append(why, r.problems(o.tolerance)...)
+				}
+				verdict = "**no**: " + strings.Join(why, "; ")
+			}
+			if reruns > 0 {
+				verdict += fmt.Sprintf(" (after %d re-run(s): other work on the machine)", reruns)
+			}
+			cpuCell := fmt.Sprintf("%.3f", g.median(result.cpuPer100k))
+			if len(g.runs) > 1 {
+				lo, hi := math.Inf(1), math.Inf(-1)
+				for _, r := range g.runs {
+					lo, hi = min(lo, r.cpuPer100k()), max(hi, r.cpuPer100k())
+				}
+				cpuCell += fmt.Sprintf(" (%.3f–%.3f)", lo, hi)
+			}
+			fmt.Fprintf(w, "| %.0f | %s | %.0f | %s | %s | %s | %.2f | %.2f | %.2f | %s |\n",
+				rate, c, g.median(result.achieved), pct(exported, accepted), pct(dropped, accepted),
+				cpuCell, cpu/wall, drv/wall, other/wall, verdict)
+		}
+	}
+
+	base := "without"
+	if !slices.Contains(o.configs, base) {
+		return
+	}
+	var others []string
+	for _, c := range o.configs {
+		if c != base {
+			others = append(others, c)
+		}
+	}
+	fmt.Fprintf(w, "\nOverhead = CPU per span with the processor / without − 1, at the steps both sustained:\n\n")
+	fmt.Fprintf(w, "| offered spans/s | %s CPU s per 100k |", base)
+	for _, c := range others {
+		fmt.Fprintf(w, " %s CPU s per 100k | %s overhead |", c, c)
+	}
+	fmt.Fprintf(w, "\n|---:|---:|")
+	for range others {
+		fmt.Fprintf(w, "---:|---:|")
+	}
+	fmt.Fprintln(w)
+	overheads := map[string][]float64{}
+	for _, rate := range o.rates {
+		b, ok := gs[base][rate]
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(w, "| %.0f | %.3f |", rate, b.median(result.cpuPer100k))
+		for _, c := range others {
+			g, ok := gs[c][rate]
+			if !ok {
+				fmt.Fprintf(w, " | |")
+				continue
+			}
+			ov := g.median(result.cpuPer100k)/b.median(result.cpuPer100k) - 1
+			mark := ""
+			if b.sustained() && g.sustained() {
+				overheads[c] = append(overheads[c], ov)
+			} else {
+				mark = " (not sustained)"
+			}
+			fmt.Fprintf(w, " %.3f | %+.1f%%%s |", g.median(result.cpuPer100k), 100*ov, mark)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
+	for _, c := range o.configs {
+		fmt.Fprintf(w, "- highest sustained rate, `%s`: %s\n", c, highest(gs[c], o.rates))
+	}
+	for _, c := range o.configs {
+		fmt.Fprintf(w, "- exported spans carrying audit.action, `%s` (1 request in %d decoded): %s\n", c, sampleEvery, tagged(insts, c))
+	}
+	for _, c := range others {
+		ov := overheads[c]
+		if len(ov) == 0 {
+			fmt.Fprintf(w, "- overhead of `%s`: no step sustained by both\n", c)
+			continue
+		}
+		med := median(ov)
+		verdict := "met"
+		if med > 0.03 {
+			verdict = "MISSED"
+		}
+		fmt.Fprintf(w, "- overhead of `%s` (median over %d sustained steps): %+.1f%% (range %+.1f%% to %+.1f%%); target ≤ 3%%: %s\n",
+			c, len(ov), 100*med, 100*slices.Min(ov), 100*slices.Max(ov), verdict)
+	}
+}
+
+func highest(gs map[float64]group, rates []float64) string {
+	best := "none of the steps"
+	for _, rate := range rates {
+		g, ok := gs[rate]
+		if !ok || !g.sustained() {
+			break
+		}
+		best = fmt.Sprintf("%.0f spans/s", rate)
+		if rate == rates[len(rates)-1] {
+			best += " (the highest step; more may be possible)"
+		}
+	}
+	return best
+}
+
+func pct(n, of int64) string {
+	if of == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(of))
+}
+
+func tagged(insts []*instance, config string) string {
+	for _, in := range insts {
+		if in.cfg.name == config {
+			n := in.sink.sampledSpans.Load()
+			if n == 0 {
+				return "–"
+			}
+			return pct(in.sink.sampledTagged.Load(), n)
+		}
+	}
+	return "–"
+}
+
+// binaryInfo describes the binary: size, modification time and the git
+// revision of the working tree it was (presumably) built from.
+func binaryInfo(path string) string {
+	var parts []string
+	if st, err := os.Stat(path); err == nil {
+		parts = append(parts, fmt.Sprintf("%.1f MiB, built %s", float64(st.Size())/(1<<20), st.ModTime().UTC().Format("2006-01-02 15:04 UTC")))
+	}
+	cmd := exec.Command("git", "describe", "--always", "--dirty")
+	cmd.Dir = filepath.Dir(path)
+	if out, err := cmd.Output(); err == nil {
+		parts = append(parts, "git describe --dirty at the start of the run: "+strings.TrimSpace(string(out)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
