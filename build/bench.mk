@@ -16,7 +16,7 @@
 # Only Go is needed: benchstat is pinned by the bench module's tool directive.
 # Raw results go to bench/results/ (ignored by git). A run takes about 5
 # minutes on 2 cores: BENCH_COUNT and BENCH_TIME trade time for noise.
-# bench-e2e takes about 5 minutes with the defaults below (7 steps x 3
+# bench-e2e takes about 5 minutes with the defaults below (8 steps x 3
 # configurations x E2E_STEP); E2E_REPEAT=3 gives medians of three runs (about
 # 20 minutes). E2E_FLAGS passes more flags: -configs, -protocol grpc, -batch ...
 # (go run ./cmd/loadgen -h in bench/).
@@ -25,7 +25,7 @@ BENCH_COUNT ?= 5
 BENCH_TIME  ?= 20x
 BENCH_OUT   := bench/results
 
-E2E_RATES  ?= 10000,20000,40000,80000,120000,160000,200000
+E2E_RATES  ?= 10000,20000,40000,80000,160000,240000,320000,400000
 E2E_STEP   ?= 10s
 E2E_REPEAT ?= 1
 E2E_FLAGS  ?=

@@ -66,7 +66,7 @@ func main() {
 	var o options
 	var rates, configs string
 	flag.StringVar(&o.collector, "collector", "../dist/otelcol-audit", "the otelcol-audit binary (make dist)")
-	flag.StringVar(&rates, "rates", "10000,20000,40000,80000,120000,160000,200000", "offered rates in spans/s, one step each, comma-separated, ascending")
+	flag.StringVar(&rates, "rates", "10000,20000,40000,80000,160000,240000,320000,400000", "offered rates in spans/s, one step each, comma-separated, ascending")
 	flag.DurationVar(&o.step, "step", 10*time.Second, "duration of each step")
 	flag.DurationVar(&o.warmup, "warmup", 3*time.Second, "unmeasured load at the first rate before the steps")
 	flag.IntVar(&o.batch, "batch", 500, "spans per OTLP request")
