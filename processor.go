@@ -441,11 +441,9 @@ func (p *auditProcessor) decide(c *counts, attrs pcommon.Map, resourceRegion, sp
 	return false
 }
 
-// maxAuditAttrs is how many attributes tag may add.
-const maxAuditAttrs = 8
-
-// tag writes the audit attributes of a matched record that is kept. Room is
-// reserved once, so the attribute slice grows at most once.
+// tag writes the audit attributes of a matched record that is kept. Room for
+// exactly the attributes it writes is reserved once, so the attribute slice
+// grows at most once and by no more than it needs.
 func (p *auditProcessor) tag(attrs pcommon.Map, ev *catalog.Event, outcome, region string, code int64) {
 	initiator := ""
 	if p.switches.InitiatorID {
@@ -454,13 +452,15 @@ func (p *auditProcessor) tag(attrs pcommon.Map, ev *catalog.Event, outcome, regi
 			initiator = v.AsString()
 		}
 	}
-	attrs.EnsureCapacity(attrs.Len() + maxAuditAttrs)
+	f := p.fields[ev]
+	n := 2 + boolInt(region != "") + boolInt(p.switches.Severity) + boolInt(p.switches.ReasonCode && code > 0) +
+		boolInt(p.switches.TargetType && f.targetType != "") + boolInt(p.switches.Message) + boolInt(initiator != "")
+	attrs.EnsureCapacity(attrs.Len() + n)
 	attrs.PutStr(attrAction, ev.Action)
 	attrs.PutStr(attrOutcome, outcome)
 	if region != "" {
 		attrs.PutStr(attrRegion, region)
 	}
-	f := p.fields[ev]
 	if p.switches.Severity {
 		attrs.PutStr(attrSeverity, f.severityFor(outcome, code))
 	}
@@ -619,4 +619,11 @@ func isDigits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
