@@ -16,9 +16,10 @@
 # Only Go is needed: benchstat is pinned by the bench module's tool directive.
 # Raw results go to bench/results/ (ignored by git). A run takes about 5
 # minutes on 2 cores: BENCH_COUNT and BENCH_TIME trade time for noise.
-# bench-e2e takes about 5 minutes with the defaults below (8 steps x 3
-# configurations x E2E_STEP); E2E_REPEAT=3 gives medians of three runs (about
-# 20 minutes). E2E_FLAGS passes more flags: -configs, -protocol grpc, -batch ...
+# bench-e2e takes about 8 minutes with the defaults below (8 steps x 5
+# configurations x E2E_STEP: without, audit, audit-default and the pre-tagged
+# pair that isolates the processor's own work); E2E_REPEAT=3 gives medians of
+# three runs (about 25 minutes). E2E_FLAGS passes more flags: -configs, -protocol grpc, -batch ...
 # (go run ./cmd/loadgen -h in bench/).
 
 BENCH_COUNT ?= 5

@@ -43,6 +43,11 @@ type pipelineConfig struct {
 	name  string
 	about string // one line for the report
 	audit string // the audit processor's YAML body; "" = not in the pipeline
+	// tagged: the configuration is sent the pre-tagged input (the spans as
+	// the audit configuration exports them) instead of the plain one.
+	tagged bool
+	// base is the configuration its overhead is computed against.
+	base string
 }
 
 // collectorYAML is the configuration of every run: OTLP in (gRPC and HTTP)

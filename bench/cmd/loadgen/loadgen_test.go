@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
 
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor/processortest"
 
@@ -86,6 +88,75 @@ func TestAllSendingCatalogsDropNothing(t *testing.T) {
 	}
 }
 
+// The pre-tagged input is what the "audit" configuration exports, and it is
+// a fixed point of that configuration: the processor, sent it, exports the
+// same bytes it received, so "audit-tagged" and "without-tagged" decode and
+// export the same data and differ only by the processor's work.
+func TestPreTaggedInput(t *testing.T) {
+	files, err := writeAllSendingCatalogs(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := pipelines(files)
+	if !all["audit-tagged"].tagged || !all["without-tagged"].tagged || all["audit"].tagged ||
+		all["audit-tagged"].audit != all["audit"].audit || all["without-tagged"].audit != "" ||
+		all["audit-tagged"].base != "without-tagged" || all["audit"].base != "without" {
+		t.Fatalf("the pre-tagged pair is not `audit` and `without` on the pre-tagged input: %+v", all)
+	}
+	plain, err := buildPayloads(input(t), 4, 500, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre, err := tagPayloads(plain, all["audit"].audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := tagPayloads(pre, all["audit"].audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spans, tagged, fields := 0, 0, 0
+	for i := range plain.protos {
+		if pre.spans[i] != plain.spans[i] {
+			t.Errorf("batch %d: %d spans pre-tagged, %d plain", i, pre.spans[i], plain.spans[i])
+		}
+		if len(pre.protos[i]) <= len(plain.protos[i]) {
+			t.Errorf("batch %d: pre-tagged %d bytes, plain %d", i, len(pre.protos[i]), len(plain.protos[i]))
+		}
+		if !bytes.Equal(again.protos[i], pre.protos[i]) {
+			t.Errorf("batch %d: the processor changed the pre-tagged input (%d bytes in, %d out)", i, len(pre.protos[i]), len(again.protos[i]))
+		}
+		if n, err := countSpans(pre.protos[i]); err != nil || n != pre.spans[i] {
+			t.Errorf("batch %d: countSpans = %d, %v; want %d", i, n, err, pre.spans[i])
+		}
+		rss := pre.reqs[i].Traces().ResourceSpans()
+		for r := 0; r < rss.Len(); r++ {
+			ss := rss.At(r).ScopeSpans().At(0).Spans()
+			for k := 0; k < ss.Len(); k++ {
+				spans++
+				attrs := ss.At(k).Attributes()
+				if _, ok := attrs.Get("audit.action"); ok {
+					tagged++
+				}
+				attrs.Range(func(key string, _ pcommon.Value) bool {
+					if strings.HasPrefix(key, "audit.") {
+						fields++
+					}
+					return true
+				})
+			}
+		}
+	}
+	// 80% of the spans match, and a tagged span carries 6 to 8 fields
+	// (reason code and initiator only when the span has them).
+	if share := float64(tagged) / float64(spans); share < 0.75 || share > 0.85 {
+		t.Errorf("tagged share %.2f, want about 0.8", share)
+	}
+	if per := float64(fields) / float64(tagged); per < 6 || per > 8 {
+		t.Errorf("%.1f audit attributes per tagged span, want 6 to 8", per)
+	}
+}
+
 func TestCollectorYAML(t *testing.T) {
 	with := collectorYAML(pipelineConfig{name: "x", audit: "{}"}, 1, 2, 3, "http://127.0.0.1:4")
 	without := collectorYAML(pipelineConfig{name: "y"}, 1, 2, 3, "http://127.0.0.1:4")
@@ -127,26 +198,31 @@ func BenchmarkProcessor(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	in := bench.NewInput(catalogs, 42)
-	src := make([]ptrace.Traces, 4)
-	for i := range src {
-		src[i] = in.Traces(500, 8)
+	// The batches are decoded from OTLP protobuf inside the loop, as the
+	// receiver decodes them: the decoder's attribute slices have the spare
+	// capacity of append growth (16 for 9-16 attributes), which CopyTo's
+	// exact-size copies would hide.
+	plain, err := buildPayloads(bench.NewInput(catalogs, 42), 4, 500, 8)
+	if err != nil {
+		b.Fatal(err)
+	}
+	all := pipelines(files)
+	pretagged, err := tagPayloads(plain, all["audit"].audit)
+	if err != nil {
+		b.Fatal(err)
 	}
 	f := auditprocessor.NewFactory()
-	configs := map[string]func(*auditprocessor.Config){
-		"audit-default": func(*auditprocessor.Config) {},
-		"audit": func(c *auditprocessor.Config) {
-			c.BuiltinCatalogs, c.CatalogFiles = []string{}, files
-		},
-		"audit-core": func(c *auditprocessor.Config) {
-			c.BuiltinCatalogs, c.CatalogFiles = []string{}, files
-			c.Fields = auditprocessor.FieldsConfig{}
-		},
-	}
-	for _, name := range []string{"audit", "audit-core", "audit-default"} {
+	var unmarshaler ptrace.ProtoUnmarshaler
+	for _, name := range []string{"audit", "audit-core", "audit-default", "audit-tagged"} {
 		b.Run("config="+name, func(b *testing.B) {
-			cfg := f.CreateDefaultConfig().(*auditprocessor.Config)
-			configs[name](cfg)
+			cfg, err := auditConfig(all[name].audit)
+			if err != nil {
+				b.Fatal(err)
+			}
+			src := plain
+			if all[name].tagged {
+				src = pretagged
+			}
 			p, err := f.CreateTraces(context.Background(), processortest.NewNopSettings(f.Type()), cfg, consumertest.NewNop())
 			if err != nil {
 				b.Fatal(err)
@@ -154,8 +230,10 @@ func BenchmarkProcessor(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
 				b.StopTimer()
-				td := ptrace.NewTraces()
-				src[i%len(src)].CopyTo(td)
+				td, err := unmarshaler.UnmarshalTraces(src.protos[i%len(src.protos)])
+				if err != nil {
+					b.Fatal(err)
+				}
 				b.StartTimer()
 				if err := p.ConsumeTraces(context.Background(), td); err != nil {
 					b.Fatal(err)
