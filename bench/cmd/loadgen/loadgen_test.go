@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -241,5 +242,29 @@ func BenchmarkProcessor(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/500, "ns/span")
 		})
+	}
+}
+
+// The split of the overhead: made-up CPU figures (s per 100k spans) for
+// the four configurations give the differences they must.
+func TestWriteSplit(t *testing.T) {
+	cpu := map[string]float64{"without": 0.5, "audit": 0.6, "without-tagged": 0.56, "audit-tagged": 0.61}
+	var results []result
+	for c, v := range cpu {
+		l := load{offered: 100000, sent: 100000, accepted: 100000, duration: time.Second, elapsed: time.Second}
+		results = append(results, result{config: c, rate: 100000, load: l, cpu: v, drained: true})
+	}
+	o := options{configs: []string{"without", "audit", "without-tagged", "audit-tagged"}, rates: []float64{100000}}
+	var b strings.Builder
+	writeSplit(&b, o, groups(results, o.configs, o.rates))
+	want := "| 100000 | 0.100 (+20.0%) | 0.050 (+10.0%) | 0.050 (+10.0%) |"
+	if !strings.Contains(b.String(), want) || !strings.Contains(b.String(), "`audit` +20.0% of `without`, of which the processor's own work +10.0%") {
+		t.Errorf("want %q in\n%s", want, b.String())
+	}
+	b.Reset()
+	o.configs = o.configs[:3]
+	writeSplit(&b, o, groups(results, o.configs, o.rates))
+	if b.Len() != 0 {
+		t.Errorf("without audit-tagged, no split; got\n%s", b.String())
 	}
 }
