@@ -542,6 +542,9 @@ func groups(results []result, configs []string, rates []float64) map[string]map[
 		out[c] = map[float64]group{}
 	}
 	for _, r := range results {
+		if out[r.config] == nil {
+			continue // not one of configs
+		}
 		g := out[r.config][r.rate]
 		g.config, g.rate = r.config, r.rate
 		g.runs = append(g.runs, r)
