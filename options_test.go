@@ -2,6 +2,8 @@ package auditprocessor
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -191,4 +193,52 @@ func TestForgedAuditOnResourceAndScope(t *testing.T) {
 	assert.Empty(t, got.ScopeLogs().At(0).Scope().Attributes().AsRaw())
 	assert.Empty(t, got.ScopeLogs().At(0).LogRecords().At(0).Attributes().AsRaw())
 	metadatatest.AssertEqualProcessorAuditAttributesRemoved(t, tel, countDP("logs", 3), metricdatatest.IgnoreTimestamp())
+}
+
+// The region of a resource is normalised once per service and reused for its
+// other records: records of both catalogs, interleaved in one resource, are
+// each decided by their own service's regions, and nothing carries over to
+// the next resource or to a region read from the record itself.
+func TestResourceRegionPerService(t *testing.T) {
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	cfg.Services = map[string]ServiceConfig{"backup-recovery": {Regions: []string{"us-south"}}}
+	td := ptrace.NewTraces()
+	add := func(region string, spans ...map[string]any) {
+		rs := td.ResourceSpans().AppendEmpty()
+		if region != "" {
+			rs.Resource().Attributes().PutStr("cloud.region", region)
+		}
+		ss := rs.ScopeSpans().AppendEmpty().Spans()
+		for i, attrs := range spans {
+			s := ss.AppendEmpty()
+			s.SetKind(ptrace.SpanKindServer)
+			s.SetName(fmt.Sprintf("%s/%d", region, i))
+			require.NoError(t, s.Attributes().FromRaw(attrs))
+		}
+	}
+	withRegion := func(attrs map[string]any, region string) map[string]any {
+		out := maps.Clone(attrs)
+		out["cloud.region"] = region
+		return out
+	}
+	add(" US-SOUTH-1", customizationsPOST, backupPUT, customizationsPOST, backupPUT)
+	add("eu-de", backupPUT, customizationsPOST)
+	add("", withRegion(customizationsPOST, "eu-de"), withRegion(backupPUT, "eu-de"), withRegion(backupPUT, "us-south"))
+
+	out, tel := runTraces(t, cfg, td)
+	require.Len(t, out, 1)
+	got := map[string]any{}
+	for _, rs := range out[0].ResourceSpans().All() {
+		for _, s := range rs.ScopeSpans().At(0).Spans().All() {
+			v, _ := s.Attributes().Get("audit.region")
+			got[s.Name()] = v.AsRaw()
+		}
+	}
+	assert.Equal(t, map[string]any{
+		" US-SOUTH-1/1": "us-south", " US-SOUTH-1/3": "us-south", // backup sends from us-south, speech does not
+		"eu-de/1": "eu-de",                   // speech sends from eu-de, backup does not
+		"/0":      "eu-de", "/2": "us-south", // the record's own region
+	}, got)
+	metadatatest.AssertEqualProcessorAuditRecordsDropped(t, tel,
+		[]metricdata.DataPoint[int64]{dropsDP("traces", 4, "unsupported_region")}, metricdatatest.IgnoreTimestamp())
 }

@@ -52,8 +52,10 @@ type service struct {
 	known map[string]bool // every region id of the catalog
 }
 
-// eventFields are the audit fields of one catalog event, made once.
+// eventFields are the audit fields of one catalog event, made once, and
+// the service whose regions decide whether its records are kept.
 type eventFields struct {
+	svc              *service
 	targetType       string // "service/object"; "" when the action has no object
 	message, failure string // audit.message on success and on failure
 	severity         string // the catalog's explicit severity, else by the verb
@@ -135,9 +137,6 @@ func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, er
 		unmatched: cfg.Unmatched,
 	}
 	for _, c := range catalogs {
-		for i := range c.Events {
-			p.fields[&c.Events[i]] = fieldsOf(c, &c.Events[i])
-		}
 		svc := &service{sends: map[string]bool{}, known: map[string]bool{}}
 		for _, r := range c.Regions {
 			svc.known[r.ID] = true
@@ -146,6 +145,11 @@ func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, er
 			}
 		}
 		p.services[c] = svc
+		for i := range c.Events {
+			f := fieldsOf(c, &c.Events[i])
+			f.svc = svc
+			p.fields[&c.Events[i]] = f
+		}
 	}
 	for _, name := range sortedKeys(cfg.Services) {
 		sc := cfg.Services[name]
@@ -283,7 +287,7 @@ func (p *auditProcessor) processTraces(ctx context.Context, td ptrace.Traces) (p
 	var c counts
 	removeEmptied(td.ResourceSpans(), func(rs ptrace.ResourceSpans) (int, int) {
 		c.removed += stripAudit(rs.Resource().Attributes())
-		region := p.first(rs.Resource().Attributes(), p.keys.Region)
+		region := resourceRegion{raw: p.first(rs.Resource().Attributes(), p.keys.Region)}
 		return removeEmptied(rs.ScopeSpans(), func(ss ptrace.ScopeSpans) (int, int) {
 			c.removed += stripAudit(ss.Scope().Attributes())
 			spans := ss.Spans()
@@ -293,7 +297,7 @@ func (p *auditProcessor) processTraces(ctx context.Context, td ptrace.Traces) (p
 					c.removed += stripAudit(s.Attributes())
 					return false
 				}
-				return p.decide(&c, s.Attributes(), region, s.Name(), s.Status().Code() == ptrace.StatusCodeError)
+				return p.decide(&c, s.Attributes(), &region, s.Name(), s.Status().Code() == ptrace.StatusCodeError)
 			})
 			return before, spans.Len()
 		})
@@ -309,13 +313,13 @@ func (p *auditProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Lo
 	var c counts
 	removeEmptied(ld.ResourceLogs(), func(rl plog.ResourceLogs) (int, int) {
 		c.removed += stripAudit(rl.Resource().Attributes())
-		region := p.first(rl.Resource().Attributes(), p.keys.Region)
+		region := resourceRegion{raw: p.first(rl.Resource().Attributes(), p.keys.Region)}
 		return removeEmptied(rl.ScopeLogs(), func(sl plog.ScopeLogs) (int, int) {
 			c.removed += stripAudit(sl.Scope().Attributes())
 			records := sl.LogRecords()
 			before := records.Len()
 			records.RemoveIf(func(r plog.LogRecord) bool {
-				return p.decide(&c, r.Attributes(), region, "", false)
+				return p.decide(&c, r.Attributes(), &region, "", false)
 			})
 			return before, records.Len()
 		})
@@ -378,7 +382,7 @@ func lookup(attrs pcommon.Map, keys []string) (pcommon.Value, bool) {
 
 // decide strips forged audit attributes from one record, matches it, tags
 // it, counts what happened and tells whether to drop it.
-func (p *auditProcessor) decide(c *counts, attrs pcommon.Map, resourceRegion, spanName string, spanError bool) bool {
+func (p *auditProcessor) decide(c *counts, attrs pcommon.Map, rr *resourceRegion, spanName string, spanError bool) bool {
 	c.removed += stripAudit(attrs)
 	mv, ok := lookup(attrs, p.keys.Method)
 	if !ok {
@@ -417,17 +421,18 @@ func (p *auditProcessor) decide(c *counts, attrs pcommon.Map, resourceRegion, sp
 	if !statusOK {
 		c.malformed++
 	}
-	region := resourceRegion
-	if region == "" {
-		region = p.first(attrs, p.keys.Region)
-	}
-	if region == "" {
-		region = p.defRegion
-	}
+	f := p.fields[ev]
 	// decide first, so that a record about to be dropped is not written to
-	id, sends := "", true
+	region, id, sends := rr.raw, "", true
 	if region != "" {
-		id, sends = p.services[ev.Catalog].region(region)
+		id, sends = rr.of(f.svc)
+	} else {
+		if region = p.first(attrs, p.keys.Region); region == "" {
+			region = p.defRegion
+		}
+		if region != "" {
+			id, sends = f.svc.region(region)
+		}
 	}
 	switch {
 	case region == "" && p.onMissing == PolicyDrop:
@@ -437,14 +442,41 @@ func (p *auditProcessor) decide(c *counts, attrs pcommon.Map, resourceRegion, sp
 		c.droppedRegion++
 		return true
 	}
-	p.tag(attrs, ev, outcome, id, code)
+	p.tag(attrs, ev, f, outcome, id, code)
 	return false
+}
+
+// resourceRegion is the region on a resource and, per service, what it
+// normalises to and whether the service sends events from there: worked
+// out for the first record of the resource that needs it, then reused.
+type resourceRegion struct {
+	raw  string
+	n    int
+	memo [4]struct {
+		svc   *service
+		id    string
+		sends bool
+	}
+}
+
+func (r *resourceRegion) of(svc *service) (id string, sends bool) {
+	for i := 0; i < r.n; i++ {
+		if r.memo[i].svc == svc {
+			return r.memo[i].id, r.memo[i].sends
+		}
+	}
+	id, sends = svc.region(r.raw)
+	if r.n < len(r.memo) {
+		r.memo[r.n].svc, r.memo[r.n].id, r.memo[r.n].sends = svc, id, sends
+		r.n++
+	}
+	return id, sends
 }
 
 // tag writes the audit attributes of a matched record that is kept. Room for
 // exactly the attributes it writes is reserved once, so the attribute slice
 // grows at most once and by no more than it needs.
-func (p *auditProcessor) tag(attrs pcommon.Map, ev *catalog.Event, outcome, region string, code int64) {
+func (p *auditProcessor) tag(attrs pcommon.Map, ev *catalog.Event, f *eventFields, outcome, region string, code int64) {
 	initiator := ""
 	if p.switches.InitiatorID {
 		// a string or an int id; read before the puts below move the attributes
@@ -452,7 +484,6 @@ func (p *auditProcessor) tag(attrs pcommon.Map, ev *catalog.Event, outcome, regi
 			initiator = v.AsString()
 		}
 	}
-	f := p.fields[ev]
 	n := 2 + boolInt(region != "") + boolInt(p.switches.Severity) + boolInt(p.switches.ReasonCode && code > 0) +
 		boolInt(p.switches.TargetType && f.targetType != "") + boolInt(p.switches.Message) + boolInt(initiator != "")
 	attrs.EnsureCapacity(attrs.Len() + n)
