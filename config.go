@@ -1,302 +1,56 @@
 package auditprocessor // import "github.com/otel-audit/auditprocessor"
 
 import (
-	"errors"
-	"fmt"
-	"regexp"
-	"slices"
-	"strings"
-
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 
-	"github.com/otel-audit/auditprocessor/catalog"
+	"github.com/otel-audit/auditprocessor/internal/audit"
 )
 
-// Config is the configuration of the audit processor. See README.md for the
-// reference with examples.
+// Config is the configuration of the audit processor. Its keys are the ones
+// the audit connector shares (internal/audit declares and checks them, so
+// that both read a record by one configuration); see README.md for the
+// reference with examples. The struct is embedded and squashed so that the
+// keys sit at the top level of the processor's configuration.
 type Config struct {
-	// BuiltinCatalogs names the built-in catalogs to load. Default: all of
-	// them (backup-recovery, speech-to-text); an empty list loads none.
-	BuiltinCatalogs []string `mapstructure:"builtin_catalogs"`
-	// CatalogFiles lists catalog YAML files to load besides the built-in
-	// ones. Default: none. They are read and compiled when the processor is
-	// created; an error stops the collector.
-	CatalogFiles []string `mapstructure:"catalog_files"`
-	// Services overrides per-service settings, keyed by the catalog's
-	// service name. Default: none.
-	Services map[string]ServiceConfig `mapstructure:"services"`
-	// SpanKinds lists the span kinds that are audited; spans of other kinds
-	// pass through with only forged audit.* attributes removed.
-	// Default: [server]. It may not be empty.
-	SpanKinds []SpanKind `mapstructure:"span_kinds"`
-	// Region says where a record's region comes from and what happens when
-	// it has none.
-	Region RegionConfig `mapstructure:"region"`
-	// Unmatched is what happens to HTTP records that match no catalog event:
-	// keep (default) passes them through, drop removes them (for audit-only
-	// pipelines).
-	Unmatched Policy `mapstructure:"unmatched"`
-	// Attributes names the record attributes the processor reads, each as a
-	// list of keys tried in order. Default: the current and the older HTTP
-	// semantic-convention keys.
-	Attributes AttributesConfig `mapstructure:"attributes"`
-	// Fields switches the audit fields set beside audit.action, audit.outcome
-	// and audit.region on matched records. Default: all on.
-	Fields FieldsConfig `mapstructure:"fields"`
+	audit.Config `mapstructure:",squash"`
 }
 
-// FieldsConfig switches each audit field beyond action, outcome and region.
-type FieldsConfig struct {
-	// Severity sets audit.severity: normal, warning or critical.
-	Severity bool `mapstructure:"severity"`
-	// ReasonCode sets audit.reason.code: the HTTP status code.
-	ReasonCode bool `mapstructure:"reason_code"`
-	// TargetType sets audit.target.type: "service/object" from the action.
-	TargetType bool `mapstructure:"target_type"`
-	// Message sets audit.message: "<display name>: <description>", with
-	// " -failure" appended on failure.
-	Message bool `mapstructure:"message"`
-	// InitiatorID sets audit.initiator.id from attributes.initiator.
-	InitiatorID bool `mapstructure:"initiator_id"`
-}
-
-// ServiceConfig overrides the settings of one service.
-type ServiceConfig struct {
-	// Regions lists region ids of the service's catalog where the service
-	// sends audit events. Default: none (the catalog's table stands).
-	Regions []string `mapstructure:"regions"`
-	// RegionsMode says whether Regions adds to the regions of the catalog
-	// that send events (add, the default) or replaces them (replace; with an
-	// empty Regions, no region sends events).
-	RegionsMode RegionsMode `mapstructure:"regions_mode"`
-	// CaseInsensitive matches the service's routes in any ASCII letter case,
-	// for servers that route that way (Express does by default). Default:
-	// false, paths are compared case-sensitively as ServeMux does.
-	CaseInsensitive bool `mapstructure:"case_insensitive"`
-}
-
-// RegionConfig configures how a record's region is found.
-type RegionConfig struct {
-	// Default is the region of records that carry none (no cloud.region on
-	// the resource or the record). Default: "" (none).
-	Default string `mapstructure:"default"`
-	// OnMissing is what happens to matched records with no region and no
-	// default: keep (default) tags them without audit.region; drop removes them.
-	OnMissing Policy `mapstructure:"on_missing"`
-}
-
-// AttributesConfig names the attributes read from records. Each field is a
-// list of keys tried in order; the first present wins.
-type AttributesConfig struct {
-	// Method holds the HTTP method. Default: [http.request.method, http.method].
-	Method []string `mapstructure:"method"`
-	// MethodOriginal holds the method when Method is "_OTHER".
-	// Default: [http.request.method_original].
-	MethodOriginal []string `mapstructure:"method_original"`
-	// Route holds the server's route template. Default: [http.route].
-	Route []string `mapstructure:"route"`
-	// Path holds the request path without query. Default: [url.path].
-	Path []string `mapstructure:"path"`
-	// Target holds the request target, path and query. Default: [http.target].
-	Target []string `mapstructure:"target"`
-	// URL holds the full request URL. Default: [url.full, http.url].
-	URL []string `mapstructure:"url"`
-	// StatusCode holds the response status code, an int or a numeric string.
-	// Default: [http.response.status_code, http.status_code].
-	StatusCode []string `mapstructure:"status_code"`
-	// Region holds the region, on the resource first, then on the record.
-	// Default: [cloud.region].
-	Region []string `mapstructure:"region"`
-	// Initiator holds who made the request, for audit.initiator.id.
-	// Default: [enduser.id, user.id].
-	Initiator []string `mapstructure:"initiator"`
-}
-
-var _ component.Config = (*Config)(nil)
-var _ confmap.Validator = (*Config)(nil)
-
-// Policy is what happens to a record: keep or drop.
-type Policy string
-
-// The policies.
-const (
-	PolicyKeep Policy = "keep"
-	PolicyDrop Policy = "drop"
+// The types of the configuration's keys, declared in internal/audit.
+type (
+	// ServiceConfig overrides the settings of one service.
+	ServiceConfig = audit.ServiceConfig
+	// RegionConfig configures how a record's region is found.
+	RegionConfig = audit.RegionConfig
+	// AttributesConfig names the attributes read from records.
+	AttributesConfig = audit.AttributesConfig
+	// FieldsConfig switches each audit field beyond action, outcome and region.
+	FieldsConfig = audit.FieldsConfig
+	// Policy is what happens to a record: keep or drop.
+	Policy = audit.Policy
+	// RegionsMode says how configured regions combine with a catalog's.
+	RegionsMode = audit.RegionsMode
+	// SpanKind is a span kind in lower case.
+	SpanKind = audit.SpanKind
 )
 
-// UnmarshalText rejects anything but keep and drop.
-func (p *Policy) UnmarshalText(text []byte) error {
-	switch v := Policy(text); v {
-	case PolicyKeep, PolicyDrop:
-		*p = v
-		return nil
-	}
-	return fmt.Errorf("must be keep or drop, got %q", string(text))
-}
-
-// RegionsMode says how configured regions combine with a catalog's.
-type RegionsMode string
-
-// The regions modes.
+// The values of Policy and RegionsMode.
 const (
-	RegionsAdd     RegionsMode = "add"
-	RegionsReplace RegionsMode = "replace"
+	PolicyKeep     = audit.PolicyKeep
+	PolicyDrop     = audit.PolicyDrop
+	RegionsAdd     = audit.RegionsAdd
+	RegionsReplace = audit.RegionsReplace
 )
 
-// UnmarshalText rejects anything but add and replace.
-func (m *RegionsMode) UnmarshalText(text []byte) error {
-	switch v := RegionsMode(text); v {
-	case RegionsAdd, RegionsReplace:
-		*m = v
-		return nil
-	}
-	return fmt.Errorf("must be add or replace, got %q", string(text))
-}
-
-// SpanKind is a span kind in lower case: server, client, internal, producer, consumer.
-type SpanKind string
-
-var spanKinds = map[SpanKind]ptrace.SpanKind{
-	"server":   ptrace.SpanKindServer,
-	"client":   ptrace.SpanKindClient,
-	"internal": ptrace.SpanKindInternal,
-	"producer": ptrace.SpanKindProducer,
-	"consumer": ptrace.SpanKindConsumer,
-}
-
-// UnmarshalText rejects unknown span kinds.
-func (k *SpanKind) UnmarshalText(text []byte) error {
-	if _, ok := spanKinds[SpanKind(text)]; !ok {
-		return fmt.Errorf("must be one of client, consumer, internal, producer, server, got %q", string(text))
-	}
-	*k = SpanKind(text)
-	return nil
-}
-
-func createDefaultConfig() component.Config {
-	return &Config{
-		BuiltinCatalogs: catalog.BuiltinNames(),
-		SpanKinds:       []SpanKind{"server"},
-		Region:          RegionConfig{OnMissing: PolicyKeep},
-		Unmatched:       PolicyKeep,
-		Attributes: AttributesConfig{
-			Method:         []string{"http.request.method", "http.method"},
-			MethodOriginal: []string{"http.request.method_original"},
-			Route:          []string{"http.route"},
-			Path:           []string{"url.path"},
-			Target:         []string{"http.target"},
-			URL:            []string{"url.full", "http.url"},
-			StatusCode:     []string{"http.response.status_code", "http.status_code"},
-			Region:         []string{"cloud.region"},
-			Initiator:      []string{"enduser.id", "user.id"},
-		},
-		Fields: FieldsConfig{Severity: true, ReasonCode: true, TargetType: true, Message: true, InitiatorID: true},
-	}
-}
-
-var regionIDRE = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)+$`)
+var (
+	_ component.Config  = (*Config)(nil)
+	_ confmap.Validator = (*Config)(nil)
+)
 
 // Validate checks each value on its own; catalogs are loaded, and service
 // names and region ids checked against them, when the processor is created.
-func (cfg *Config) Validate() error {
-	var errs []error
-	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	builtins := catalog.BuiltinNames()
-	for i, name := range cfg.BuiltinCatalogs {
-		switch {
-		case !slices.Contains(builtins, name):
-			add("builtin_catalogs[%d]: unknown built-in catalog %q (built in: %s)", i, name, strings.Join(builtins, ", "))
-		case slices.Index(cfg.BuiltinCatalogs, name) < i:
-			add("builtin_catalogs[%d]: %q is listed twice", i, name)
-		}
-	}
-	for i, file := range cfg.CatalogFiles {
-		switch {
-		case strings.TrimSpace(file) == "":
-			add("catalog_files[%d] is empty", i)
-		case slices.Index(cfg.CatalogFiles, file) < i:
-			add("catalog_files[%d]: %q is listed twice", i, file)
-		}
-	}
-	if len(cfg.BuiltinCatalogs) == 0 && len(cfg.CatalogFiles) == 0 {
-		add("builtin_catalogs and catalog_files are both empty: there is no catalog to match against")
-	}
-	for _, name := range sortedKeys(cfg.Services) {
-		svc := cfg.Services[name]
-		if err := checkPolicy(svc.RegionsMode, "", RegionsAdd, RegionsReplace); err != nil {
-			add("services.%s.regions_mode %v", name, err)
-		}
-		for i, r := range svc.Regions {
-			if !regionIDRE.MatchString(r) {
-				add("services.%s.regions[%d]: invalid region id %q (want lower case like \"eu-de\")", name, i, r)
-			}
-		}
-	}
-	if len(cfg.SpanKinds) == 0 {
-		add("span_kinds is empty: no span would be audited")
-	}
-	for i, k := range cfg.SpanKinds {
-		if _, ok := spanKinds[k]; !ok {
-			add("span_kinds[%d] must be one of client, consumer, internal, producer, server, got %q", i, string(k))
-		}
-	}
-	if r := cfg.Region.Default; r != "" && !regionIDRE.MatchString(r) {
-		add("region.default: invalid region id %q (want lower case like \"eu-de\")", r)
-	}
-	if err := checkPolicy(cfg.Region.OnMissing, PolicyKeep, PolicyKeep, PolicyDrop); err != nil {
-		add("region.on_missing %v", err)
-	}
-	if err := checkPolicy(cfg.Unmatched, PolicyKeep, PolicyKeep, PolicyDrop); err != nil {
-		add("unmatched %v", err)
-	}
-	for _, a := range cfg.Attributes.lists() {
-		if len(a.keys) == 0 {
-			add("attributes.%s is empty: list at least one attribute key", a.name)
-		}
-		for i, k := range a.keys {
-			switch {
-			case strings.TrimSpace(k) == "":
-				add("attributes.%s[%d] is empty", a.name, i)
-			case strings.HasPrefix(k, auditPrefix):
-				add("attributes.%s[%d]: %q is in the audit. namespace, which the processor owns", a.name, i, k)
-			}
-		}
-	}
-	return errors.Join(errs...)
-}
+func (cfg *Config) Validate() error { return cfg.Check() }
 
-// checkPolicy accepts the allowed values and, when given, the empty default.
-func checkPolicy[T ~string](v, zero T, allowed ...T) error {
-	if v == "" && zero == "" || slices.Contains(allowed, v) {
-		return nil
-	}
-	names := make([]string, len(allowed))
-	for i, a := range allowed {
-		names[i] = string(a)
-	}
-	return fmt.Errorf("must be %s, got %q", strings.Join(names, " or "), string(v))
-}
-
-type keyList struct {
-	name string
-	keys []string
-}
-
-func (a *AttributesConfig) lists() []keyList {
-	return []keyList{
-		{"method", a.Method}, {"method_original", a.MethodOriginal}, {"route", a.Route},
-		{"path", a.Path}, {"target", a.Target}, {"url", a.URL},
-		{"status_code", a.StatusCode}, {"region", a.Region}, {"initiator", a.Initiator},
-	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+func createDefaultConfig() component.Config {
+	return &Config{Config: audit.NewDefaultConfig()}
 }

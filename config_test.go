@@ -1,6 +1,8 @@
 package auditprocessor
 
 import (
+	"github.com/otel-audit/auditprocessor/internal/audit"
+
 	"path/filepath"
 	"testing"
 
@@ -34,7 +36,7 @@ func TestLoadConfig(t *testing.T) {
 		want *Config
 	}{
 		{component.NewID(metadata.Type), createDefaultConfig().(*Config)},
-		{component.NewIDWithName(metadata.Type, "full"), &Config{
+		{component.NewIDWithName(metadata.Type, "full"), &Config{Config: audit.Config{
 			BuiltinCatalogs: []string{"speech-to-text"},
 			CatalogFiles:    []string{"testdata/catalogs/orders.yaml"},
 			Services: map[string]ServiceConfig{
@@ -54,9 +56,11 @@ func TestLoadConfig(t *testing.T) {
 				StatusCode:     []string{"http.response.status_code", "http.status_code"},
 				Region:         []string{"cloud.region"},
 				Initiator:      []string{"enduser.id"},
+				ClientAddress:  []string{"client.address", "http.request.header.x-forwarded-for", "http.client_ip", "net.sock.peer.addr", "net.peer.ip"},
+				UserAgent:      []string{"user_agent.original", "http.user_agent"},
 			},
 			Fields: FieldsConfig{Severity: true, ReasonCode: true, TargetType: false, Message: false, InitiatorID: true},
-		}},
+		}}},
 	} {
 		t.Run(tc.id.String(), func(t *testing.T) {
 			cfg, err := loadConfig(t, "config.yaml", tc.id)

@@ -1,6 +1,8 @@
 package auditprocessor
 
 import (
+	"github.com/otel-audit/auditprocessor/internal/audit"
+
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -83,7 +85,7 @@ func TestAuditFields(t *testing.T) {
 			out, _ := runTraces(t, cfg, td)
 			require.Len(t, out, 1)
 			got := auditAttrs(out[0])
-			for _, k := range []string{attrAction, attrOutcome, attrRegion} {
+			for _, k := range []string{audit.AttrAction, audit.AttrOutcome, audit.AttrRegion} {
 				delete(got, k) // TestOptions and the golden files check these
 			}
 			assert.Equal(t, tc.want, got)
@@ -101,16 +103,16 @@ func merge(a, b map[string]any) map[string]any {
 // TestAuditFieldSwitches turns each field off on its own.
 func TestAuditFieldSwitches(t *testing.T) {
 	attrs := map[string]any{"http.request.method": "POST", "url.path": "/v1/customizations", "http.response.status_code": int64(403), "enduser.id": "alice"}
-	all := []string{attrSeverity, attrReasonCode, attrTargetType, attrMessage, attrInitiator}
+	all := []string{audit.AttrSeverity, audit.AttrReasonCode, audit.AttrTargetType, audit.AttrMessage, audit.AttrInitiator}
 	for _, tc := range []struct {
 		off     string
 		disable func(*FieldsConfig)
 	}{
-		{attrSeverity, func(f *FieldsConfig) { f.Severity = false }},
-		{attrReasonCode, func(f *FieldsConfig) { f.ReasonCode = false }},
-		{attrTargetType, func(f *FieldsConfig) { f.TargetType = false }},
-		{attrMessage, func(f *FieldsConfig) { f.Message = false }},
-		{attrInitiator, func(f *FieldsConfig) { f.InitiatorID = false }},
+		{audit.AttrSeverity, func(f *FieldsConfig) { f.Severity = false }},
+		{audit.AttrReasonCode, func(f *FieldsConfig) { f.ReasonCode = false }},
+		{audit.AttrTargetType, func(f *FieldsConfig) { f.TargetType = false }},
+		{audit.AttrMessage, func(f *FieldsConfig) { f.Message = false }},
+		{audit.AttrInitiator, func(f *FieldsConfig) { f.InitiatorID = false }},
 	} {
 		t.Run(tc.off, func(t *testing.T) {
 			cfg := createDefaultConfig().(*Config)
@@ -122,7 +124,7 @@ func TestAuditFieldSwitches(t *testing.T) {
 				_, present := got[k]
 				assert.Equal(t, k != tc.off, present, k)
 			}
-			assert.Equal(t, "speech-to-text.custom-language-model.create", got[attrAction])
+			assert.Equal(t, "speech-to-text.custom-language-model.create", got[audit.AttrAction])
 		})
 	}
 }

@@ -32,12 +32,6 @@ type Catalog struct {
 	Regions []Region
 	// Events are the catalog's events, in catalog order.
 	Events []Event
-	// CaseInsensitive makes the literal segments of the catalog's routes, and
-	// their constraint regexes, match paths in any ASCII letter case, for
-	// services whose server routes that way (Express does by default). It is
-	// not part of the file format: it describes the server, not the API, and
-	// the processor's configuration sets it (services.NAME.case_insensitive).
-	CaseInsensitive bool
 }
 
 // Region is one row of a catalog's region table.
@@ -72,6 +66,9 @@ type Event struct {
 	Description string
 	// Severity is an explicit severity from the catalog, or empty.
 	Severity string
+	// DataEvent tells whether the event reads or changes customer data (a
+	// data event) rather than managing the service (a management event).
+	DataEvent bool
 	// Line is the line of the entry in its catalog file (0 when unknown).
 	Line int
 	// Catalog is the catalog the event belongs to.
@@ -121,6 +118,7 @@ type fileEvent struct {
 	RouteRegex  string `yaml:"route_regex"`
 	Description string `yaml:"description"`
 	Severity    string `yaml:"severity"`
+	DataEvent   bool   `yaml:"data_event"`
 }
 
 // lines only records where each event starts, for error messages.
@@ -189,6 +187,7 @@ func Parse(source string, data []byte) (*Catalog, error) {
 			Route:       fe.Route,
 			Description: fe.Description,
 			Severity:    fe.Severity,
+			DataEvent:   fe.DataEvent,
 			Catalog:     c,
 		}
 		if i < len(fl.Events) {

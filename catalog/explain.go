@@ -58,7 +58,7 @@ func (m *Matcher) Candidates(method, s string, route bool) []*Event {
 			if !ev.HasRoute() || ev.Method != method {
 				continue
 			}
-			p, err := routeOf(ev)
+			p, err := routeOf(ev, m.opts.CaseInsensitive[c.Service])
 			if err != nil {
 				continue
 			}
@@ -121,15 +121,18 @@ var ErrNoRoute = errors.New("event has no route")
 // Relate tells how the routes of two events relate, whatever their methods,
 // by the precedence relation Compile uses, with example paths. Constrained
 // segments with no short sample show as "{constraint}" in the examples.
-func Relate(a, b *Event) (Relation, Examples, error) {
+func Relate(a, b *Event) (Relation, Examples, error) { return Options{}.Relate(a, b) }
+
+// Relate is the package's Relate for routes compiled with these options.
+func (o Options) Relate(a, b *Event) (Relation, Examples, error) {
 	if !a.HasRoute() || !b.HasRoute() {
 		return Disjoint, Examples{}, ErrNoRoute
 	}
-	pa, err := routeOf(a)
+	pa, err := routeOf(a, o.folds(a))
 	if err != nil {
 		return Disjoint, Examples{}, err
 	}
-	pb, err := routeOf(b)
+	pb, err := routeOf(b, o.folds(b))
 	if err != nil {
 		return Disjoint, Examples{}, err
 	}

@@ -22,6 +22,7 @@ import (
 // It is immutable and safe for concurrent use.
 type Matcher struct {
 	catalogs []*Catalog
+	opts     Options
 	trees    map[string]*node
 	// known holds the trees of the methods of Methods, in that order: a
 	// lookup finds them without hashing the method (see tree).
@@ -58,12 +59,26 @@ type compiled struct {
 // maxErrors bounds how many conflicts one Compile reports.
 const maxErrors = 20
 
-// Compile checks the catalogs against each other and builds a Matcher. It
-// rejects two catalogs of one service, duplicate method and route pairs, and
-// routes that overlap with neither more specific, naming both entries and a
-// path both match.
+// Options say how catalogs are compiled: facts about the servers that serve
+// the APIs, which are not part of the catalog files.
+type Options struct {
+	// CaseInsensitive names the services whose routes match paths in any
+	// ASCII letter case (their literal segments and constraint regexes), for
+	// servers that route that way (Express does by default).
+	CaseInsensitive map[string]bool
+}
+
+// Compile checks the catalogs against each other and builds a Matcher with
+// the default options. It rejects two catalogs of one service, duplicate
+// method and route pairs, and routes that overlap with neither more
+// specific, naming both entries and a path both match.
 func Compile(catalogs ...*Catalog) (*Matcher, error) {
-	m := &Matcher{catalogs: catalogs, trees: map[string]*node{}}
+	return Options{}.Compile(catalogs...)
+}
+
+// Compile is the package's Compile with these options.
+func (o Options) Compile(catalogs ...*Catalog) (*Matcher, error) {
+	m := &Matcher{catalogs: catalogs, opts: o, trees: map[string]*node{}}
 	var errs []error
 	services := map[string]*Catalog{}
 	byMethod := map[string][]compiled{}
@@ -78,7 +93,7 @@ func Compile(catalogs ...*Catalog) (*Matcher, error) {
 			if !ev.HasRoute() {
 				continue
 			}
-			p, err := routeOf(ev)
+			p, err := routeOf(ev, o.folds(ev))
 			if err != nil { // Parse already rejected it; a hand-built Catalog may not have
 				errs = append(errs, fmt.Errorf("%s: %w", ev.Ref(), err))
 				continue
@@ -493,6 +508,14 @@ func lastSegment(s string) string {
 	}
 	return s
 }
+
+// folds tells whether the event's routes are compiled case-insensitive.
+func (o Options) folds(ev *Event) bool {
+	return ev.Catalog != nil && o.CaseInsensitive[ev.Catalog.Service]
+}
+
+// Options returns the options the matcher was compiled with.
+func (m *Matcher) Options() Options { return m.opts }
 
 // Catalogs returns the catalogs the matcher was compiled from.
 func (m *Matcher) Catalogs() []*Catalog { return m.catalogs }

@@ -317,9 +317,6 @@ func TestMatcherAgreesWithReference(t *testing.T) {
 // on paths whose letters are randomly upper-cased.
 func TestMatcherFoldAgreesWithReference(t *testing.T) {
 	cats := builtins(t)
-	for _, c := range cats {
-		c.CaseInsensitive = c.Service == "speech-to-text"
-	}
 	exact := parseInline(t, "exact", `
   - {action: exact.customization.read, method: GET, route: "/V1/customizations/{id}"}
   - {action: exact.models.read, method: GET, route: "/v1/Models"}
@@ -328,8 +325,15 @@ func TestMatcherFoldAgreesWithReference(t *testing.T) {
 	agreeWithReference(t, append(cats, exact), true)
 }
 
+// speechFolds compiles speech-to-text case-insensitive.
+var speechFolds = Options{CaseInsensitive: map[string]bool{"speech-to-text": true}}
+
 func agreeWithReference(t *testing.T, cats []*Catalog, mixCase bool) {
-	m, err := Compile(cats...)
+	opts := Options{}
+	if mixCase {
+		opts = speechFolds
+	}
+	m, err := opts.Compile(cats...)
 	require.NoError(t, err)
 	byMethod := map[string][]compiled{}
 	var words []string
@@ -339,7 +343,7 @@ func agreeWithReference(t *testing.T, cats []*Catalog, mixCase bool) {
 			if !ev.HasRoute() {
 				continue
 			}
-			p, err := routeOf(ev)
+			p, err := routeOf(ev, opts.folds(ev))
 			require.NoError(t, err)
 			byMethod[ev.Method] = append(byMethod[ev.Method], compiled{ev, p})
 			words = append(words, strings.Split(concrete(p)[1:], "/")...)
@@ -406,10 +410,7 @@ func agreeWithReference(t *testing.T, cats []*Catalog, mixCase bool) {
 // stay case-sensitive.
 func TestCaseInsensitiveCatalog(t *testing.T) {
 	cats := builtins(t)
-	for _, c := range cats {
-		c.CaseInsensitive = c.Service == "speech-to-text"
-	}
-	m, err := Compile(cats...)
+	m, err := speechFolds.Compile(cats...)
 	require.NoError(t, err)
 	folded, exact := 0, 0
 	for _, c := range cats {
@@ -423,7 +424,7 @@ func TestCaseInsensitiveCatalog(t *testing.T) {
 			path, route := concrete(p), template(p, syntaxes[1].param, true)
 			assert.Same(t, ev, m.MatchPath(ev.Method, path), path)
 			upPath, upRoute := upperASCII(path), upperASCII(route)
-			if c.CaseInsensitive {
+			if c.Service == "speech-to-text" {
 				folded++
 				assert.Same(t, ev, m.MatchPath(ev.Method, upPath), upPath)
 				assert.Same(t, ev, m.MatchRoute(ev.Method, upRoute), upRoute)
@@ -451,8 +452,8 @@ func TestCaseInsensitivePrecedence(t *testing.T) {
   - {action: fold.x.read, method: GET, route_regex: "/v1/x[a-z]+"}
   - {action: fold.digits.read, method: GET, route_regex: "/v1/\\d+"}
 `)
-	fold.CaseInsensitive = true
-	m, err := Compile(exact, fold)
+	foldOpts := Options{CaseInsensitive: map[string]bool{"fold": true, "folded": true, "other": true}}
+	m, err := foldOpts.Compile(exact, fold)
 	require.NoError(t, err)
 	for path, want := range map[string]string{
 		"/v1/Models": "exact.models.read", "/v1/models": "fold.model-list.read", "/V1/MODELS": "fold.model-list.read",
@@ -461,7 +462,7 @@ func TestCaseInsensitivePrecedence(t *testing.T) {
 	} {
 		assert.Equal(t, want, action(m.MatchPath("GET", path)), path)
 	}
-	rel, ex, err := Relate(&exact.Events[0], &fold.Events[0])
+	rel, ex, err := foldOpts.Relate(&exact.Events[0], &fold.Events[0])
 	require.NoError(t, err)
 	assert.Equal(t, MoreSpecific, rel)
 	assert.Equal(t, Examples{Both: "/v1/Models", OnlyB: "/v1/models"}, ex)
@@ -489,8 +490,7 @@ func TestCaseInsensitivePrecedence(t *testing.T) {
 	folded := parseInline(t, "folded", `
   - {action: folded.any.read, method: GET, route: "/ab"}
 `)
-	folded.CaseInsensitive = true
-	m, err = Compile(taken, folded)
+	m, err = foldOpts.Compile(taken, folded)
 	require.NoError(t, err)
 	for path, want := range map[string]string{
 		"/ab": "taken.lower.read", "/AB": "taken.upper.read", "/Ab": "taken.mixed.read", "/aB": "folded.any.read",
@@ -502,18 +502,13 @@ func TestCaseInsensitivePrecedence(t *testing.T) {
 	other := parseInline(t, "other", `
   - {action: other.models.read, method: GET, route: "/v1/MODELS"}
 `)
-	other.CaseInsensitive = true
-	_, err = Compile(fold, other)
+	_, err = foldOpts.Compile(fold, other)
 	assert.EqualError(t, err, "duplicate route: fold:6 (fold.model-list.read GET /v1/models) and other:6 (other.models.read GET /v1/MODELS) match the same paths, e.g. GET /v1/models")
 }
 
 func TestMatchDoesNotAllocate(t *testing.T) {
 	m := compileBuiltins(t)
-	cats := builtins(t)
-	for _, c := range cats {
-		c.CaseInsensitive = true
-	}
-	folding, err := Compile(cats...)
+	folding, err := Options{CaseInsensitive: map[string]bool{"speech-to-text": true, "backup-recovery": true}}.Compile(builtins(t)...)
 	require.NoError(t, err)
 	require.NotNil(t, folding.MatchPath("GET", "/V1/Customizations/abc/WORDS/hello"))
 	allocs := testing.AllocsPerRun(100, func() {
@@ -558,8 +553,7 @@ func TestLiteralChildren(t *testing.T) {
 			}
 			fmt.Fprintf(&fold, "  - {action: fold.long.read, method: GET, route: \"/v1/%s\"}\n", long)
 			folding := parseInline(t, "fold", fold.String())
-			folding.CaseInsensitive = true
-			m, err := Compile(parseInline(t, "exact", exact.String()), folding)
+			m, err := Options{CaseInsensitive: map[string]bool{"fold": true}}.Compile(parseInline(t, "exact", exact.String()), folding)
 			require.NoError(t, err)
 			for i := range n {
 				want := fmt.Sprintf("exact.r%d.read", i)
@@ -796,7 +790,7 @@ func TestWalkAgreesWithReference(t *testing.T) {
 	for _, c := range builtins(t) {
 		for i := range c.Events {
 			if ev := &c.Events[i]; ev.HasRoute() {
-				p, err := routeOf(ev)
+				p, err := routeOf(ev, false)
 				require.NoError(t, err)
 				f, err := p.folded()
 				require.NoError(t, err)

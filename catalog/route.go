@@ -66,11 +66,11 @@ func parseRoute(route string, isRegex bool) (pattern, error) {
 	return parseTemplate(route)
 }
 
-// routeOf parses the route of an API event, folded when its catalog is
-// case-insensitive.
-func routeOf(ev *Event) (pattern, error) {
+// routeOf parses the route of an API event, folded when fold is set (its
+// catalog is compiled case-insensitive).
+func routeOf(ev *Event, fold bool) (pattern, error) {
 	p, err := parseRoute(ev.Route, ev.RouteIsRegex)
-	if err != nil || ev.Catalog == nil || !ev.Catalog.CaseInsensitive {
+	if err != nil || !fold {
 		return p, err
 	}
 	return p.folded()
