@@ -8,8 +8,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 
 	"github.com/otel-audit/auditprocessor/internal/audit"
 	"github.com/otel-audit/auditprocessor/internal/metadata"
@@ -18,68 +16,30 @@ import (
 type auditProcessor struct {
 	auditor   *audit.Auditor
 	telemetry *metadata.TelemetryBuilder
-	signals   [2]signalAttrs
+	counters  *audit.Counters
 }
-
-// signalAttrs holds the metric attribute sets of one signal, built once.
-type signalAttrs struct {
-	signal  metric.MeasurementOption
-	dropped [len(audit.DropReasons)]metric.MeasurementOption // by audit.Drop
-}
-
-const (
-	signalTraces = iota
-	signalLogs
-)
 
 func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, error) {
 	a, err := audit.Load(&cfg.Config)
 	if err != nil {
 		return nil, err
 	}
-	p := &auditProcessor{auditor: a}
-	p.telemetry, err = metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	t, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
 	}
-	for i, signal := range []string{"traces", "logs"} {
-		s := attribute.String("signal", signal)
-		p.signals[i].signal = metric.WithAttributeSet(attribute.NewSet(s))
-		for d, reason := range audit.DropReasons {
-			if reason != "" {
-				p.signals[i].dropped[d] = metric.WithAttributeSet(attribute.NewSet(s, attribute.String("reason", reason)))
-			}
-		}
-	}
-	return p, nil
+	return &auditProcessor{auditor: a, telemetry: t, counters: (&audit.Counters{
+		Matched:   t.ProcessorAuditRecordsMatched,
+		Unmatched: t.ProcessorAuditRecordsUnmatched,
+		Malformed: t.ProcessorAuditRecordsMalformed,
+		Dropped:   t.ProcessorAuditRecordsDropped,
+		Removed:   t.ProcessorAuditAttributesRemoved,
+	}).Init()}, nil
 }
 
 func (p *auditProcessor) shutdown(context.Context) error {
 	p.telemetry.Shutdown()
 	return nil
-}
-
-func (p *auditProcessor) record(ctx context.Context, signal int, c *audit.Counts) {
-	a := &p.signals[signal]
-	t := p.telemetry
-	for _, m := range []struct {
-		n   int64
-		add func(context.Context, int64, ...metric.AddOption)
-	}{
-		{c.Matched, t.ProcessorAuditRecordsMatched.Add},
-		{c.Unmatched, t.ProcessorAuditRecordsUnmatched.Add},
-		{c.Malformed, t.ProcessorAuditRecordsMalformed.Add},
-		{c.Removed, t.ProcessorAuditAttributesRemoved.Add},
-	} {
-		if m.n > 0 {
-			m.add(ctx, m.n, a.signal)
-		}
-	}
-	for d, opt := range a.dropped {
-		if n := c.Dropped[d]; opt != nil && n > 0 {
-			t.ProcessorAuditRecordsDropped.Add(ctx, n, opt)
-		}
-	}
 }
 
 func (p *auditProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
@@ -101,7 +61,7 @@ func (p *auditProcessor) processTraces(ctx context.Context, td ptrace.Traces) (p
 			return before, spans.Len()
 		})
 	})
-	p.record(ctx, signalTraces, &c)
+	p.counters.Record(ctx, audit.SignalTraces, &c)
 	if c.AllDropped() > 0 && td.ResourceSpans().Len() == 0 {
 		return td, processorhelper.ErrSkipProcessingData
 	}
@@ -127,7 +87,7 @@ func (p *auditProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Lo
 			return before, records.Len()
 		})
 	})
-	p.record(ctx, signalLogs, &c)
+	p.counters.Record(ctx, audit.SignalLogs, &c)
 	if c.AllDropped() > 0 && ld.ResourceLogs().Len() == 0 {
 		return ld, processorhelper.ErrSkipProcessingData
 	}

@@ -85,7 +85,7 @@ func (a *Auditor) Decide(attrs pcommon.Map, rr *ResourceRegion, spanName string,
 	if region != "" {
 		d.Region, sends = rr.of(f.svc)
 	} else {
-		if region = first(attrs, a.keys.Region); region == "" {
+		if region = FirstString(attrs, a.keys.Region); region == "" {
 			region = a.defRegion
 		}
 		if region != "" {
@@ -116,7 +116,7 @@ type ResourceRegion struct {
 
 // NewResourceRegion reads the region of a resource, once per resource.
 func (a *Auditor) NewResourceRegion(resource pcommon.Map) ResourceRegion {
-	return ResourceRegion{raw: first(resource, a.keys.Region)}
+	return ResourceRegion{raw: FirstString(resource, a.keys.Region)}
 }
 
 func (r *ResourceRegion) of(svc *service) (id string, sends bool) {

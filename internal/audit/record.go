@@ -94,7 +94,7 @@ func (a *Auditor) Match(attrs pcommon.Map, spanName string) (m Match) {
 	r := &m.Request
 	r.Method = strings.ToUpper(mv.Str())
 	if r.Method == methodOther {
-		orig := first(attrs, a.keys.MethodOriginal)
+		orig := FirstString(attrs, a.keys.MethodOriginal)
 		if orig == "" {
 			m.Result = Malformed
 			return m
@@ -198,8 +198,8 @@ func routeFromSpanName(name, method string) (string, bool) {
 	return route, true
 }
 
-// first returns the first of keys that holds a string, or "".
-func first(attrs pcommon.Map, keys []string) string {
+// FirstString returns the value of the first of keys that holds a string, or "".
+func FirstString(attrs pcommon.Map, keys []string) string {
 	for _, k := range keys {
 		if v, ok := attrs.Get(k); ok && v.Type() == pcommon.ValueTypeStr {
 			return v.Str()
@@ -304,7 +304,7 @@ func (a *Auditor) ClientAddress(attrs pcommon.Map) string {
 }
 
 // UserAgent returns the caller's user agent (attributes.user_agent).
-func (a *Auditor) UserAgent(attrs pcommon.Map) string { return first(attrs, a.keys.UserAgent) }
+func (a *Auditor) UserAgent(attrs pcommon.Map) string { return FirstString(attrs, a.keys.UserAgent) }
 
 // Strip removes every audit.* attribute and says how many there were.
 func Strip(attrs pcommon.Map) int64 {

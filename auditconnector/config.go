@@ -1,0 +1,75 @@
+package auditconnector // import "github.com/otel-audit/auditprocessor/auditconnector"
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/otel-audit/auditprocessor/internal/audit"
+)
+
+// Config is the configuration of the audit connector: the audit
+// processor's keys (the same keys, defaults and checks: internal/audit
+// declares them once), squashed to the top level, plus the event options.
+type Config struct {
+	audit.Config `mapstructure:",squash"`
+	// Event configures the event records. Default: see EventConfig.
+	Event EventConfig `mapstructure:"event"`
+}
+
+// EventConfig configures the fields of the event records that do not come
+// from the catalog or the source record's HTTP attributes.
+type EventConfig struct {
+	// ObserverName is the body's observer.name. Default: ActivityTracker,
+	// the provider's value. It may not be empty.
+	ObserverName string `mapstructure:"observer_name"`
+	// TargetID lists attribute keys, tried in order on the source record,
+	// then on its resource, for the body's target.id (the resource acted on,
+	// a CRN at the provider). Default: none; target.id is left out.
+	TargetID []string `mapstructure:"target_id"`
+	// TargetName lists attribute keys, tried like TargetID, for the body's
+	// target.name (a readable name, no personal data). Default: none.
+	TargetName []string `mapstructure:"target_name"`
+	// LogSourceCRN is the body's logSourceCRN: the instance that emits the
+	// events. Default: "" (left out).
+	LogSourceCRN string `mapstructure:"log_source_crn"`
+	// SaveServiceCopy is the body's saveServiceCopy. Default: unset (left out).
+	SaveServiceCopy *bool `mapstructure:"save_service_copy"`
+}
+
+// DefaultObserverName is the provider's observer.name.
+const DefaultObserverName = "ActivityTracker"
+
+var (
+	_ component.Config  = (*Config)(nil)
+	_ confmap.Validator = (*Config)(nil)
+)
+
+// Validate runs the shared checks and checks the event options.
+func (cfg *Config) Validate() error {
+	errs := []error{cfg.Check()}
+	if strings.TrimSpace(cfg.Event.ObserverName) == "" {
+		errs = append(errs, errors.New("event.observer_name is empty"))
+	}
+	for _, l := range []struct {
+		name string
+		keys []string
+	}{{"target_id", cfg.Event.TargetID}, {"target_name", cfg.Event.TargetName}} {
+		for i, k := range l.keys {
+			switch {
+			case strings.TrimSpace(k) == "":
+				errs = append(errs, fmt.Errorf("event.%s[%d] is empty", l.name, i))
+			case strings.HasPrefix(k, audit.Prefix):
+				errs = append(errs, fmt.Errorf("event.%s[%d]: %q is in the audit. namespace, which the audit components own", l.name, i, k))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func createDefaultConfig() component.Config {
+	return &Config{Config: audit.NewDefaultConfig(), Event: EventConfig{ObserverName: DefaultObserverName}}
+}

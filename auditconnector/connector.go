@@ -1,0 +1,267 @@
+package auditconnector // import "github.com/otel-audit/auditprocessor/auditconnector"
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/connector"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otel-audit/auditprocessor/auditconnector/internal/metadata"
+	"github.com/otel-audit/auditprocessor/internal/audit"
+)
+
+// EventName is the event name of every audit event record.
+const EventName = "audit.event"
+
+// EventTimeLayout is the provider's eventTime: UTC, hundredths of a second,
+// "+0000" (2019-11-03T21:40:53.94+0000).
+const EventTimeLayout = "2006-01-02T15:04:05.00-0700"
+
+// severityNumbers maps the audit severity to the log severity number.
+var severityNumbers = map[string]plog.SeverityNumber{
+	audit.SeverityNormal:   plog.SeverityNumberInfo,
+	audit.SeverityWarning:  plog.SeverityNumberWarn,
+	audit.SeverityCritical: plog.SeverityNumberError,
+}
+
+type auditConnector struct {
+	component.StartFunc
+	component.ShutdownFunc
+	auditor   *audit.Auditor
+	event     EventConfig
+	next      consumer.Logs
+	telemetry *metadata.TelemetryBuilder
+	counters  *audit.Counters
+	now       func() time.Time
+}
+
+func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*auditConnector, error) {
+	a, err := audit.Load(&cfg.Config)
+	if err != nil {
+		return nil, err
+	}
+	t, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	c := &auditConnector{
+		auditor:   a,
+		event:     cfg.Event,
+		next:      next,
+		telemetry: t,
+		now:       time.Now,
+		counters: (&audit.Counters{
+			Matched:   t.ConnectorAuditRecordsMatched,
+			Unmatched: t.ConnectorAuditRecordsUnmatched,
+			Malformed: t.ConnectorAuditRecordsMalformed,
+			Dropped:   t.ConnectorAuditRecordsDropped,
+		}).Init(),
+	}
+	c.ShutdownFunc = func(context.Context) error {
+		t.Shutdown()
+		return nil
+	}
+	return c, nil
+}
+
+// Capabilities: the connector reads its input and never changes it.
+func (c *auditConnector) Capabilities() consumer.Capabilities {
+	return consumer.Capabilities{MutatesData: false}
+}
+
+// source is what an event takes from its source record beside the decision.
+type source struct {
+	attrs, resource pcommon.Map
+	time            pcommon.Timestamp
+	traceID         pcommon.TraceID
+	spanID          pcommon.SpanID
+}
+
+// batch collects the events of one incoming batch, a resource at a time.
+type batch struct {
+	c        *auditConnector
+	out      plog.Logs
+	counts   audit.Counts
+	now      pcommon.Timestamp
+	records  plog.LogRecordSlice
+	resource pcommon.Resource
+	schema   string
+	opened   bool
+}
+
+func (c *auditConnector) newBatch() *batch {
+	return &batch{c: c, out: plog.NewLogs(), now: pcommon.NewTimestampFromTime(c.now())}
+}
+
+// nextResource starts a source resource; its scope of events is made when
+// its first event is.
+func (b *batch) nextResource(r pcommon.Resource, schemaURL string) {
+	b.resource, b.schema, b.opened = r, schemaURL, false
+}
+
+// emit counts one decision and appends its event when the record is one.
+func (b *batch) emit(d *audit.Decision, src *source) {
+	b.counts.Add(d)
+	if !d.Emits() {
+		return
+	}
+	if !b.opened {
+		rl := b.out.ResourceLogs().AppendEmpty()
+		b.resource.CopyTo(rl.Resource())
+		audit.Strip(rl.Resource().Attributes()) // forged audit.* never reach an event
+		rl.SetSchemaUrl(b.schema)
+		sl := rl.ScopeLogs().AppendEmpty()
+		sl.Scope().SetName(metadata.ScopeName)
+		b.records, b.opened = sl.LogRecords(), true
+	}
+	b.c.write(b.records.AppendEmpty(), d, src, b.now)
+}
+
+// finish passes the events on, marked as events (see audit.WithEvents), and
+// counts the batch.
+func (b *batch) finish(ctx context.Context, signal audit.Signal) error {
+	c := b.c
+	c.counters.Record(ctx, signal, &b.counts)
+	n := int64(b.out.LogRecordCount())
+	if n == 0 {
+		return nil
+	}
+	c.telemetry.ConnectorAuditEventsEmitted.Add(ctx, n, c.counters.SignalOption(signal))
+	return c.next.ConsumeLogs(audit.WithEvents(ctx), b.out)
+}
+
+// ConsumeTraces emits one event per span the audit processor would keep
+// and tag.
+func (c *auditConnector) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
+	b := c.newBatch()
+	for _, rs := range td.ResourceSpans().All() {
+		b.nextResource(rs.Resource(), rs.SchemaUrl())
+		region := c.auditor.NewResourceRegion(rs.Resource().Attributes())
+		for _, ss := range rs.ScopeSpans().All() {
+			for _, s := range ss.Spans().All() {
+				if !c.auditor.Audits(s.Kind()) {
+					continue
+				}
+				d := c.auditor.Decide(s.Attributes(), &region, s.Name(), s.Status().Code() == ptrace.StatusCodeError)
+				ts := s.EndTimestamp()
+				if ts == 0 {
+					ts = s.StartTimestamp()
+				}
+				b.emit(&d, &source{attrs: s.Attributes(), resource: rs.Resource().Attributes(), time: ts, traceID: s.TraceID(), spanID: s.SpanID()})
+			}
+		}
+	}
+	return b.finish(ctx, audit.SignalTraces)
+}
+
+// ConsumeLogs emits one event per log record the audit processor would
+// keep and tag.
+func (c *auditConnector) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	b := c.newBatch()
+	for _, rl := range ld.ResourceLogs().All() {
+		b.nextResource(rl.Resource(), rl.SchemaUrl())
+		region := c.auditor.NewResourceRegion(rl.Resource().Attributes())
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, r := range sl.LogRecords().All() {
+				d := c.auditor.Decide(r.Attributes(), &region, "", false)
+				ts := r.Timestamp()
+				if ts == 0 {
+					ts = r.ObservedTimestamp()
+				}
+				b.emit(&d, &source{attrs: r.Attributes(), resource: rl.Resource().Attributes(), time: ts, traceID: r.TraceID(), spanID: r.SpanID()})
+			}
+		}
+	}
+	return b.finish(ctx, audit.SignalLogs)
+}
+
+// write fills one event record: the audit.* attributes the processor
+// writes, and the body in the provider's event model.
+func (c *auditConnector) write(lr plog.LogRecord, d *audit.Decision, src *source, now pcommon.Timestamp) {
+	ts := src.time
+	if ts == 0 {
+		ts = now
+	}
+	severity := d.Severity()
+	lr.SetTimestamp(ts)
+	lr.SetObservedTimestamp(now)
+	lr.SetTraceID(src.traceID)
+	lr.SetSpanID(src.spanID)
+	lr.SetSeverityText(severity)
+	lr.SetSeverityNumber(severityNumbers[severity])
+	lr.SetEventName(EventName)
+	c.auditor.Tag(lr.Attributes(), d, src.attrs)
+
+	body := lr.Body().SetEmptyMap()
+	body.PutStr("action", d.Event.Action)
+	body.PutStr("outcome", d.Outcome)
+	if d.Code > 0 {
+		reason := body.PutEmptyMap("reason")
+		reason.PutInt("reasonCode", d.Code)
+		reason.PutStr("reasonType", http.StatusText(int(d.Code)))
+	}
+	body.PutStr("severity", severity)
+	body.PutStr("eventTime", ts.AsTime().UTC().Format(EventTimeLayout))
+	body.PutStr("message", d.Message())
+	target := pcommon.NewMap()
+	if t := d.TargetType(); t != "" {
+		target.PutStr("typeURI", t)
+	}
+	putFirst(target, "id", c.event.TargetID, src)
+	putFirst(target, "name", c.event.TargetName, src)
+	if target.Len() > 0 {
+		target.MoveTo(body.PutEmptyMap("target"))
+	}
+	initiator := pcommon.NewMap()
+	if id := c.auditor.Initiator(src.attrs); id != "" {
+		initiator.PutStr("id", id)
+	}
+	host := pcommon.NewMap()
+	if addr := c.auditor.ClientAddress(src.attrs); addr != "" {
+		host.PutStr("address", addr)
+	}
+	if agent := c.auditor.UserAgent(src.attrs); agent != "" {
+		host.PutStr("agent", agent)
+	}
+	if host.Len() > 0 {
+		host.MoveTo(initiator.PutEmptyMap("host"))
+	}
+	if initiator.Len() > 0 {
+		initiator.MoveTo(body.PutEmptyMap("initiator"))
+	}
+	body.PutEmptyMap("observer").PutStr("name", c.event.ObserverName)
+	if !src.traceID.IsEmpty() {
+		body.PutStr("correlationId", src.traceID.String())
+	}
+	body.PutBool("dataEvent", d.Event.DataEvent)
+	request := body.PutEmptyMap("requestData")
+	request.PutStr("method", d.Request.Method)
+	request.PutStr("route", d.Event.Route)
+	if d.Code > 0 {
+		body.PutEmptyMap("responseData").PutInt("statusCode", d.Code)
+	}
+	if c.event.LogSourceCRN != "" {
+		body.PutStr("logSourceCRN", c.event.LogSourceCRN)
+	}
+	if c.event.SaveServiceCopy != nil {
+		body.PutBool("saveServiceCopy", *c.event.SaveServiceCopy)
+	}
+}
+
+// putFirst puts the first string of keys, on the record, else on its
+// resource, under name; nothing when neither has one.
+func putFirst(m pcommon.Map, name string, keys []string, src *source) {
+	v := audit.FirstString(src.attrs, keys)
+	if v == "" {
+		v = audit.FirstString(src.resource, keys)
+	}
+	if v != "" {
+		m.PutStr(name, v)
+	}
+}
