@@ -1,0 +1,441 @@
+package auditconnector
+
+import (
+	"context"
+	"flag"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor/processortest"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+
+	auditprocessor "github.com/otel-audit/auditprocessor"
+	"github.com/otel-audit/auditprocessor/auditconnector/internal/metadata"
+	"github.com/otel-audit/auditprocessor/auditconnector/internal/metadatatest"
+	"github.com/otel-audit/auditprocessor/internal/audit"
+	processormetadata "github.com/otel-audit/auditprocessor/internal/metadata"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected golden files from what the connector emits (then read them record by record)")
+
+// fixedNow is the observed time of every event in these tests.
+var fixedNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+// testConfig is the default configuration with backup-recovery sending
+// events from us-south and eu-de (where the golden inputs' backup-recovery
+// records come from), so that both built-in catalogs give events.
+func testConfig() *Config {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Services = map[string]audit.ServiceConfig{"backup-recovery": {Regions: []string{"us-south", "eu-de"}}}
+	return cfg
+}
+
+type harness struct {
+	sink *consumertest.LogsSink
+	tel  *componenttest.Telemetry
+	c    *auditConnector
+}
+
+func newHarness(t *testing.T, cfg *Config) *harness {
+	t.Helper()
+	h := &harness{sink: new(consumertest.LogsSink), tel: componenttest.NewTelemetry()}
+	t.Cleanup(func() { require.NoError(t, h.tel.Shutdown(context.Background())) })
+	c, err := newConnector(metadatatest.NewSettings(h.tel), cfg, h.sink)
+	require.NoError(t, err)
+	c.now = func() time.Time { return fixedNow }
+	h.c = c
+	return h
+}
+
+// events returns the events the sink received, by the span id of their source.
+func (h *harness) events() map[string]plog.LogRecord {
+	m := map[string]plog.LogRecord{}
+	for _, ld := range h.sink.AllLogs() {
+		for _, rl := range ld.ResourceLogs().All() {
+			for _, sl := range rl.ScopeLogs().All() {
+				for _, r := range sl.LogRecords().All() {
+					m[r.SpanID().String()] = r
+				}
+			}
+		}
+	}
+	return m
+}
+
+// event is what the event of one source record must say; a zero event
+// means the record gives none.
+type event struct {
+	action, outcome, severity, reasonType string
+	code                                  int64
+}
+
+// statusCodes are the spans of statusTraces: one POST /v1/customizations
+// (a create, normal on success) in eu-de per status, with its span id's
+// last byte.
+var statusCodes = []struct {
+	code int64
+	want event
+}{
+	{201, event{"speech-to-text.custom-language-model.create", "success", "normal", "Created", 201}},
+	{202, event{"speech-to-text.custom-language-model.create", "pending", "normal", "Accepted", 202}},
+	{400, event{"speech-to-text.custom-language-model.create", "failure", "warning", "Bad Request", 400}},
+	{401, event{"speech-to-text.custom-language-model.create", "failure", "critical", "Unauthorized", 401}},
+	{403, event{"speech-to-text.custom-language-model.create", "failure", "critical", "Forbidden", 403}},
+	{409, event{"speech-to-text.custom-language-model.create", "failure", "warning", "Conflict", 409}},
+	{424, event{"speech-to-text.custom-language-model.create", "failure", "warning", "Failed Dependency", 424}},
+	{500, event{"speech-to-text.custom-language-model.create", "failure", "warning", "Internal Server Error", 500}},
+	{502, event{"speech-to-text.custom-language-model.create", "failure", "warning", "Bad Gateway", 502}},
+	{503, event{"speech-to-text.custom-language-model.create", "failure", "critical", "Service Unavailable", 503}},
+	{504, event{"speech-to-text.custom-language-model.create", "failure", "warning", "Gateway Timeout", 504}},
+	{505, event{"speech-to-text.custom-language-model.create", "failure", "warning", "HTTP Version Not Supported", 505}},
+	{507, event{"speech-to-text.custom-language-model.create", "failure", "critical", "Insufficient Storage", 507}},
+}
+
+func statusSpanID(i int) pcommon.SpanID {
+	return pcommon.SpanID{0xc0, 0xde, 0, 0, 0, 0, 0, byte(i + 1)}
+}
+
+// statusTraces has one span per status code of statusCodes.
+func statusTraces() ptrace.Traces {
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "stt-api")
+	rs.Resource().Attributes().PutStr("cloud.region", "eu-de")
+	spans := rs.ScopeSpans().AppendEmpty().Spans()
+	for i, sc := range statusCodes {
+		s := spans.AppendEmpty()
+		s.SetTraceID(pcommon.TraceID{0x5b, 0x8e, 0xff, 0xf7, 0x98, 0x03, 0x81, 0x03, 0xd2, 0x69, 0xb6, 0x33, 0x81, 0x3c, 0xc0, byte(i + 1)})
+		s.SetSpanID(statusSpanID(i))
+		s.SetKind(ptrace.SpanKindServer)
+		s.SetName("POST /v1/customizations")
+		s.SetStartTimestamp(pcommon.Timestamp(1_700_000_000_000_000_000))
+		s.SetEndTimestamp(pcommon.Timestamp(1_700_000_000_250_000_000 + int64(i)*10_000_000))
+		s.Attributes().PutStr("http.request.method", "POST")
+		s.Attributes().PutStr("http.route", "/v1/customizations")
+		s.Attributes().PutInt("http.response.status_code", sc.code)
+	}
+	return td
+}
+
+// traceEvents: what each span of ../testdata/traces_input.yaml (the
+// processor's golden input) gives under testConfig; spans not listed give
+// no event.
+var traceEvents = map[string]event{
+	"eee19b7ec3c1b101": {"speech-to-text.custom-language-model-word-list.create", "success", "normal", "Created", 201},
+	"eee19b7ec3c1b102": {"speech-to-text.async-recognition-job.read", "success", "normal", "OK", 200},
+	"eee19b7ec3c1b103": {"speech-to-text.async-recognition-job-list.read", "failure", "warning", "Internal Server Error", 500},
+	"eee19b7ec3c1b104": {"speech-to-text.async-recognition-job.create", "pending", "normal", "Accepted", 202},
+	// 105 /healthz unmatched; 107 INTERNAL; 108 CLIENT; 109 speech in us-south
+	"eee19b7ec3c1b106": {"speech-to-text.gdpr-user-data.delete", "success", "critical", "No Content", 204},
+	// backup-recovery in zone EU-DE-2: eu-de; an update is a warning
+	"eee19b7ec3c1b10b": {"backup-recovery.protection-group-run.update", "success", "warning", "OK", 200},
+	"eee19b7ec3c1b10c": {"backup-recovery.protection-group-run-action.update", "success", "warning", "OK", 200},
+	"eee19b7ec3c1b10d": {"speech-to-text.custom-language-model-list.read", "unknown", "normal", "", 0},
+	"eee19b7ec3c1b10e": {"speech-to-text.custom-language-model-word.create", "success", "normal", "OK", 200},
+	// 10a /v1/models and 10f _OTHER PURGE: unmatched
+}
+
+var logEvents = map[string]event{
+	"fee19b7ec3c1b110": {"speech-to-text.custom-language-model.delete", "success", "critical", "No Content", 204},
+	"fee19b7ec3c1b112": {"speech-to-text.async-recognition-notification-url.create", "failure", "warning", "Bad Request", 400},
+	"fee19b7ec3c1b115": {"speech-to-text.custom-acoustic-model-audio-list.read", "failure", "warning", "Not Found", 404},
+	"fee19b7ec3c1b117": {"backup-recovery.recover-task.download", "success", "normal", "OK", 200},
+	// 111 not HTTP; 113 a plain log with a forged audit.action; 114 a
+	// method only; 116 speech in us-south
+}
+
+// checkEvents compares every event with its stated expectation, field by
+// field, and checks that no other record gave one.
+func checkEvents(t *testing.T, got map[string]plog.LogRecord, want map[string]event) {
+	t.Helper()
+	for id, w := range want {
+		r, ok := got[id]
+		if !assert.True(t, ok, "%s: no event", id) {
+			continue
+		}
+		body := r.Body().Map().AsRaw()
+		assert.Equal(t, w.action, body["action"], id)
+		assert.Equal(t, w.outcome, body["outcome"], id)
+		assert.Equal(t, w.severity, body["severity"], id)
+		assert.Equal(t, w.severity, r.SeverityText(), id)
+		assert.Equal(t, severityNumbers[w.severity], r.SeverityNumber(), id)
+		if w.code == 0 {
+			assert.NotContains(t, body, "reason", id)
+			assert.NotContains(t, body, "responseData", id)
+		} else {
+			assert.Equal(t, map[string]any{"reasonCode": w.code, "reasonType": w.reasonType}, body["reason"], id)
+			assert.Equal(t, map[string]any{"statusCode": w.code}, body["responseData"], id)
+		}
+		attrs := r.Attributes().AsRaw()
+		assert.Equal(t, w.action, attrs[audit.AttrAction], id)
+		assert.Equal(t, w.outcome, attrs[audit.AttrOutcome], id)
+		assert.Equal(t, EventName, r.EventName(), id)
+		assert.Equal(t, r.TraceID().String(), body["correlationId"], id)
+	}
+	for id := range got {
+		_, ok := want[id]
+		assert.True(t, ok, "%s: an event for a record that should give none", id)
+	}
+}
+
+func readTraces(t *testing.T) ptrace.Traces {
+	td, err := golden.ReadTraces(filepath.Join("..", "testdata", "traces_input.yaml"))
+	require.NoError(t, err)
+	statusTraces().ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
+	return td
+}
+
+func compareGolden(t *testing.T, name string, got plog.Logs) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, golden.WriteLogs(t, path, got))
+	}
+	want, err := golden.ReadLogs(path)
+	require.NoError(t, err)
+	require.NoError(t, plogtest.CompareLogs(want, got))
+}
+
+func TestGoldenTracesToLogs(t *testing.T) {
+	h := newHarness(t, testConfig())
+	in := readTraces(t)
+	before := ptrace.NewTraces()
+	in.CopyTo(before)
+	require.NoError(t, h.c.ConsumeTraces(t.Context(), in))
+	assert.Equal(t, before, in, "the connector does not change its input")
+
+	want := map[string]event{}
+	for id, e := range traceEvents {
+		want[id] = e
+	}
+	for i, sc := range statusCodes {
+		want[statusSpanID(i).String()] = sc.want
+	}
+	got := h.events()
+	checkEvents(t, got, want)
+	require.Len(t, h.sink.AllLogs(), 1)
+	compareGolden(t, "traces_events.yaml", h.sink.AllLogs()[0])
+
+	// an event's attributes are exactly the audit.* attributes the processor
+	// writes on its source span, never a forged one
+	sink := new(consumertest.TracesSink)
+	p, err := auditprocessor.NewFactory().CreateTraces(t.Context(), processortest.NewNopSettings(processormetadata.Type), &auditprocessor.Config{Config: testConfig().Config}, sink)
+	require.NoError(t, err)
+	require.NoError(t, p.ConsumeTraces(t.Context(), readTraces(t)))
+	tagged := 0
+	for _, td := range sink.AllTraces() {
+		for _, rs := range td.ResourceSpans().All() {
+			for _, ss := range rs.ScopeSpans().All() {
+				for _, s := range ss.Spans().All() {
+					id := s.SpanID().String()
+					written := auditOnly(s.Attributes())
+					if len(written) == 0 {
+						assert.NotContains(t, got, id)
+						continue
+					}
+					tagged++
+					if assert.Contains(t, got, id) {
+						assert.Equal(t, written, got[id].Attributes().AsRaw(), id)
+					}
+				}
+			}
+		}
+	}
+	assert.Len(t, want, tagged)
+
+	// events = matched - dropped; the counters reconcile with what came out
+	n := int64(len(want))
+	metadatatest.AssertEqualConnectorAuditEventsEmitted(t, h.tel, countDP("traces", n), metricdatatestIgnore...)
+	metadatatest.AssertEqualConnectorAuditRecordsMatched(t, h.tel, countDP("traces", n+1), metricdatatestIgnore...) // + 109, dropped
+	metadatatest.AssertEqualConnectorAuditRecordsDropped(t, h.tel, dropDPs("traces", 1, "unsupported_region"), metricdatatestIgnore...)
+	metadatatest.AssertEqualConnectorAuditRecordsUnmatched(t, h.tel, countDP("traces", 3), metricdatatestIgnore...)
+}
+
+func TestGoldenLogsToLogs(t *testing.T) {
+	h := newHarness(t, testConfig())
+	in, err := golden.ReadLogs(filepath.Join("..", "testdata", "logs_input.yaml"))
+	require.NoError(t, err)
+	before := plog.NewLogs()
+	in.CopyTo(before)
+	require.NoError(t, h.c.ConsumeLogs(t.Context(), in))
+	assert.Equal(t, before, in, "the connector does not change its input")
+	got := h.events()
+	checkEvents(t, got, logEvents)
+	require.Len(t, h.sink.AllLogs(), 1)
+	compareGolden(t, "logs_events.yaml", h.sink.AllLogs()[0])
+	metadatatest.AssertEqualConnectorAuditEventsEmitted(t, h.tel, countDP("logs", int64(len(logEvents))), metricdatatestIgnore...)
+}
+
+// auditOnly returns a record's audit.* attributes.
+func auditOnly(attrs pcommon.Map) map[string]any {
+	m := map[string]any{}
+	for k, v := range attrs.All() {
+		if strings.HasPrefix(k, audit.Prefix) {
+			m[k] = v.AsRaw()
+		}
+	}
+	return m
+}
+
+// TestEventBody asserts every body field of one event, with the optional
+// fields configured.
+func TestEventBody(t *testing.T) {
+	cfg := testConfig()
+	cfg.Event.TargetID = []string{"app.target.crn"}
+	cfg.Event.TargetName = []string{"app.target.name"}
+	cfg.Event.LogSourceCRN = "crn:v1:bluemix:public:speech-to-text:eu-de:a/1:inst::"
+	save := true
+	cfg.Event.SaveServiceCopy = &save
+	cfg.Event.ObserverName = "ExampleObserver"
+	h := newHarness(t, cfg)
+
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.SetSchemaUrl("https://opentelemetry.io/schemas/1.26.0")
+	res := rs.Resource().Attributes()
+	res.PutStr("service.name", "stt-api")
+	res.PutStr("cloud.region", "EU-DE-2")
+	res.PutStr("app.target.name", "acoustic models")
+	res.PutStr("audit.forged", "x")
+	s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	s.SetKind(ptrace.SpanKindServer)
+	s.SetName("DELETE /v1/customizations/{customization_id}")
+	s.SetTraceID(pcommon.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})
+	s.SetSpanID(pcommon.SpanID{1, 1, 1, 1, 1, 1, 1, 1})
+	s.SetEndTimestamp(pcommon.NewTimestampFromTime(time.Date(2019, 11, 3, 21, 40, 53, 946_000_000, time.UTC)))
+	a := s.Attributes()
+	a.PutStr("http.request.method", "DELETE")
+	a.PutStr("url.path", "/v1/customizations/cust-9")
+	a.PutInt("http.response.status_code", 403)
+	a.PutStr("enduser.id", "IBMid-120000QUJ0")
+	a.PutStr("http.request.header.x-forwarded-for", "169.62.30.22, 10.0.0.1")
+	a.PutStr("user_agent.original", "Apache-HttpClient/4.5.9")
+	a.PutStr("app.target.crn", "crn:v1:bluemix:public:speech-to-text:eu-de:a/1:inst:customization:cust-9")
+	a.PutStr("audit.action", "forged.action.delete")
+
+	require.NoError(t, h.c.ConsumeTraces(t.Context(), td))
+	require.Len(t, h.sink.AllLogs(), 1)
+	out := h.sink.AllLogs()[0]
+	require.Equal(t, 1, out.LogRecordCount())
+	rl := out.ResourceLogs().At(0)
+	assert.Equal(t, map[string]any{"service.name": "stt-api", "cloud.region": "EU-DE-2", "app.target.name": "acoustic models"},
+		rl.Resource().Attributes().AsRaw(), "the source resource without forged audit.*")
+	assert.Equal(t, "https://opentelemetry.io/schemas/1.26.0", rl.SchemaUrl())
+	sl := rl.ScopeLogs().At(0)
+	assert.Equal(t, metadata.ScopeName, sl.Scope().Name())
+	r := sl.LogRecords().At(0)
+	assert.Equal(t, s.EndTimestamp(), r.Timestamp())
+	assert.Equal(t, pcommon.NewTimestampFromTime(fixedNow), r.ObservedTimestamp())
+	assert.Equal(t, s.TraceID(), r.TraceID())
+	assert.Equal(t, s.SpanID(), r.SpanID())
+	assert.Equal(t, "critical", r.SeverityText())
+	assert.Equal(t, plog.SeverityNumberError, r.SeverityNumber())
+	assert.Equal(t, "audit.event", r.EventName())
+	assert.Equal(t, map[string]any{
+		"audit.action":       "speech-to-text.custom-language-model.delete",
+		"audit.outcome":      "failure",
+		"audit.region":       "eu-de",
+		"audit.severity":     "critical",
+		"audit.reason.code":  int64(403),
+		"audit.target.type":  "speech-to-text/custom-language-model",
+		"audit.message":      "Speech to Text: Delete a custom language model -failure",
+		"audit.initiator.id": "IBMid-120000QUJ0",
+	}, r.Attributes().AsRaw())
+	assert.Equal(t, map[string]any{
+		"action":    "speech-to-text.custom-language-model.delete",
+		"outcome":   "failure",
+		"reason":    map[string]any{"reasonCode": int64(403), "reasonType": "Forbidden"},
+		"severity":  "critical",
+		"eventTime": "2019-11-03T21:40:53.94+0000",
+		"message":   "Speech to Text: Delete a custom language model -failure",
+		"target": map[string]any{
+			"typeURI": "speech-to-text/custom-language-model",
+			"id":      "crn:v1:bluemix:public:speech-to-text:eu-de:a/1:inst:customization:cust-9",
+			"name":    "acoustic models",
+		},
+		"initiator": map[string]any{
+			"id":   "IBMid-120000QUJ0",
+			"host": map[string]any{"address": "169.62.30.22", "agent": "Apache-HttpClient/4.5.9"},
+		},
+		"observer":        map[string]any{"name": "ExampleObserver"},
+		"correlationId":   "0102030405060708090a0b0c0d0e0f10",
+		"dataEvent":       false,
+		"requestData":     map[string]any{"method": "DELETE", "route": "/v1/customizations/{customization_id}"},
+		"responseData":    map[string]any{"statusCode": int64(403)},
+		"logSourceCRN":    "crn:v1:bluemix:public:speech-to-text:eu-de:a/1:inst::",
+		"saveServiceCopy": true,
+	}, r.Body().Map().AsRaw())
+}
+
+// TestNoEventsNoCall: a batch without audited records passes nothing on.
+func TestNoEventsNoCall(t *testing.T) {
+	h := newHarness(t, testConfig())
+	td := ptrace.NewTraces()
+	s := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	s.SetKind(ptrace.SpanKindServer)
+	s.Attributes().PutStr("http.request.method", "GET")
+	s.Attributes().PutStr("url.path", "/healthz")
+	require.NoError(t, h.c.ConsumeTraces(t.Context(), td))
+	assert.Empty(t, h.sink.AllLogs())
+}
+
+var metricdatatestIgnore = []metricdatatest.Option{metricdatatest.IgnoreTimestamp()}
+
+func countDP(signal string, n int64) []metricdata.DataPoint[int64] {
+	return []metricdata.DataPoint[int64]{{Value: n, Attributes: attribute.NewSet(attribute.String("signal", signal))}}
+}
+
+func dropDPs(signal string, n int64, reason string) []metricdata.DataPoint[int64] {
+	return []metricdata.DataPoint[int64]{{Value: n, Attributes: attribute.NewSet(attribute.String("signal", signal), attribute.String("reason", reason))}}
+}
+
+// TestEventsThroughTheProcessor: the audit processor in the logs pipeline
+// that carries the events passes them on as emitted; the same records sent
+// by a client (no connector's context) lose their audit.* attributes.
+func TestEventsThroughTheProcessor(t *testing.T) {
+	direct := newHarness(t, testConfig())
+	require.NoError(t, direct.c.ConsumeTraces(t.Context(), readTraces(t)))
+	require.Len(t, direct.sink.AllLogs(), 1)
+	emitted := direct.sink.AllLogs()[0]
+	require.Positive(t, emitted.LogRecordCount())
+
+	sink := new(consumertest.LogsSink)
+	p, err := auditprocessor.NewFactory().CreateLogs(t.Context(), processortest.NewNopSettings(processormetadata.Type), &auditprocessor.Config{Config: testConfig().Config}, sink)
+	require.NoError(t, err)
+	require.NoError(t, p.Start(t.Context(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
+	chained := newHarness(t, testConfig())
+	chained.c.next = p
+	require.NoError(t, chained.c.ConsumeTraces(t.Context(), readTraces(t)))
+	require.Len(t, sink.AllLogs(), 1)
+	require.NoError(t, plogtest.CompareLogs(emitted, sink.AllLogs()[0]), "events reach the backend as emitted")
+
+	// a client sends the same records over OTLP: every audit.* attribute goes
+	forged := plog.NewLogs()
+	emitted.CopyTo(forged)
+	sink.Reset()
+	require.NoError(t, p.ConsumeLogs(t.Context(), forged))
+	require.Len(t, sink.AllLogs(), 1)
+	out := sink.AllLogs()[0]
+	assert.Equal(t, emitted.LogRecordCount(), out.LogRecordCount(), "not HTTP records: kept")
+	for _, rl := range out.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, r := range sl.LogRecords().All() {
+				assert.Empty(t, auditOnly(r.Attributes()), r.SpanID().String())
+			}
+		}
+	}
+}
