@@ -41,70 +41,77 @@ var (
 
 func withMalformed(r result) result { r.malformed = 1; return r }
 
+var eu = map[string]any{"cloud.region": "eu-de"}
+
+// badDataCase is one odd record and what must become of it.
+type badDataCase struct {
+	name     string
+	resource map[string]any
+	attrs    map[string]any
+	spanName string // spans only
+	want     result
+	logs     *result // for log records, when it differs (they have no span name)
+}
+
+// badDataCases are the odd records of TestBadData (and of the agreement test).
+var badDataCases = []badDataCase{
+	{"int method", eu, map[string]any{"http.request.method": int64(1), "url.path": customizations}, "", passMalformed, nil},
+	{"bool path", eu, map[string]any{"http.request.method": post, "url.path": true}, "", passMalformed, nil},
+	{"map route", eu, map[string]any{"http.request.method": post, "http.route": map[string]any{"a": "b"}, "url.path": customizations}, "", passMalformed, nil},
+	{"bytes path", eu, map[string]any{"http.request.method": post, "url.path": []byte(customizations)}, "", passMalformed, nil},
+	{"slice method", eu, map[string]any{"http.request.method": []any{"POST"}, "url.path": customizations}, "", passMalformed, nil},
+	{"double path", eu, map[string]any{"http.request.method": post, "url.path": 1.5}, "", passMalformed, nil},
+	{"empty method", eu, map[string]any{"http.request.method": "", "url.path": customizations}, "", passMalformed, nil},
+	{"empty path", eu, map[string]any{"http.request.method": post, "url.path": ""}, "", passes, nil},
+	{"empty route, good path", eu, map[string]any{"http.request.method": post, "http.route": "", "url.path": customizations, "http.response.status_code": int64(200)}, "", createEU, nil},
+	{"missing method", eu, map[string]any{"url.path": customizations}, "", passes, nil},
+	{"missing path and route", eu, map[string]any{"http.request.method": post}, "", passes, nil},
+	{"_OTHER with original", eu, map[string]any{"http.request.method": "_OTHER", "http.request.method_original": "post", "url.path": customizations, "http.response.status_code": int64(201)}, "", createEU, nil},
+	{"_OTHER without original", eu, map[string]any{"http.request.method": "_OTHER", "url.path": customizations}, "", passMalformed, nil},
+	{"_OTHER unknown method", eu, map[string]any{"http.request.method": "_OTHER", "http.request.method_original": "PURGE", "url.path": customizations}, "", passUnmatched, nil},
+	{"lower-case method", eu, map[string]any{"http.request.method": "delete", "url.path": "/v1/user_data", "http.response.status_code": int64(204)}, "", taggedAs("speech-to-text.gdpr-user-data.delete", "success", "eu-de"), nil},
+	{"status as string", eu, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": "201"}, "", createEU, nil},
+	{"status not a number", eu, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": "abc"}, "", withMalformed(taggedAs("speech-to-text.custom-language-model.create", "unknown", "eu-de")), nil},
+	{"negative status", eu, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": int64(-1)}, "", withMalformed(taggedAs("speech-to-text.custom-language-model.create", "unknown", "eu-de")), nil},
+	{"status 999", eu, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": int64(999)}, "", withMalformed(taggedAs("speech-to-text.custom-language-model.create", "unknown", "eu-de")), nil},
+	{"status as double", eu, map[string]any{"http.request.method": post, "url.path": customizations, "http.status_code": 404.0}, "", taggedAs("speech-to-text.custom-language-model.create", "failure", "eu-de"), nil},
+	{"status as bool", eu, map[string]any{"http.request.method": post, "url.path": customizations, "http.status_code": true}, "", withMalformed(taggedAs("speech-to-text.custom-language-model.create", "unknown", "eu-de")), nil},
+	{"1 MiB id", eu, map[string]any{"http.request.method": "GET", "url.path": "/v1/customizations/" + mib, "http.response.status_code": int64(200)}, "", taggedAs("speech-to-text.custom-language-model.read", "success", "eu-de"), nil},
+	{"1 MiB path", eu, map[string]any{"http.request.method": "GET", "url.path": "/" + mib}, "", passUnmatched, nil},
+	{"1 MiB of segments", eu, map[string]any{"http.request.method": "PUT", "url.path": "/v2/data-protect/protection-groups" + strings.Repeat("/a", 1<<19), "http.response.status_code": int64(200)}, "", result{dropped: true, matched: 1}, nil},
+	{"1 MiB method", eu, map[string]any{"http.request.method": mib, "url.path": customizations}, "", passUnmatched, nil},
+	{"invalid UTF-8 id", eu, map[string]any{"http.request.method": "GET", "url.path": "/v1/recognitions/\xff\xfe", "http.response.status_code": int64(200)}, "", taggedAs("speech-to-text.async-recognition-job.read", "success", "eu-de"), nil},
+	{"invalid UTF-8 method", eu, map[string]any{"http.request.method": "G\xffT", "url.path": customizations}, "", passUnmatched, nil},
+	{"region as int on resource", map[string]any{"cloud.region": int64(7)}, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": int64(201)}, "", taggedAs("speech-to-text.custom-language-model.create", "success", ""), nil},
+	{"region as int on record", nil, map[string]any{"cloud.region": int64(7), "http.request.method": post, "url.path": customizations, "http.response.status_code": int64(201)}, "", taggedAs("speech-to-text.custom-language-model.create", "success", ""), nil},
+	{"empty resource", nil, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": int64(201)}, "", taggedAs("speech-to-text.custom-language-model.create", "success", ""), nil},
+	{"no attributes at all", eu, map[string]any{}, "", passes, nil},
+	{"invalid percent-encoding", eu, map[string]any{"http.request.method": "GET", "url.path": "/v1/a%zz"}, "", passMalformed, nil},
+	{"path without leading slash", eu, map[string]any{"http.request.method": post, "url.path": "v1/customizations"}, "", passMalformed, nil},
+	{"asterisk target", eu, map[string]any{"http.method": "OPTIONS", "http.target": "*"}, "", passMalformed, nil},
+	{"query in target", eu, map[string]any{"http.method": post, "http.target": "/v1/customizations?a=/v1/x", "http.status_code": int64(201)}, "", createEU, nil},
+	{"fragment in target", eu, map[string]any{"http.method": post, "http.target": "/v1/customizations#x", "http.status_code": int64(201)}, "", createEU, nil},
+	{"absolute URL in target", eu, map[string]any{"http.method": post, "http.target": "http://evil.test/v1/customizations?x", "http.status_code": int64(201)}, "", createEU, nil},
+	{"URL without path", eu, map[string]any{"http.method": "GET", "http.url": "https://stt.test"}, "", passUnmatched, nil},
+	{"dot-dot segments", eu, map[string]any{"http.request.method": post, "url.path": "/v1/healthz/../customizations", "http.response.status_code": int64(201)}, "", createEU, nil},
+	{"double slashes", eu, map[string]any{"http.request.method": post, "url.path": "//v1//customizations", "http.response.status_code": int64(201)}, "", createEU, nil},
+	{"percent-encoded literal", eu, map[string]any{"http.request.method": post, "url.path": "/v1/%63ustomizations", "http.response.status_code": int64(201)}, "", createEU, nil},
+	{"%2F inside an id", eu, map[string]any{"http.request.method": "GET", "url.path": "/v1/customizations/a%2Fb/words", "http.response.status_code": int64(200)}, "", taggedAs("speech-to-text.custom-language-model-word-list.read", "success", "eu-de"), nil},
+	{"trailing slash", eu, map[string]any{"http.request.method": "GET", "url.path": "/v1/customizations/"}, "", passUnmatched, nil},
+	{"int route", eu, map[string]any{"http.request.method": post, "http.route": int64(3), "url.path": customizations}, "", passMalformed, nil},
+	{"lower-case method in span name", eu, map[string]any{"http.request.method": post, "http.response.status_code": int64(201)}, "post /v1/customizations", createEU, &passes},
+	{"span name route unknown, path known", eu, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": int64(201)}, "POST /v1/{rest...}", createEU, nil},
+	{"span name is just the method", eu, map[string]any{"http.request.method": "GET"}, "GET", passes, nil},
+	{"forged int audit attribute", eu, map[string]any{"audit.action": int64(1), "http.request.method": "GET", "url.path": "/healthz"}, "", passUnmatched, nil},
+	{"zone in upper case", map[string]any{"cloud.region": "EU-DE-2"}, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": int64(201)}, "", createEU, nil},
+	{"region with a trailing dash", map[string]any{"cloud.region": "eu-de-"}, map[string]any{"http.request.method": post, "url.path": customizations}, "", result{dropped: true, matched: 1}, nil},
+	{"unsupported region", map[string]any{"cloud.region": "us-south"}, map[string]any{"http.request.method": post, "url.path": customizations}, "", result{dropped: true, matched: 1}, nil},
+}
+
 // TestBadData feeds odd records, each on its own, through spans and log
 // records, and checks the stated outcome and the counters.
 func TestBadData(t *testing.T) {
-	eu := map[string]any{"cloud.region": "eu-de"}
-	for _, tc := range []struct {
-		name     string
-		resource map[string]any
-		attrs    map[string]any
-		spanName string // spans only
-		want     result
-		logs     *result // for log records, when it differs (they have no span name)
-	}{
-		{"int method", eu, map[string]any{"http.request.method": int64(1), "url.path": customizations}, "", passMalformed, nil},
-		{"bool path", eu, map[string]any{"http.request.method": post, "url.path": true}, "", passMalformed, nil},
-		{"map route", eu, map[string]any{"http.request.method": post, "http.route": map[string]any{"a": "b"}, "url.path": customizations}, "", passMalformed, nil},
-		{"bytes path", eu, map[string]any{"http.request.method": post, "url.path": []byte(customizations)}, "", passMalformed, nil},
-		{"slice method", eu, map[string]any{"http.request.method": []any{"POST"}, "url.path": customizations}, "", passMalformed, nil},
-		{"double path", eu, map[string]any{"http.request.method": post, "url.path": 1.5}, "", passMalformed, nil},
-		{"empty method", eu, map[string]any{"http.request.method": "", "url.path": customizations}, "", passMalformed, nil},
-		{"empty path", eu, map[string]any{"http.request.method": post, "url.path": ""}, "", passes, nil},
-		{"empty route, good path", eu, map[string]any{"http.request.method": post, "http.route": "", "url.path": customizations, "http.response.status_code": int64(200)}, "", createEU, nil},
-		{"missing method", eu, map[string]any{"url.path": customizations}, "", passes, nil},
-		{"missing path and route", eu, map[string]any{"http.request.method": post}, "", passes, nil},
-		{"_OTHER with original", eu, map[string]any{"http.request.method": "_OTHER", "http.request.method_original": "post", "url.path": customizations, "http.response.status_code": int64(201)}, "", createEU, nil},
-		{"_OTHER without original", eu, map[string]any{"http.request.method": "_OTHER", "url.path": customizations}, "", passMalformed, nil},
-		{"_OTHER unknown method", eu, map[string]any{"http.request.method": "_OTHER", "http.request.method_original": "PURGE", "url.path": customizations}, "", passUnmatched, nil},
-		{"lower-case method", eu, map[string]any{"http.request.method": "delete", "url.path": "/v1/user_data", "http.response.status_code": int64(204)}, "", taggedAs("speech-to-text.gdpr-user-data.delete", "success", "eu-de"), nil},
-		{"status as string", eu, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": "201"}, "", createEU, nil},
-		{"status not a number", eu, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": "abc"}, "", withMalformed(taggedAs("speech-to-text.custom-language-model.create", "unknown", "eu-de")), nil},
-		{"negative status", eu, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": int64(-1)}, "", withMalformed(taggedAs("speech-to-text.custom-language-model.create", "unknown", "eu-de")), nil},
-		{"status 999", eu, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": int64(999)}, "", withMalformed(taggedAs("speech-to-text.custom-language-model.create", "unknown", "eu-de")), nil},
-		{"status as double", eu, map[string]any{"http.request.method": post, "url.path": customizations, "http.status_code": 404.0}, "", taggedAs("speech-to-text.custom-language-model.create", "failure", "eu-de"), nil},
-		{"status as bool", eu, map[string]any{"http.request.method": post, "url.path": customizations, "http.status_code": true}, "", withMalformed(taggedAs("speech-to-text.custom-language-model.create", "unknown", "eu-de")), nil},
-		{"1 MiB id", eu, map[string]any{"http.request.method": "GET", "url.path": "/v1/customizations/" + mib, "http.response.status_code": int64(200)}, "", taggedAs("speech-to-text.custom-language-model.read", "success", "eu-de"), nil},
-		{"1 MiB path", eu, map[string]any{"http.request.method": "GET", "url.path": "/" + mib}, "", passUnmatched, nil},
-		{"1 MiB of segments", eu, map[string]any{"http.request.method": "PUT", "url.path": "/v2/data-protect/protection-groups" + strings.Repeat("/a", 1<<19), "http.response.status_code": int64(200)}, "", result{dropped: true, matched: 1}, nil},
-		{"1 MiB method", eu, map[string]any{"http.request.method": mib, "url.path": customizations}, "", passUnmatched, nil},
-		{"invalid UTF-8 id", eu, map[string]any{"http.request.method": "GET", "url.path": "/v1/recognitions/\xff\xfe", "http.response.status_code": int64(200)}, "", taggedAs("speech-to-text.async-recognition-job.read", "success", "eu-de"), nil},
-		{"invalid UTF-8 method", eu, map[string]any{"http.request.method": "G\xffT", "url.path": customizations}, "", passUnmatched, nil},
-		{"region as int on resource", map[string]any{"cloud.region": int64(7)}, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": int64(201)}, "", taggedAs("speech-to-text.custom-language-model.create", "success", ""), nil},
-		{"region as int on record", nil, map[string]any{"cloud.region": int64(7), "http.request.method": post, "url.path": customizations, "http.response.status_code": int64(201)}, "", taggedAs("speech-to-text.custom-language-model.create", "success", ""), nil},
-		{"empty resource", nil, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": int64(201)}, "", taggedAs("speech-to-text.custom-language-model.create", "success", ""), nil},
-		{"no attributes at all", eu, map[string]any{}, "", passes, nil},
-		{"invalid percent-encoding", eu, map[string]any{"http.request.method": "GET", "url.path": "/v1/a%zz"}, "", passMalformed, nil},
-		{"path without leading slash", eu, map[string]any{"http.request.method": post, "url.path": "v1/customizations"}, "", passMalformed, nil},
-		{"asterisk target", eu, map[string]any{"http.method": "OPTIONS", "http.target": "*"}, "", passMalformed, nil},
-		{"query in target", eu, map[string]any{"http.method": post, "http.target": "/v1/customizations?a=/v1/x", "http.status_code": int64(201)}, "", createEU, nil},
-		{"fragment in target", eu, map[string]any{"http.method": post, "http.target": "/v1/customizations#x", "http.status_code": int64(201)}, "", createEU, nil},
-		{"absolute URL in target", eu, map[string]any{"http.method": post, "http.target": "http://evil.test/v1/customizations?x", "http.status_code": int64(201)}, "", createEU, nil},
-		{"URL without path", eu, map[string]any{"http.method": "GET", "http.url": "https://stt.test"}, "", passUnmatched, nil},
-		{"dot-dot segments", eu, map[string]any{"http.request.method": post, "url.path": "/v1/healthz/../customizations", "http.response.status_code": int64(201)}, "", createEU, nil},
-		{"double slashes", eu, map[string]any{"http.request.method": post, "url.path": "//v1//customizations", "http.response.status_code": int64(201)}, "", createEU, nil},
-		{"percent-encoded literal", eu, map[string]any{"http.request.method": post, "url.path": "/v1/%63ustomizations", "http.response.status_code": int64(201)}, "", createEU, nil},
-		{"%2F inside an id", eu, map[string]any{"http.request.method": "GET", "url.path": "/v1/customizations/a%2Fb/words", "http.response.status_code": int64(200)}, "", taggedAs("speech-to-text.custom-language-model-word-list.read", "success", "eu-de"), nil},
-		{"trailing slash", eu, map[string]any{"http.request.method": "GET", "url.path": "/v1/customizations/"}, "", passUnmatched, nil},
-		{"int route", eu, map[string]any{"http.request.method": post, "http.route": int64(3), "url.path": customizations}, "", passMalformed, nil},
-		{"lower-case method in span name", eu, map[string]any{"http.request.method": post, "http.response.status_code": int64(201)}, "post /v1/customizations", createEU, &passes},
-		{"span name route unknown, path known", eu, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": int64(201)}, "POST /v1/{rest...}", createEU, nil},
-		{"span name is just the method", eu, map[string]any{"http.request.method": "GET"}, "GET", passes, nil},
-		{"forged int audit attribute", eu, map[string]any{"audit.action": int64(1), "http.request.method": "GET", "url.path": "/healthz"}, "", passUnmatched, nil},
-		{"zone in upper case", map[string]any{"cloud.region": "EU-DE-2"}, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": int64(201)}, "", createEU, nil},
-		{"region with a trailing dash", map[string]any{"cloud.region": "eu-de-"}, map[string]any{"http.request.method": post, "url.path": customizations}, "", result{dropped: true, matched: 1}, nil},
-		{"unsupported region", map[string]any{"cloud.region": "us-south"}, map[string]any{"http.request.method": post, "url.path": customizations}, "", result{dropped: true, matched: 1}, nil},
-	} {
+	for _, tc := range badDataCases {
 		for _, signal := range []string{"traces", "logs"} {
 			t.Run(signal+"/"+tc.name, func(t *testing.T) {
 				in, out, tel := runOdd(t, signal, tc.resource, tc.attrs, tc.spanName)

@@ -43,22 +43,20 @@ func processorConfig(t *testing.T) *auditprocessor.Config {
 // coverageActions numbers every span and log record (test.index) and
 // returns the action coverage finds for each, "" for none.
 func coverageActions(t *testing.T, attrsOf func(yield func(attrs pcommon.Map, spanName string, audited bool))) []string {
-	m, err := (&catalogFlags{}).load()
+	a, err := (&catalogFlags{}).load()
 	require.NoError(t, err)
+	cov := newCoverage(a)
 	var actions []string
 	attrsOf(func(attrs pcommon.Map, spanName string, audited bool) {
 		action := ""
-		if r, http, bad := readHTTP(attrs, spanName); audited && http && !bad {
-			var ev *catalog.Event
-			if r.hasRoute {
-				ev = m.MatchRoute(r.method, r.route)
+		if audited {
+			before := cov.byAction
+			cov.byAction = map[string]int{}
+			cov.record(attrs, spanName)
+			for a := range cov.byAction {
+				action = a
 			}
-			if ev == nil && r.hasPath {
-				ev = m.MatchPath(r.method, r.path)
-			}
-			if ev != nil {
-				action = ev.Action
-			}
+			cov.byAction = before
 		}
 		attrs.PutInt(indexKey, int64(len(actions)))
 		actions = append(actions, action)
@@ -94,7 +92,7 @@ func TestCoverageAgreesWithProcessor(t *testing.T) {
 	for _, f := range []string{"testdata/otlp/traces.jsonl", "testdata/otlp/logs.json"} {
 		data, err := os.ReadFile(f)
 		require.NoError(t, err)
-		cov := newCoverage(nil, nil)
+		cov := newCoverage(nil)
 		cov.onTraces = func(td ptrace.Traces) { traces = append(traces, td) }
 		cov.onLogs = func(ld plog.Logs) { logs = append(logs, ld) }
 		require.NoError(t, cov.readFile(data))

@@ -14,25 +14,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
-	"github.com/otel-audit/auditprocessor/catalog"
-	"github.com/otel-audit/auditprocessor/internal/httppath"
+	"github.com/otel-audit/auditprocessor/internal/audit"
 )
-
-// The attribute keys the processor reads by default (README, "What it does
-// to a record"); coverage reads records the same way.
-var (
-	methodKeys   = []string{"http.request.method", "http.method"}
-	originalKeys = []string{"http.request.method_original"}
-	routeKeys    = []string{"http.route"}
-	pathKeys     = []string{"url.path"}
-	targetKeys   = []string{"http.target"}
-	urlKeys      = []string{"url.full", "http.url"}
-)
-
-var spanKindNames = map[string]ptrace.SpanKind{
-	"server": ptrace.SpanKindServer, "client": ptrace.SpanKindClient, "internal": ptrace.SpanKindInternal,
-	"producer": ptrace.SpanKindProducer, "consumer": ptrace.SpanKindConsumer,
-}
 
 // coverageReport is what coverage prints, and its --json form.
 type coverageReport struct {
@@ -70,21 +53,22 @@ func runCoverage(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return exitUsage
 	}
-	audited := map[ptrace.SpanKind]bool{}
+	cfg := cf.config()
+	cfg.SpanKinds = nil
 	for _, k := range strings.Split(*kinds, ",") {
-		sk, ok := spanKindNames[strings.TrimSpace(k)]
-		if !ok {
-			fmt.Fprintf(stderr, "auditcatalog coverage: --span-kinds: unknown span kind %q (want server, client, internal, producer or consumer)\n", k)
+		var sk audit.SpanKind
+		if err := sk.UnmarshalText([]byte(strings.TrimSpace(k))); err != nil {
+			fmt.Fprintf(stderr, "auditcatalog coverage: --span-kinds: %v\n", err)
 			return exitUsage
 		}
-		audited[sk] = true
+		cfg.SpanKinds = append(cfg.SpanKinds, sk)
 	}
-	m, err := cf.load()
+	a, err := audit.Load(&cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "auditcatalog coverage: %v\n", err)
 		return exitFail
 	}
-	cov := newCoverage(m, audited)
+	cov := newCoverage(a)
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err == nil {
@@ -109,8 +93,7 @@ func runCoverage(args []string, stdout, stderr io.Writer) int {
 }
 
 type coverage struct {
-	m        *catalog.Matcher
-	audited  map[ptrace.SpanKind]bool
+	a        *audit.Auditor
 	rep      coverageReport
 	byAction map[string]int
 	byRoute  map[unmatchedRoute]int
@@ -120,8 +103,8 @@ type coverage struct {
 	onLogs   func(plog.Logs)
 }
 
-func newCoverage(m *catalog.Matcher, audited map[ptrace.SpanKind]bool) *coverage {
-	c := &coverage{m: m, audited: audited, byAction: map[string]int{}, byRoute: map[unmatchedRoute]int{}}
+func newCoverage(a *audit.Auditor) *coverage {
+	c := &coverage{a: a, byAction: map[string]int{}, byRoute: map[unmatchedRoute]int{}}
 	c.onTraces, c.onLogs = c.countTraces, c.countLogs
 	return c
 }
@@ -174,7 +157,7 @@ func (c *coverage) countTraces(td ptrace.Traces) {
 		for _, ss := range rs.ScopeSpans().All() {
 			for _, s := range ss.Spans().All() {
 				c.rep.Spans++
-				if c.audited[s.Kind()] {
+				if c.a.Audits(s.Kind()) {
 					c.record(s.Attributes(), s.Name())
 				}
 			}
@@ -195,122 +178,30 @@ func (c *coverage) countLogs(ld plog.Logs) {
 
 // record matches one span or log record as the processor does.
 func (c *coverage) record(attrs pcommon.Map, spanName string) {
-	r, http, bad := readHTTP(attrs, spanName)
-	switch {
-	case bad:
-		c.rep.HTTP++
+	m := c.a.Match(attrs, spanName)
+	switch m.Result {
+	case audit.NotHTTP:
+		return
+	case audit.Malformed:
 		c.rep.Malformed++
-		return
-	case !http:
-		return
+	case audit.Matched:
+		c.rep.Matched++
+		c.byAction[m.Event.Action]++
+	case audit.Unmatched:
+		c.rep.Unmatched++
+		key := unmatchedRoute{Method: m.Request.Method, Route: m.Request.Route, From: "route"}
+		if !m.Request.HasRoute {
+			key.Route, key.From = m.Request.Path, "path"
+		}
+		c.byRoute[key]++
 	}
 	c.rep.HTTP++
-	var ev *catalog.Event
-	if r.hasRoute {
-		ev = c.m.MatchRoute(r.method, r.route)
-	}
-	if ev == nil && r.hasPath {
-		ev = c.m.MatchPath(r.method, r.path)
-	}
-	if ev != nil {
-		c.rep.Matched++
-		c.byAction[ev.Action]++
-		return
-	}
-	c.rep.Unmatched++
-	key := unmatchedRoute{Method: r.method, Route: r.route, From: "route"}
-	if !r.hasRoute {
-		key.Route, key.From = r.path, "path"
-	}
-	c.byRoute[key]++
-}
-
-type httpRecord struct {
-	method, route, path string
-	hasRoute, hasPath   bool
-}
-
-// readHTTP reads a record's method, route and path by the processor's rules:
-// http is false for records that are not HTTP records, bad true for values
-// the processor leaves alone as malformed.
-func readHTTP(attrs pcommon.Map, spanName string) (r httpRecord, http, bad bool) {
-	mv, ok := lookup(attrs, methodKeys)
-	if !ok {
-		return r, false, false
-	}
-	if mv.Type() != pcommon.ValueTypeStr || mv.Str() == "" {
-		return r, true, true
-	}
-	r.method = strings.ToUpper(mv.Str())
-	if r.method == "_OTHER" {
-		orig, ok := lookup(attrs, originalKeys)
-		if !ok || orig.Type() != pcommon.ValueTypeStr || orig.Str() == "" {
-			return r, true, true
-		}
-		r.method = strings.ToUpper(orig.Str())
-	}
-	if v, ok := lookup(attrs, routeKeys); ok {
-		if v.Type() != pcommon.ValueTypeStr {
-			return r, true, true
-		}
-		r.route, r.hasRoute = v.Str(), true
-	} else {
-		r.route, r.hasRoute = routeFromSpanName(spanName, r.method)
-	}
-	if v, ok := lookup(attrs, pathKeys); ok {
-		if v.Type() != pcommon.ValueTypeStr {
-			return r, true, true
-		}
-		r.path, r.hasPath = v.Str(), v.Str() != ""
-	} else {
-		for _, src := range []struct {
-			keys    []string
-			extract func(string) (string, bool)
-		}{{targetKeys, httppath.FromTarget}, {urlKeys, httppath.FromURL}} {
-			v, ok := lookup(attrs, src.keys)
-			if !ok {
-				continue
-			}
-			if v.Type() != pcommon.ValueTypeStr {
-				return r, true, true
-			}
-			p, ok := src.extract(v.Str())
-			if !ok {
-				return r, true, true
-			}
-			r.path, r.hasPath = p, true
-			break
-		}
-	}
-	return r, r.hasRoute || r.hasPath, false
-}
-
-func lookup(attrs pcommon.Map, keys []string) (pcommon.Value, bool) {
-	for _, k := range keys {
-		if v, ok := attrs.Get(k); ok {
-			return v, true
-		}
-	}
-	return pcommon.Value{}, false
-}
-
-// routeFromSpanName reads the route of a span named "{METHOD} {route}", as
-// the processor does.
-func routeFromSpanName(name, method string) (string, bool) {
-	if len(name) < len(method)+2 || name[len(method)] != ' ' || !strings.EqualFold(name[:len(method)], method) {
-		return "", false
-	}
-	route := name[len(method)+1:]
-	if strings.ContainsAny(route, " \t") {
-		return "", false
-	}
-	return route, true
 }
 
 func (c *coverage) report() coverageReport {
 	rep := c.rep
 	rep.Actions = []actionCount{}
-	for _, cat := range c.m.Catalogs() {
+	for _, cat := range c.a.Matcher().Catalogs() {
 		seen := map[string]bool{}
 		for _, ev := range cat.Events {
 			if !ev.HasRoute() || seen[ev.Action] {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/otel-audit/auditprocessor/catalog"
+	"github.com/otel-audit/auditprocessor/internal/audit"
 )
 
 var actionPartRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -59,23 +60,16 @@ func runLint(args []string, stdout, stderr io.Writer) int {
 		}
 		all = append(all, c)
 	}
-	if compiles {
-		together := all
-		if *withBuiltins {
-			for _, name := range catalog.BuiltinNames() {
-				c, err := catalog.Builtin(name)
-				if err != nil {
-					report("error", err.Error())
-					continue
-				}
-				together = append(together, c)
-			}
+	if compiles && (len(all) > 1 || *withBuiltins) {
+		// together, as the processor loads them
+		cfg := audit.NewDefaultConfig()
+		if !*withBuiltins {
+			cfg.BuiltinCatalogs = nil
 		}
-		if len(together) > 1 {
-			if _, err := catalog.Compile(together...); err != nil {
-				for _, e := range splitErrors(err) {
-					report("error", e)
-				}
+		cfg.CatalogFiles = files
+		if _, err := audit.Load(&cfg); err != nil {
+			for _, e := range splitErrors(err) {
+				report("error", e)
 			}
 		}
 	}

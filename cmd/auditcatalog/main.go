@@ -10,7 +10,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/otel-audit/auditprocessor/catalog"
+	"github.com/otel-audit/auditprocessor/internal/audit"
 )
 
 func main() {
@@ -195,30 +195,19 @@ func (cf *catalogFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&cf.builtins, "builtins", false, "use the built-in catalogs as well as the --catalog files, as the processor's default configuration does")
 }
 
-func (cf *catalogFlags) load() (*catalog.Matcher, error) {
-	var cs []*catalog.Catalog
-	if len(cf.files) == 0 || cf.builtins {
-		for _, name := range catalog.BuiltinNames() {
-			c, err := catalog.Builtin(name)
-			if err != nil {
-				return nil, err
-			}
-			cs = append(cs, c)
-		}
+// config is the processor's default configuration with the catalogs of
+// the flags.
+func (cf *catalogFlags) config() audit.Config {
+	cfg := audit.NewDefaultConfig()
+	if len(cf.files) > 0 && !cf.builtins {
+		cfg.BuiltinCatalogs = nil
 	}
-	for _, f := range cf.files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		c, err := catalog.Parse(f, data)
-		if err != nil {
-			return nil, err
-		}
-		cs = append(cs, c)
-	}
-	if len(cs) == 0 {
-		return nil, errors.New("no catalog")
-	}
-	return catalog.Compile(cs...)
+	cfg.CatalogFiles = cf.files
+	return cfg
+}
+
+// load loads the catalogs of the flags as the processor loads them.
+func (cf *catalogFlags) load() (*audit.Auditor, error) {
+	cfg := cf.config()
+	return audit.Load(&cfg)
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/otel-audit/auditprocessor/catalog"
-	"github.com/otel-audit/auditprocessor/internal/httppath"
+	"github.com/otel-audit/auditprocessor/internal/audit"
 )
 
 // runMatch tells which event a method and a path (or a route template a
@@ -23,25 +23,14 @@ func runMatch(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return exitUsage
 	}
-	m, err := cf.load()
+	a, err := cf.load()
 	if err != nil {
 		fmt.Fprintf(stderr, "auditcatalog match: %v\n", err)
 		return exitFail
 	}
 	method, target := strings.ToUpper(pos[0]), pos[1]
-	if strings.Contains(target, "://") {
-		p, ok := httppath.FromURL(target)
-		if !ok {
-			fmt.Fprintf(stderr, "auditcatalog match: no path in URL %q\n", target)
-			return exitUsage
-		}
-		target = p
-	}
-	route := *asRoute || (!*asPath && catalog.IsRouteTemplate(target))
-	if !route {
-		target, _ = httppath.FromTarget(target)
-	}
-	w := &matchWriter{out: stdout, m: m}
+	route := *asRoute || (!*asPath && !strings.Contains(target, "://") && catalog.IsRouteTemplate(target))
+	w := &matchWriter{out: stdout, a: a, m: a.Matcher()}
 	if w.explain(method, target, route) {
 		return exitOK
 	}
@@ -50,6 +39,7 @@ func runMatch(args []string, stdout, stderr io.Writer) int {
 
 type matchWriter struct {
 	out io.Writer
+	a   *audit.Auditor
 	m   *catalog.Matcher
 }
 
@@ -59,38 +49,53 @@ func where2(ev *catalog.Event) string {
 	return fmt.Sprintf("%s:%d", ev.Catalog.Source, ev.Line)
 }
 
+// explain resolves the request as the processor resolves a record that
+// carries it (audit.Auditor.MatchRequest), then says why.
 func (w *matchWriter) explain(method, target string, route bool) bool {
+	res := w.a.MatchRequest(method, target, route)
 	kind := "path"
 	if route {
 		kind = "route template: its parameters stand for any parameter or wildcard of a catalog route"
 	}
 	w.printf("%s %s (%s)\n", method, target, kind)
-	var ev *catalog.Event
-	if route {
-		ev = w.m.MatchRoute(method, target)
-	} else {
-		ev = w.m.MatchPath(method, target)
+	if res.Result == audit.Malformed {
+		w.printf("malformed: the processor passes such a record through unaudited and counts it in records_malformed\n")
+		return false
 	}
-	cands := w.m.Candidates(method, target, route)
+	if !route {
+		if res.Request.RawPath != target {
+			w.printf("path: %s\n", res.Request.RawPath)
+		}
+		if res.Request.Path != res.Request.RawPath {
+			w.printf("cleaned to %s (as the processor canonicalises paths, like net/http.ServeMux)\n", res.Request.Path)
+		}
+		target = res.Request.Path
+	}
+	ev := res.Event
 	if ev == nil {
 		w.noMatch(method, target, route)
 		return false
+	}
+	cands := w.m.Candidates(method, target, route)
+	if len(cands) == 0 && method == "HEAD" {
+		cands = w.m.Candidates("GET", target, route)
+		w.printf("no HEAD route matches: HEAD is served by the GET route, as servers do\n")
 	}
 	w.printf("match: %s\n", ev.Action)
 	w.printf("  route:   %s %s (%s)\n", ev.Method, ev.Route, where2(ev))
 	if ev.Description != "" {
 		w.printf("  event:   %s\n", ev.Description)
 	}
-	w.printf("  regions: %s\n", regionsLine(ev.Catalog))
+	w.printf("  regions: %s\n", w.regionsLine(ev.Catalog))
 	others := slices.DeleteFunc(slices.Clone(cands), func(c *catalog.Event) bool { return c == ev })
 	if len(others) == 0 {
-		w.printf("why: it is the only %s route that matches\n", method)
+		w.printf("why: it is the only %s route that matches\n", ev.Method)
 		return true
 	}
-	w.printf("why: the most specific of the %d %s routes that match; it beat:\n", len(cands), method)
+	w.printf("why: the most specific of the %d %s routes that match; it beat:\n", len(cands), ev.Method)
 	for _, o := range others {
 		w.printf("  %s %s (%s, %s)\n", o.Method, o.Route, o.Action, where2(o))
-		rel, ex, err := catalog.Relate(ev, o)
+		rel, ex, err := w.m.Options().Relate(ev, o)
 		if err == nil && rel == catalog.MoreSpecific {
 			w.printf("    more specific: every path %s matches, %s matches too, and also %s\n", ev.Route, o.Route, ex.OnlyB)
 		} else {
@@ -100,12 +105,10 @@ func (w *matchWriter) explain(method, target string, route bool) bool {
 	return true
 }
 
-func regionsLine(c *catalog.Catalog) string {
-	var ids []string
-	for _, r := range c.Regions {
-		if r.SendsEvents {
-			ids = append(ids, r.ID)
-		}
+func (w *matchWriter) regionsLine(c *catalog.Catalog) string {
+	every, ids := w.a.SendsFrom(c)
+	if every {
+		return fmt.Sprintf("%s states no regions: it sends events from every region unless services.%s.regions says otherwise", c.Service, c.Service)
 	}
 	if len(ids) == 0 {
 		return fmt.Sprintf("%s sends events from no region: the record is dropped unless services.%s.regions adds its region", c.Service, c.Service)

@@ -1,0 +1,249 @@
+package auditprocessor
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otel-audit/auditprocessor/catalog"
+	"github.com/otel-audit/auditprocessor/internal/audit"
+	"github.com/otel-audit/auditprocessor/internal/metadatatest"
+)
+
+// The agreement tests feed every case of the bad-data table and of the
+// ServeMux differential test through the processor (the component, from
+// its factory) and through the reading auditcatalog runs: coverage reads
+// each record with audit.Auditor.Match, match resolves its METHOD TARGET
+// with audit.Auditor.MatchRequest (cmd/auditcatalog/coverage.go, match.go).
+// The decisions must be the same record by record.
+
+const indexKey = "test.index"
+
+// everyRegionConfig is the default configuration with every region of the
+// built-in catalogs sending events, so that the processor drops no record
+// it matched and every decision shows on the record.
+func everyRegionConfig(t testing.TB) *Config {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Services = map[string]ServiceConfig{}
+	for _, name := range catalog.BuiltinNames() {
+		c, err := catalog.Builtin(name)
+		require.NoError(t, err)
+		var ids []string
+		for _, r := range c.Regions {
+			ids = append(ids, r.ID)
+		}
+		cfg.Services[c.Service] = ServiceConfig{Regions: ids}
+	}
+	return cfg
+}
+
+// cliDecision is what auditcatalog's reading makes of a record: the action,
+// or "unmatched", "malformed", "" (not an HTTP record).
+func cliDecision(m audit.Match) string {
+	switch m.Result {
+	case audit.Matched:
+		return m.Event.Action
+	case audit.Unmatched:
+		return "unmatched"
+	case audit.Malformed:
+		return "malformed"
+	}
+	return ""
+}
+
+// processorDecision is what the processor made of one record processed on
+// its own: the action it tagged, else what its counters say.
+func processorDecision(t *testing.T, out pcommon.Map, kept bool, tel *componenttest.Telemetry, signal string) string {
+	if kept {
+		if v, ok := out.Get(audit.AttrAction); ok {
+			return v.Str()
+		}
+	}
+	for _, name := range []string{"unmatched", "malformed"} {
+		if n, ok := counterOK(t, tel, "records_"+name, signal); ok && n > 0 {
+			return name
+		}
+	}
+	if !kept {
+		if n, _ := counterOK(t, tel, "records_matched", signal); n > 0 {
+			return "dropped" // matched, from a region no catalog lists
+		}
+		t.Fatal("dropped without a match")
+	}
+	return ""
+}
+
+// counterOK is counter, telling whether the metric was recorded at all.
+func counterOK(t *testing.T, tel *componenttest.Telemetry, name, signal string) (int64, bool) {
+	if _, err := tel.GetMetric("otelcol_processor_audit_" + name); err != nil {
+		return 0, false
+	}
+	return counter(t, tel, name, signal), true
+}
+
+func TestAgreementBadData(t *testing.T) {
+	cfg := everyRegionConfig(t)
+	a, err := audit.Load(&cfg.Config)
+	require.NoError(t, err)
+	decisions := map[string]int{}
+	for _, tc := range badDataCases {
+		for _, signal := range []string{"traces", "logs"} {
+			t.Run(signal+"/"+tc.name, func(t *testing.T) {
+				tel := componenttest.NewTelemetry()
+				t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+				set := metadatatest.NewSettings(tel)
+				var out pcommon.Map
+				kept := false
+				var want string
+				if signal == "traces" {
+					td := ptrace.NewTraces()
+					rs := td.ResourceSpans().AppendEmpty()
+					require.NoError(t, rs.Resource().Attributes().FromRaw(tc.resource))
+					s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+					s.SetKind(ptrace.SpanKindServer)
+					s.SetName(tc.spanName)
+					require.NoError(t, s.Attributes().FromRaw(tc.attrs))
+					want = cliDecision(a.Match(s.Attributes(), s.Name()))
+					sink := new(consumertest.TracesSink)
+					p, err := NewFactory().CreateTraces(t.Context(), set, cfg, sink)
+					require.NoError(t, err)
+					require.NoError(t, p.ConsumeTraces(t.Context(), td))
+					if kept = len(sink.AllTraces()) == 1; kept {
+						out = sink.AllTraces()[0].ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes()
+					}
+				} else {
+					ld := plog.NewLogs()
+					rl := ld.ResourceLogs().AppendEmpty()
+					require.NoError(t, rl.Resource().Attributes().FromRaw(tc.resource))
+					r := rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+					require.NoError(t, r.Attributes().FromRaw(tc.attrs))
+					want = cliDecision(a.Match(r.Attributes(), ""))
+					sink := new(consumertest.LogsSink)
+					p, err := NewFactory().CreateLogs(t.Context(), set, cfg, sink)
+					require.NoError(t, err)
+					require.NoError(t, p.ConsumeLogs(t.Context(), ld))
+					if kept = len(sink.AllLogs()) == 1; kept {
+						out = sink.AllLogs()[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes()
+					}
+				}
+				got := processorDecision(t, out, kept, tel, signal)
+				if got == "dropped" {
+					// coverage does not judge regions: it counts the match
+					assert.Equal(t, "action", classOf(want), want)
+				} else {
+					assert.Equal(t, want, got)
+				}
+				decisions[classOf(got)]++
+			})
+		}
+	}
+	t.Logf("bad-data decisions: %v", decisions)
+	// every kind of decision occurs, so the comparison covers each
+	for _, k := range []string{"action", "unmatched", "malformed", ""} {
+		assert.Positive(t, decisions[k], "decision %q", k)
+	}
+}
+
+func classOf(decision string) string {
+	switch decision {
+	case "unmatched", "malformed", "":
+		return decision
+	}
+	return "action"
+}
+
+// TestAgreementServeMux sends every request of the ServeMux differential
+// test, in every telemetry form, through the processor in one batch, and
+// compares each record's action with coverage's reading; the request
+// target as a user types it is also given to match's resolution.
+func TestAgreementServeMux(t *testing.T) {
+	cfg := everyRegionConfig(t)
+	a, err := audit.Load(&cfg.Config)
+	require.NoError(t, err)
+	ref := newMuxRef(t)
+	td := ptrace.NewTraces()
+	spans := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
+	var coverage, match []string
+	var counts [4]int
+	for _, tg := range muxTargets(ref, rand.New(rand.NewPCG(7, 11))) {
+		method, target := tg[0], tg[1]
+		_, req, _, ok := ref.serve(method, target)
+		if !ok {
+			continue // rejected before routing: no telemetry
+		}
+		for _, f := range forms {
+			if req.URL.Opaque != "" && f.name != "http.target raw" {
+				continue
+			}
+			s := spans.AppendEmpty()
+			s.SetKind(ptrace.SpanKindServer)
+			raw := f.attrs(target, req)
+			raw["http.request.method"] = method
+			require.NoError(t, s.Attributes().FromRaw(raw))
+			m := a.Match(s.Attributes(), "")
+			counts[m.Result]++
+			coverage = append(coverage, actionOf(m))
+			want := "-" // not what a user types
+			if f.name == "http.target raw" {
+				want = actionOf(a.MatchRequest(method, target, false))
+			}
+			match = append(match, want)
+			s.Attributes().PutInt(indexKey, int64(len(coverage)-1))
+		}
+	}
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	sink := new(consumertest.TracesSink)
+	p, err := NewFactory().CreateTraces(t.Context(), metadatatest.NewSettings(tel), cfg, sink)
+	require.NoError(t, err)
+	require.NoError(t, p.ConsumeTraces(t.Context(), td))
+	require.Len(t, sink.AllTraces(), 1)
+	seen, disagree, typed := 0, 0, 0
+	for _, w := range match {
+		if w != "-" {
+			typed++
+		}
+	}
+	for _, s := range sink.AllTraces()[0].ResourceSpans().At(0).ScopeSpans().At(0).Spans().All() {
+		i, ok := s.Attributes().Get(indexKey)
+		require.True(t, ok)
+		got := ""
+		if v, ok := s.Attributes().Get(audit.AttrAction); ok {
+			got = v.Str()
+		}
+		seen++
+		if coverage[i.Int()] != got {
+			disagree++
+			assert.Equal(t, coverage[i.Int()], got, "coverage, record %d: %v", i.Int(), s.Attributes().AsRaw())
+		}
+		if w := match[i.Int()]; w != "-" && w != got {
+			disagree++
+			assert.Equal(t, w, got, "match, record %d: %v", i.Int(), s.Attributes().AsRaw())
+		}
+	}
+	require.Equal(t, len(coverage), seen, "the processor dropped nothing")
+	assert.Zero(t, disagree)
+	// the counters agree too: unmatched and malformed records
+	assert.Equal(t, int64(counts[audit.Unmatched]), counter(t, tel, "records_unmatched", "traces"))
+	assert.Equal(t, int64(counts[audit.Malformed]), counter(t, tel, "records_malformed", "traces"))
+	assert.Equal(t, int64(counts[audit.Matched]), counter(t, tel, "records_matched", "traces"))
+	t.Logf("%d records: %d matched, %d unmatched, %d malformed; %d targets as typed to match", seen, counts[audit.Matched], counts[audit.Unmatched], counts[audit.Malformed], typed)
+	for _, r := range []audit.Result{audit.Matched, audit.Unmatched, audit.Malformed} {
+		assert.Positive(t, counts[r])
+	}
+}
+
+func actionOf(m audit.Match) string {
+	if m.Result == audit.Matched {
+		return m.Event.Action
+	}
+	return ""
+}
