@@ -127,7 +127,6 @@ type AttributesConfig struct {
 	UserAgent []string `mapstructure:"user_agent"`
 }
 
-
 // Policy is what happens to a record: keep or drop.
 type Policy string
 

@@ -266,7 +266,7 @@ func boolInt(b bool) int {
 // per batch.
 type Counts struct {
 	Matched, Unmatched, Malformed, Removed int64
-	Dropped                               [len(DropReasons)]int64 // by Drop
+	Dropped                                [len(DropReasons)]int64 // by Drop
 }
 
 // Add counts one decision.
