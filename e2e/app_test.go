@@ -36,6 +36,9 @@ const (
 	// forgeParam makes the handler set audit.action to its value on its
 	// span, and the access log carry it too.
 	forgeParam = "forge"
+	// userHeader names the authenticated user, which the handler sets as
+	// enduser.id on its span (the access log does not carry it).
+	userHeader = "X-User"
 )
 
 // routes maps each service to the ServeMux patterns it serves and the status
@@ -119,6 +122,10 @@ func respond(status int) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if forged := r.URL.Query().Get(forgeParam); forged != "" {
 			trace.SpanFromContext(r.Context()).SetAttributes(attribute.String("audit.action", forged))
+		}
+		// the authenticated user, as an application sets it on its server span
+		if user := r.Header.Get(userHeader); user != "" {
+			trace.SpanFromContext(r.Context()).SetAttributes(attribute.String("enduser.id", user))
 		}
 		code := status
 		if s, err := strconv.Atoi(r.URL.Query().Get(statusParam)); err == nil {

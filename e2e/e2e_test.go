@@ -151,12 +151,16 @@ func runScenario(t *testing.T, binary, tool string, sc scenario) {
 	input, err := harness.StartBackend(filepath.Join(recording, "input"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = input.Close() })
+	// events receives the audit connector's events.
+	events, err := harness.StartBackend("")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = events.Close() })
 
 	startCtx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	col, err := harness.StartCollector(startCtx, harness.CollectorOptions{
 		Binary: binary, Dir: t.TempDir(), AuditConfig: sc.auditConfig,
-		ExportEndpoint: backend.URL, InputEndpoint: input.URL,
+		ExportEndpoint: backend.URL, InputEndpoint: input.URL, EventsEndpoint: events.URL,
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() {
@@ -194,6 +198,7 @@ func runScenario(t *testing.T, binary, tool string, sc scenario) {
 	metrics := waitAccounted(t, col.MetricsURL, len(requests))
 	assertBackend(t, sc, backend.Records(), traceIDs)
 	assertMetrics(t, sc, metrics, backend)
+	t.Run("events", func(t *testing.T) { assertEvents(t, sc, col.MetricsURL, events, traceIDs) })
 
 	var kept []request
 	for _, r := range requests {
@@ -218,6 +223,8 @@ func send(t *testing.T, client *http.Client, baseURL string, r request) pcommon.
 	req, err := http.NewRequestWithContext(t.Context(), r.method, baseURL+r.target, nil)
 	require.NoError(t, err)
 	req.Header.Set("traceparent", fmt.Sprintf("00-%s-%s-01", tid, parent))
+	req.Header.Set(userHeader, e2eUser)
+	req.Header.Set("User-Agent", e2eAgent)
 	resp, err := client.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -315,7 +322,7 @@ func assertBackend(t *testing.T, sc scenario, got []harness.Record, traceIDs []p
 			if r.outcome == "failure" {
 				message += " -failure"
 			}
-			assert.Equal(t, map[string]string{
+			want := map[string]string{
 				"audit.action":      r.action,
 				"audit.outcome":     r.outcome,
 				"audit.region":      r.region,
@@ -323,7 +330,11 @@ func assertBackend(t *testing.T, sc scenario, got []harness.Record, traceIDs []p
 				"audit.reason.code": strconv.Itoa(r.code),
 				"audit.target.type": texts[r.action][0],
 				"audit.message":     message,
-			}, auditAttrs(rec), "%s %s", name, rec.Signal)
+			}
+			if rec.Signal == "traces" {
+				want["audit.initiator.id"] = e2eUser // the handler sets enduser.id on its span
+			}
+			assert.Equal(t, want, auditAttrs(rec), "%s %s", name, rec.Signal)
 		}
 	}
 	assert.Equal(t, len(got), known, "the backend received records no request explains")

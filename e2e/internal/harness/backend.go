@@ -32,6 +32,15 @@ type Record struct {
 	SpanID   pcommon.SpanID
 	Resource pcommon.Map
 	Attrs    pcommon.Map
+	// The log record's own fields; zero for spans.
+	Body              pcommon.Value
+	EventName         string
+	SeverityText      string
+	SeverityNumber    plog.SeverityNumber
+	Timestamp         pcommon.Timestamp
+	ObservedTimestamp pcommon.Timestamp
+	// ScopeName is the instrumentation scope of the record.
+	ScopeName string
 }
 
 // Str returns the string value of attribute key, or "" when it is absent.
@@ -256,6 +265,9 @@ func (b *Backend) handleLogs(w http.ResponseWriter, r *http.Request) {
 				got = append(got, Record{
 					Signal: "logs", TraceID: lr.TraceID(), SpanID: lr.SpanID(),
 					Resource: rl.Resource().Attributes(), Attrs: lr.Attributes(),
+					Body: lr.Body(), EventName: lr.EventName(), SeverityText: lr.SeverityText(),
+					SeverityNumber: lr.SeverityNumber(), Timestamp: lr.Timestamp(),
+					ObservedTimestamp: lr.ObservedTimestamp(), ScopeName: rl.ScopeLogs().At(j).Scope().Name(),
 				})
 			}
 		}

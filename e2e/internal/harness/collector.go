@@ -44,6 +44,11 @@ type CollectorOptions struct {
 	// memory_limiter and batch, without the audit processor, to the exporter
 	// otlp_http/input.
 	InputEndpoint string
+	// EventsEndpoint, when not empty, is the base URL of an OTLP/HTTP backend
+	// for audit events: the traces pipeline also exports to the audit
+	// connector, configured as the processor (AuditConfig), whose events go
+	// through the pipeline logs/events to the exporter otlp_http/events.
+	EventsEndpoint string
 }
 
 // Collector is a running otelcol-audit process.
@@ -191,6 +196,21 @@ func collectorConfig(opts CollectorOptions, grpcEndpoint, httpEndpoint string, m
       receivers: [otlp]
       processors: [memory_limiter, audit, batch]
       exporters: [otlp_http]`
+	tracesPipeline := pipeline
+	var connectors, eventsExporter, eventsPipeline string
+	if opts.EventsEndpoint != "" {
+		tracesPipeline = strings.Replace(pipeline, "exporters: [otlp_http]", "exporters: [otlp_http, audit]", 1)
+		connectors = `
+connectors:
+  audit: ` + audit
+		eventsExporter = fmt.Sprintf(`
+  otlp_http/events:
+    endpoint: %s`, opts.EventsEndpoint)
+		eventsPipeline = `
+    logs/events:
+      receivers: [audit]
+      exporters: [otlp_http/events]`
+	}
 	var inputExporter, inputPipelines string
 	if opts.InputEndpoint != "" {
 		inputExporter = fmt.Sprintf(`
@@ -221,7 +241,7 @@ processors:
     timeout: 100ms
 exporters:
   otlp_http:
-    endpoint: %s%s
+    endpoint: %s%s%s%s
 service:
   telemetry:
     logs:
@@ -236,8 +256,8 @@ service:
                 port: %d
   pipelines:
     traces:%s
-    logs:%s%s
-`, grpcEndpoint, httpEndpoint, audit, opts.ExportEndpoint, inputExporter, metricsPort, pipeline, pipeline, inputPipelines)
+    logs:%s%s%s
+`, grpcEndpoint, httpEndpoint, audit, opts.ExportEndpoint, inputExporter, eventsExporter, connectors, metricsPort, tracesPipeline, pipeline, inputPipelines, eventsPipeline)
 }
 
 func indent(s, prefix string) string {
