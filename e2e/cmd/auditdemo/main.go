@@ -65,6 +65,7 @@ type sample struct {
 	path    string
 	status  int
 	forged  string // a forged audit.action the record arrives with
+	user    string // enduser.id: who made the request, "" when unknown
 	// routeInName puts the route in the span name only, as Go's otelhttp does;
 	// otherwise it is also in http.route, as most other instrumentations do.
 	routeInName bool
@@ -76,13 +77,13 @@ const (
 )
 
 var samples = []sample{
-	{signal: "span", service: stt, region: "eu-de", method: "POST", route: "/v1/customizations", path: "/v1/customizations", status: 201},
+	{signal: "span", service: stt, region: "eu-de", method: "POST", route: "/v1/customizations", path: "/v1/customizations", status: 201, user: "IBMid-alice"},
 	{signal: "span", service: stt, region: "us-south", method: "POST", route: "/v1/customizations", path: "/v1/customizations", status: 201},
 	{signal: "span", service: stt, region: "eu-de", method: "GET", route: "/v1/recognitions/{id}", path: "/v1/recognitions/job-42", status: 200, forged: "speech-to-text.gdpr-user-data.delete"},
 	{signal: "span", service: stt, region: "eu-de", method: "POST", route: "/v1/customizations/{customization_id}/words", path: "/v1/customizations/cust-1/words", status: 404, routeInName: true},
 	{signal: "span", service: stt, region: "eu-de", method: "POST", route: "/v1/recognitions", path: "/v1/recognitions", status: 202},
-	{signal: "span", service: stt, region: "eu-de", method: "DELETE", route: "/v1/customizations/{customization_id}", path: "/v1/customizations/cust-1", status: 500, routeInName: true},
-	{signal: "span", service: br, region: "us-south", method: "PUT", path: "/v2/data-protect/protection-groups/7/runs", status: 200},
+	{signal: "span", service: stt, region: "eu-de", method: "DELETE", route: "/v1/customizations/{customization_id}", path: "/v1/customizations/cust-1", status: 500, routeInName: true, user: "IBMid-bob"},
+	{signal: "span", service: br, region: "us-south", method: "PUT", path: "/v2/data-protect/protection-groups/7/runs", status: 200, user: "ServiceId-backup-agent"},
 	{signal: "span", service: br, region: "eu-de", method: "POST", route: "/v2/data-protect/policies", path: "/v2/data-protect/policies", status: 201},
 	{signal: "span", service: stt, region: "eu-de", method: "GET", route: "/healthz", path: "/healthz", status: 200},
 	{signal: "log", service: stt, region: "eu-de", method: "POST", route: "/v1/customizations", path: "/v1/customizations", status: 201},
@@ -136,7 +137,12 @@ func run(ctx context.Context, binary, record string, out io.Writer) error {
 		return err
 	}
 	defer backend.Close()
-	opts := harness.CollectorOptions{Binary: binary, Dir: dir, AuditConfig: auditConfig, ExportEndpoint: backend.URL}
+	events, err := harness.StartBackend("")
+	if err != nil {
+		return err
+	}
+	defer events.Close()
+	opts := harness.CollectorOptions{Binary: binary, Dir: dir, AuditConfig: auditConfig, ExportEndpoint: backend.URL, EventsEndpoint: events.URL}
 	// input receives every record as the collector received it; only when recording.
 	var input *harness.Backend
 	if record != "" {
@@ -158,6 +164,7 @@ func run(ctx context.Context, binary, record string, out io.Writer) error {
 	fmt.Fprintf(out, "otelcol-audit is listening for OTLP on %s (gRPC) and %s (HTTP); its metrics are on %s.\n",
 		col.GRPCEndpoint, col.HTTPEndpoint, col.MetricsURL)
 	fmt.Fprintf(out, "Pipeline: otlp -> memory_limiter -> audit -> batch -> otlp_http (%s, the demo's own OTLP receiver).\n", backend.URL)
+	fmt.Fprintf(out, "Events: the traces pipeline also exports to the audit connector -> logs/events -> otlp_http/events (%s, another receiver of the demo's).\n", events.URL)
 	if input != nil {
 		fmt.Fprintf(out, "Recording pipeline: otlp -> memory_limiter -> batch -> otlp_http/input (%s, another receiver of the demo's).\n", input.URL)
 	}
@@ -183,10 +190,13 @@ func run(ctx context.Context, binary, record string, out io.Writer) error {
 		before = after
 	}
 
-	dropped := 0
-	for _, v := range verdicts {
+	dropped, wantEvents := 0, 0
+	for i, v := range verdicts {
 		if v.dropped {
 			dropped++
+		}
+		if samples[i].signal == "span" && v.matched && !v.dropped {
+			wantEvents++
 		}
 	}
 	want := len(samples) - dropped
@@ -196,6 +206,13 @@ func run(ctx context.Context, binary, record string, out io.Writer) error {
 		select {
 		case <-waitCtx.Done():
 			return fmt.Errorf("the backend received %d records, want %d: %w", len(backend.Records()), want, waitCtx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	for events.Count("logs") < wantEvents {
+		select {
+		case <-waitCtx.Done():
+			return fmt.Errorf("the events backend received %d events, want %d: %w", events.Count("logs"), wantEvents, waitCtx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -220,12 +237,50 @@ func run(ctx context.Context, binary, record string, out io.Writer) error {
 	}
 	tw.Flush()
 
+	fmt.Fprintf(out, "\nAudit events the events backend received (one per audited span, in the provider's event model):\n")
+	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\taction\toutcome\tseverity\tinitiator\treason")
+	bySpan := map[pcommon.SpanID]harness.Record{}
+	for _, r := range events.Records() {
+		bySpan[r.SpanID] = r
+	}
+	for i := range samples {
+		r, ok := bySpan[spanID(i)]
+		if !ok {
+			continue
+		}
+		body := r.Body.Map()
+		get := func(path ...string) string {
+			m := body
+			for _, k := range path[:len(path)-1] {
+				v, ok := m.Get(k)
+				if !ok || v.Type() != pcommon.ValueTypeMap {
+					return "-"
+				}
+				m = v.Map()
+			}
+			if v, ok := m.Get(path[len(path)-1]); ok {
+				return v.AsString()
+			}
+			return "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s %s\n", i+1, get("action"), get("outcome"), get("severity"),
+			get("initiator", "id"), get("reason", "reasonCode"), get("reason", "reasonType"))
+	}
+	tw.Flush()
+	if n := events.Count("logs"); n != wantEvents {
+		problems = append(problems, fmt.Sprintf("%d events received, want %d (one per audited span)", n, wantEvents))
+	}
+
 	final, err := harness.Scrape(ctx, col.MetricsURL)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(out, "\nThe collector's own metrics:")
 	for _, m := range final.Named("otelcol_processor_audit_") {
+		fmt.Fprintln(out, "  "+m.String())
+	}
+	for _, m := range final.Named("otelcol_connector_audit_") {
 		fmt.Fprintln(out, "  "+m.String())
 	}
 	for _, m := range final.Named("otelcol_exporter_sent_") {
@@ -376,6 +431,9 @@ func putHTTP(m pcommon.Map, s sample) {
 	m.PutInt("http.response.status_code", int64(s.status))
 	if s.forged != "" {
 		m.PutStr("audit.action", s.forged)
+	}
+	if s.user != "" {
+		m.PutStr("enduser.id", s.user)
 	}
 }
 
