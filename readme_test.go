@@ -8,10 +8,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/connector/connectortest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/otel-audit/auditprocessor/auditconnector"
 	"github.com/otel-audit/auditprocessor/catalog"
 	"github.com/otel-audit/auditprocessor/internal/metadata"
 )
@@ -24,7 +26,7 @@ func readmeBlocks(t *testing.T) []string {
 	for _, m := range regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(data), -1) {
 		blocks = append(blocks, m[1])
 	}
-	require.Len(t, blocks, 2, "the README's yaml examples: the pipeline and the catalog")
+	require.Len(t, blocks, 3, "the README's yaml examples: the pipeline, audit events and the catalog")
 	return blocks
 }
 
@@ -46,9 +48,30 @@ func TestReadmePipeline(t *testing.T) {
 	}
 }
 
+// TestReadmeEvents loads the README's audit events example: the connector's
+// configuration (the processor's, merged through the anchor, plus event)
+// creates the connector, and the pipelines wire it as described.
+func TestReadmeEvents(t *testing.T) {
+	var doc map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(readmeBlocks(t)[1]), &doc))
+	f := auditconnector.NewFactory()
+	cfg := f.CreateDefaultConfig().(*auditconnector.Config)
+	conn := doc["connectors"].(map[string]any)["audit"].(map[string]any)
+	require.NoError(t, confmap.NewFromStringMap(conn).Unmarshal(cfg))
+	require.NoError(t, confmap.Validate(cfg))
+	assert.Equal(t, []string{"us-south"}, cfg.Services["backup-recovery"].Regions, "merged from the processor's")
+	assert.Equal(t, []string{"app.target.crn"}, cfg.Event.TargetID)
+	assert.Equal(t, auditconnector.DefaultObserverName, cfg.Event.ObserverName)
+	_, err := f.CreateTracesToLogs(t.Context(), connectortest.NewNopSettings(f.Type()), cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	pipelines := doc["service"].(map[string]any)["pipelines"].(map[string]any)
+	assert.Contains(t, pipelines["traces"].(map[string]any)["exporters"], "audit")
+	assert.Equal(t, []any{"audit"}, pipelines["logs/events"].(map[string]any)["receivers"])
+}
+
 // TestReadmeCatalog parses and compiles the README's catalog example.
 func TestReadmeCatalog(t *testing.T) {
-	c, err := catalog.Parse("README.md", []byte(readmeBlocks(t)[1]))
+	c, err := catalog.Parse("README.md", []byte(readmeBlocks(t)[2]))
 	require.NoError(t, err)
 	m, err := catalog.Compile(c)
 	require.NoError(t, err)
