@@ -198,42 +198,43 @@ func (c *auditConnector) write(lr plog.LogRecord, d *audit.Decision, src *source
 	lr.SetEventName(EventName)
 	c.auditor.Tag(lr.Attributes(), d, src.attrs)
 
+	// Everything is read first, so that each map is made once, with room
+	// for what it holds, and only when it holds something.
+	typeURI := d.TargetType()
+	targetID, targetName := c.firstOf(c.event.TargetID, src), c.firstOf(c.event.TargetName, src)
+	initiatorID := c.auditor.Initiator(src.attrs)
+	address, agent := c.auditor.ClientAddress(src.attrs), c.auditor.UserAgent(src.attrs)
+
 	body := lr.Body().SetEmptyMap()
+	body.EnsureCapacity(18)
 	body.PutStr("action", d.Event.Action)
 	body.PutStr("outcome", d.Outcome)
 	if d.Code > 0 {
 		reason := body.PutEmptyMap("reason")
+		reason.EnsureCapacity(2)
 		reason.PutInt("reasonCode", d.Code)
 		reason.PutStr("reasonType", http.StatusText(int(d.Code)))
 	}
 	body.PutStr("severity", severity)
 	body.PutStr("eventTime", ts.AsTime().UTC().Format(EventTimeLayout))
 	body.PutStr("message", d.Message())
-	target := pcommon.NewMap()
-	if t := d.TargetType(); t != "" {
-		target.PutStr("typeURI", t)
+	if typeURI != "" || targetID != "" || targetName != "" {
+		target := body.PutEmptyMap("target")
+		target.EnsureCapacity(3)
+		putNonEmpty(target, "typeURI", typeURI)
+		putNonEmpty(target, "id", targetID)
+		putNonEmpty(target, "name", targetName)
 	}
-	putFirst(target, "id", c.event.TargetID, src)
-	putFirst(target, "name", c.event.TargetName, src)
-	if target.Len() > 0 {
-		target.MoveTo(body.PutEmptyMap("target"))
-	}
-	initiator := pcommon.NewMap()
-	if id := c.auditor.Initiator(src.attrs); id != "" {
-		initiator.PutStr("id", id)
-	}
-	host := pcommon.NewMap()
-	if addr := c.auditor.ClientAddress(src.attrs); addr != "" {
-		host.PutStr("address", addr)
-	}
-	if agent := c.auditor.UserAgent(src.attrs); agent != "" {
-		host.PutStr("agent", agent)
-	}
-	if host.Len() > 0 {
-		host.MoveTo(initiator.PutEmptyMap("host"))
-	}
-	if initiator.Len() > 0 {
-		initiator.MoveTo(body.PutEmptyMap("initiator"))
+	if initiatorID != "" || address != "" || agent != "" {
+		initiator := body.PutEmptyMap("initiator")
+		initiator.EnsureCapacity(2)
+		putNonEmpty(initiator, "id", initiatorID)
+		if address != "" || agent != "" {
+			host := initiator.PutEmptyMap("host")
+			host.EnsureCapacity(2)
+			putNonEmpty(host, "address", address)
+			putNonEmpty(host, "agent", agent)
+		}
 	}
 	body.PutEmptyMap("observer").PutStr("name", c.event.ObserverName)
 	if !src.traceID.IsEmpty() {
@@ -241,6 +242,7 @@ func (c *auditConnector) write(lr plog.LogRecord, d *audit.Decision, src *source
 	}
 	body.PutBool("dataEvent", d.Event.DataEvent)
 	request := body.PutEmptyMap("requestData")
+	request.EnsureCapacity(2)
 	request.PutStr("method", d.Request.Method)
 	request.PutStr("route", d.Event.Route)
 	if d.Code > 0 {
@@ -254,14 +256,20 @@ func (c *auditConnector) write(lr plog.LogRecord, d *audit.Decision, src *source
 	}
 }
 
-// putFirst puts the first string of keys, on the record, else on its
-// resource, under name; nothing when neither has one.
-func putFirst(m pcommon.Map, name string, keys []string, src *source) {
-	v := audit.FirstString(src.attrs, keys)
-	if v == "" {
-		v = audit.FirstString(src.resource, keys)
+func putNonEmpty(m pcommon.Map, key, value string) {
+	if value != "" {
+		m.PutStr(key, value)
 	}
-	if v != "" {
-		m.PutStr(name, v)
+}
+
+// firstOf returns the first string of keys on the record, else on its
+// resource; "" when neither has one (or there are no keys).
+func (c *auditConnector) firstOf(keys []string, src *source) string {
+	if len(keys) == 0 {
+		return ""
 	}
+	if v := audit.FirstString(src.attrs, keys); v != "" {
+		return v
+	}
+	return audit.FirstString(src.resource, keys)
 }

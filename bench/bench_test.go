@@ -10,6 +10,9 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/connector"
+	"go.opentelemetry.io/collector/connector/connectortest"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -17,6 +20,7 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 
 	"github.com/otel-audit/auditprocessor"
+	"github.com/otel-audit/auditprocessor/auditconnector"
 	"github.com/otel-audit/auditprocessor/catalog"
 )
 
@@ -172,6 +176,32 @@ func newLogsProcessor(tb testing.TB, s catalogSet) processor.Logs {
 	return p
 }
 
+// newConnector is the audit connector with the processor's configuration
+// of the catalog set (the same decisions), emitting to a consumer that
+// counts the events into *events.
+func newConnector(tb testing.TB, s catalogSet, events *int) (connector.Traces, connector.Logs) {
+	f := auditconnector.NewFactory()
+	cfg := f.CreateDefaultConfig().(*auditconnector.Config)
+	cfg.Config = config(tb, s).(*auditprocessor.Config).Config
+	set := connectortest.NewNopSettings(f.Type())
+	count, err := consumer.NewLogs(func(_ context.Context, ld plog.Logs) error {
+		*events += ld.LogRecordCount()
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ct, err := f.CreateTracesToLogs(context.Background(), set, cfg, count)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cl, err := f.CreateLogsToLogs(context.Background(), set, cfg, count)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ct, cl
+}
+
 func traceBatches(tb testing.TB, s catalogSet) []ptrace.Traces {
 	in := NewInput(catalogsOf(tb, s), seed)
 	out := make([]ptrace.Traces, sourceBatches)
@@ -227,6 +257,15 @@ func reportPerRecord(b *testing.B) {
 	}
 }
 
+// reportPerEvent reports the connector's cost per event it emitted, and
+// how many events a record gave.
+func reportPerEvent(b *testing.B, events int) {
+	if events > 0 {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
+		b.ReportMetric(float64(events)/float64(b.N*RecordsPerBatch), "events/record")
+	}
+}
+
 // BenchmarkTraces: the three contenders on the built-in catalogs, and ours
 // and the peer on synthetic catalogs of growing size.
 func BenchmarkTraces(b *testing.B) {
@@ -242,6 +281,13 @@ func BenchmarkTraces(b *testing.B) {
 			runTraces(b, traceBatches(b, s), func(td ptrace.Traces) error { return p.ConsumeTraces(ctx, td) })
 		})
 	}
+	b.Run("contender=connector/catalog=builtin", func(b *testing.B) {
+		slowOnly(b, false)
+		events := 0
+		c, _ := newConnector(b, builtin, &events)
+		runTraces(b, traceBatches(b, builtin), func(td ptrace.Traces) error { return c.ConsumeTraces(ctx, td) })
+		reportPerEvent(b, events)
+	})
 	for _, s := range scaleSets {
 		b.Run("contender=peer/catalog="+s.name, func(b *testing.B) {
 			slowOnly(b, s.routes() == 10000)
@@ -262,6 +308,13 @@ func BenchmarkLogs(b *testing.B) {
 		slowOnly(b, false)
 		p := newLogsProcessor(b, builtin)
 		runLogs(b, logBatches(b, builtin), func(ld plog.Logs) error { return p.ConsumeLogs(ctx, ld) })
+	})
+	b.Run("contender=connector/catalog=builtin", func(b *testing.B) {
+		slowOnly(b, false)
+		events := 0
+		_, c := newConnector(b, builtin, &events)
+		runLogs(b, logBatches(b, builtin), func(ld plog.Logs) error { return c.ConsumeLogs(ctx, ld) })
+		reportPerEvent(b, events)
 	})
 }
 
