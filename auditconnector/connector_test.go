@@ -3,6 +3,7 @@ package auditconnector
 import (
 	"context"
 	"flag"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -127,8 +128,23 @@ func statusTraces() ptrace.Traces {
 		s.Attributes().PutStr("http.route", "/v1/customizations")
 		s.Attributes().PutInt("http.response.status_code", sc.code)
 	}
+	// the older semantic conventions: http.method, http.target, http.status_code
+	s := spans.AppendEmpty()
+	s.SetTraceID(pcommon.TraceID{0x5b, 15: 0xff})
+	s.SetSpanID(oldSemconvSpanID)
+	s.SetKind(ptrace.SpanKindServer)
+	s.SetName("HTTP PUT")
+	s.SetEndTimestamp(pcommon.Timestamp(1_700_000_001_000_000_000))
+	s.Attributes().PutStr("http.method", "PUT")
+	s.Attributes().PutStr("http.target", "/v1/customizations/c-7/words/hello?x=1")
+	s.Attributes().PutInt("http.status_code", 409)
+	s.Attributes().PutStr("user.id", "legacy-user")
+	s.Attributes().PutStr("http.user_agent", "curl/8.0")
+	s.Attributes().PutStr("net.peer.ip", "10.1.2.3")
 	return td
 }
+
+var oldSemconvSpanID = pcommon.SpanID{0xc0, 0xde, 0, 0, 0, 0, 0, 0xff}
 
 // traceEvents: what each span of ../testdata/traces_input.yaml (the
 // processor's golden input) gives under testConfig; spans not listed give
@@ -224,10 +240,14 @@ func TestGoldenTracesToLogs(t *testing.T) {
 	for i, sc := range statusCodes {
 		want[statusSpanID(i).String()] = sc.want
 	}
+	want[oldSemconvSpanID.String()] = event{"speech-to-text.custom-language-model-word.create", "failure", "warning", "Conflict", 409}
 	got := h.events()
 	checkEvents(t, got, want)
 	require.Len(t, h.sink.AllLogs(), 1)
 	compareGolden(t, "traces_events.yaml", h.sink.AllLogs()[0])
+	old := got[oldSemconvSpanID.String()].Body().Map().AsRaw()
+	assert.Equal(t, map[string]any{"id": "legacy-user", "host": map[string]any{"address": "10.1.2.3", "agent": "curl/8.0"}}, old["initiator"], "the older keys")
+	assert.Equal(t, map[string]any{"method": "PUT", "route": "/v1/customizations/{customization_id}/words/{word_name}"}, old["requestData"])
 
 	// an event's attributes are exactly the audit.* attributes the processor
 	// writes on its source span, never a forged one
@@ -438,4 +458,43 @@ func TestEventsThroughTheProcessor(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDataEvent: a catalog entry's data_event is the event's dataEvent.
+func TestDataEvent(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "orders.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(`service: orders
+display_name: Orders
+regions:
+  - {id: eu-de, name: Frankfurt, sends_events: true}
+events:
+  - {action: orders.order.read, method: GET, route: "/api/orders/{id}", description: Read an order, data_event: true}
+  - {action: orders.order.delete, method: DELETE, route: "/api/orders/{id}", description: Delete an order}
+`), 0o600))
+	cfg := createDefaultConfig().(*Config)
+	cfg.BuiltinCatalogs = nil
+	cfg.CatalogFiles = []string{file}
+	h := newHarness(t, cfg)
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("cloud.region", "eu-de")
+	for i, method := range []string{"GET", "DELETE"} {
+		s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+		s.SetKind(ptrace.SpanKindServer)
+		s.SetSpanID(pcommon.SpanID{byte(i + 1)})
+		s.Attributes().PutStr("http.request.method", method)
+		s.Attributes().PutStr("url.path", "/api/orders/o-1")
+	}
+	require.NoError(t, h.c.ConsumeTraces(t.Context(), td))
+	got := h.events()
+	require.Len(t, got, 2)
+	read := got[pcommon.SpanID{1}.String()].Body().Map().AsRaw()
+	assert.Equal(t, "orders.order.read", read["action"])
+	assert.Equal(t, true, read["dataEvent"])
+	assert.Equal(t, "unknown", read["outcome"], "no status")
+	assert.NotContains(t, read, "reason")
+	assert.NotContains(t, read, "correlationId", "no trace id")
+	del := got[pcommon.SpanID{2}.String()].Body().Map().AsRaw()
+	assert.Equal(t, false, del["dataEvent"])
+	assert.Equal(t, "critical", del["severity"])
 }

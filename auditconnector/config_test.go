@@ -1,0 +1,52 @@
+package auditconnector
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/confmap"
+)
+
+// TestConfig: the connector takes the processor's keys (the same checks)
+// and its event options, each checked with the key it came from.
+func TestConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		raw  map[string]any
+		err  string
+	}{
+		{"defaults", map[string]any{}, ""},
+		{"processor keys and events", map[string]any{
+			"services":  map[string]any{"backup-recovery": map[string]any{"regions": []any{"us-south"}}},
+			"unmatched": "drop",
+			"event":     map[string]any{"observer_name": "Observer", "target_id": []any{"app.crn"}, "save_service_copy": true},
+		}, ""},
+		{"a processor key's value", map[string]any{"unmatched": "kepp"}, `'unmatched' must be keep or drop, got "kepp"`},
+		{"a processor key's check", map[string]any{"span_kinds": []any{}}, "span_kinds is empty: no span would be audited"},
+		{"empty observer", map[string]any{"event": map[string]any{"observer_name": " "}}, "event.observer_name is empty"},
+		{"audit. target key", map[string]any{"event": map[string]any{"target_name": []any{"audit.name"}}}, `event.target_name[0]: "audit.name" is in the audit. namespace`},
+		{"empty target key", map[string]any{"event": map[string]any{"target_id": []any{""}}}, "event.target_id[0] is empty"},
+		{"unknown event key", map[string]any{"event": map[string]any{"observer": "x"}}, "has invalid keys: observer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := createDefaultConfig().(*Config)
+			err := confmap.NewFromStringMap(tc.raw).Unmarshal(cfg)
+			if err == nil {
+				err = confmap.Validate(cfg)
+			}
+			if tc.err == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Equal(t, 1, strings.Count(err.Error(), tc.err), "once: %v", err)
+		})
+	}
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, confmap.NewFromStringMap(map[string]any{"event": map[string]any{"log_source_crn": "crn:x"}}).Unmarshal(cfg))
+	assert.Equal(t, DefaultObserverName, cfg.Event.ObserverName, "a default kept beside a set key")
+	assert.Equal(t, "crn:x", cfg.Event.LogSourceCRN)
+	assert.Equal(t, []string{"enduser.id", "user.id"}, cfg.Attributes.Initiator, "the processor's defaults")
+}
