@@ -21,11 +21,15 @@ func FuzzImport(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		im, problems := importPage("page.md", data, importOptions{})
-		if problems != nil {
-			if im != nil {
-				t.Fatal("problems and a catalog")
-			}
+		im := importPage("page.md", data, importOptions{})
+		if len(im.errs) > 0 && im.cat != nil {
+			t.Fatal("errors and a catalog without --keep-going")
+		}
+		// with --keep-going, whatever is kept must load too
+		if im.cat == nil {
+			im = importPage("page.md", data, importOptions{keepGoing: true, service: "fuzz"})
+		}
+		if im.cat == nil {
 			return
 		}
 		yml, err := encodeCatalog(im, "page.md")
