@@ -119,7 +119,7 @@ func importPage(source string, data []byte, opt importOptions) *imported {
 		fatal = true
 	}
 	if len(groups) == 0 {
-		im.notes = append(im.notes, problem{0, noRegionsNote(cat.Service)})
+		im.notes = append(im.notes, problem{0, noRegionsNote("no region table", cat.Service)})
 	}
 	cat.DisplayName = opt.displayName
 	if cat.DisplayName == "" {
@@ -151,12 +151,13 @@ func importPage(source string, data []byte, opt importOptions) *imported {
 	return im
 }
 
-// noRegionsNote says what a catalog without a region table means.
-func noRegionsNote(service string) string {
+// noRegionsNote says what a catalog without a region table means; what
+// names what the source lacks.
+func noRegionsNote(what, service string) string {
 	if service == "" {
 		service = "NAME"
 	}
-	return fmt.Sprintf("no region table: the catalog states no regions, and the processor keeps the events of %s from every region unless services.%[1]s.regions lists the regions that send them", service)
+	return fmt.Sprintf("%s: the catalog states no regions, and the processor keeps the events of %s from every region unless services.%[2]s.regions lists the regions that send them", what, service)
 }
 
 // dedupe keeps once the rows that repeat an earlier row: the same action,

@@ -201,11 +201,13 @@ func summary(name string, im *imported) string {
 		regions = fmt.Sprintf("%d %s (%d sending events)", n, plural(n, "region", "regions"), countSending(im.cat))
 	}
 	read := fmt.Sprintf("%d event %s and %d region %s read", im.eventTables, plural(im.eventTables, "table", "tables"), im.regionTables, plural(im.regionTables, "table", "tables"))
+	rows := plural(im.skipped, "row", "rows")
 	if im.operations > 0 {
 		read = fmt.Sprintf("%d %s read", im.operations, plural(im.operations, "operation", "operations"))
+		rows = plural(im.skipped, "operation", "operations")
 	}
 	return fmt.Sprintf("%s: %s; %d API %s and %d without a route imported, %d %s skipped; %s",
-		name, read, im.api, plural(im.api, "event", "events"), im.other, im.skipped, plural(im.skipped, "row", "rows"), regions)
+		name, read, im.api, plural(im.api, "event", "events"), im.other, im.skipped, rows, regions)
 }
 
 func where(file string, line int) string {
