@@ -30,7 +30,7 @@ func encodeCatalog(im *imported, pageName string) ([]byte, error) {
 	}
 	regionsLine := fmt.Sprintf("%d %s (%s)", len(c.Regions), plural(len(c.Regions), "region", "regions"), sends)
 	if len(c.Regions) == 0 {
-		regionsLine = "Regions not stated (the processor reads: events from every region)"
+		regionsLine = "Regions not stated (the processor keeps events from every region)"
 	}
 	source := "page"
 	if im.operations > 0 {
