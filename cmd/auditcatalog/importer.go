@@ -25,6 +25,9 @@ type importOptions struct {
 	// regions chooses a set of region tables: its number (1, 2, ...) or the
 	// anchor of its heading; "" takes the first.
 	regions string
+	// kind is the kind of the route-less events of tables whose caption,
+	// paragraph and heading name none; "" makes such tables errors.
+	kind string
 	// keepGoing builds the catalog of the rows without errors instead of
 	// none when the page has errors.
 	keepGoing bool
@@ -108,7 +111,7 @@ func importPage(source string, data []byte, opt importOptions) *imported {
 			continue
 		}
 		im.eventTables++
-		im.readEvents(cat, t, cols, opt.service)
+		im.readEvents(cat, t, cols, opt)
 	}
 	fatal := im.chooseRegions(cat, groups, opt.regions)
 	if im.eventTables == 0 {
@@ -474,7 +477,8 @@ func noEvent(action string) bool {
 // at the end of the description, or with a request column, or the
 // actions-by-API layout, or without any request (route-less events of the
 // kind the page names).
-func (im *imported) readEvents(cat *catalog.Catalog, t *table, cols eventColumns, service string) {
+func (im *imported) readEvents(cat *catalog.Catalog, t *table, cols eventColumns, opt importOptions) {
+	service := opt.service
 	fail := func(line int, format string, args ...any) {
 		im.errs = append(im.errs, problem{line, fmt.Sprintf(format, args...)})
 		im.skipped++
@@ -569,6 +573,9 @@ func (im *imported) readEvents(cat *catalog.Catalog, t *table, cols eventColumns
 	if !withRequest && len(entries) > 0 {
 		var why string
 		kind, why = tableKind(t)
+		if kind == "" && opt.kind != "" {
+			kind, why = opt.kind, "--kind flag: the caption, the paragraph before the table and its heading name none"
+		}
 		if kind == "" {
 			im.errs = append(im.errs, problem{t.header.line, fmt.Sprintf("no row of this table has a request (METHOD /path), and neither its caption, the paragraph before it nor its heading names the kind of its events (\"platform events\", \"management events\", ...; caption %q)", t.attrs["caption"])})
 			im.skipped += len(entries)
@@ -613,7 +620,7 @@ var kindStopWords = map[string]bool{
 
 var (
 	kindBeforeRE = regexp.MustCompile(`(?i)((?:[a-z0-9][\w-]*\s+){1,3})events?\b`)
-	kindAfterRE  = regexp.MustCompile(`(?i)\bevents?(?:\s+for|\s+of|:)\s+((?:[a-z0-9][\w-]*\s*){1,3})`)
+	kindAfterRE  = regexp.MustCompile(`(?i)\bevents?(?:\s+for|\s+of|:)\s+((?:[a-z0-9][\w-]*\s*){1,4})`)
 	kindWordRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 )
 
@@ -660,7 +667,11 @@ func kindNamed(s string) string {
 	}
 	if m := kindAfterRE.FindStringSubmatch(s); m != nil {
 		var words []string
-		for _, w := range strings.Fields(m[1]) {
+		fields := strings.Fields(m[1])
+		for len(fields) > 0 && (fields[0] == "the" || fields[0] == "a" || fields[0] == "an") {
+			fields = fields[1:]
+		}
+		for _, w := range fields {
 			if kindStopWords[w] || !kindWordRE.MatchString(w) {
 				break
 			}

@@ -41,6 +41,7 @@ func TestKindNamed(t *testing.T) {
 		"kmip protocol operation events":                                "kmip-protocol-operation",
 		"workspace events where activity tracking events are sent":      "workspace",
 		"events for cog wheels":                                         "cog-wheels",
+		"events for the   link component":                               "link-component",
 		"list of events: ipsec policy":                                  "ipsec-policy",
 		"captures: list of management events":                           "management",
 		"actions that generate events":                                  "",
