@@ -68,9 +68,11 @@ var (
 	requestRE      = regexp.MustCompile(`^([A-Za-z]+)\s+(\S+)$`)
 	// a description that ends with its requests: "Text (`POST /v1/x`)."
 	trailingReqRE = regexp.MustCompile("^(.*?)\\s*\\(\\s*(`[^`]+`(?:\\s*(?:,|or|and)\\s*`[^`]+`)*)\\s*\\)\\s*\\.?$")
-	separatorsRE  = regexp.MustCompile(`^(?:\s|,|\bor\b|\band\b|<br\s*/?>)*$`)
-	geographyRE   = regexp.MustCompile(`(?i)\bin (.+?) locations?\b`)
-	keywordRE     = regexp.MustCompile(`\{\{site\.data\.keyword\.[\w-]+\}\}`)
+	separatorsRE  = regexp.MustCompile(`^(?:\s|,|\bor\b|\band\b|</?br\s*/?>)*$`)
+	// a label after a request: `GET /v1/x [DEPRECATED]`
+	requestLabelRE = regexp.MustCompile(`\s+\[([^\]]*)\]$`)
+	geographyRE    = regexp.MustCompile(`(?i)\bin (.+?) locations?\b`)
+	keywordRE      = regexp.MustCompile(`\{\{site\.data\.keyword\.[\w-]+\}\}`)
 	// a placeholder for the service in an action name: <service_name>
 	placeholderRE = regexp.MustCompile(`<[\w -]+>`)
 	regexMetaRE   = regexp.MustCompile(`[\\^$*+?\[\]()|]`)
@@ -462,6 +464,8 @@ type request struct {
 	regex         bool
 	// host is the host part removed from before the path ($URL, {host}).
 	host string
+	// label is a label written after the request ([DEPRECATED]), removed.
+	label string
 }
 
 // noEvent tells whether an actions-by-API row says the call has no event.
@@ -549,6 +553,9 @@ func (im *imported) readEvents(cat *catalog.Catalog, t *table, cols eventColumns
 			continue
 		}
 		for _, rq := range e.requests {
+			if rq.label != "" {
+				im.notes = append(im.notes, problem{r.line, fmt.Sprintf("request %s %s: label [%s] after it ignored", rq.method, rq.route, rq.label)})
+			}
 			if rq.host != "" {
 				im.notes = append(im.notes, problem{r.line, fmt.Sprintf("request %s %s%s: host part %s removed", rq.method, rq.host, rq.route, rq.host)})
 			}
@@ -733,7 +740,12 @@ func parseRequests(cell string) ([]request, string) {
 	}
 	var reqs []request
 	for _, s := range texts {
-		m := requestRE.FindStringSubmatch(strings.TrimSpace(s))
+		s = strings.TrimSpace(s)
+		label := ""
+		if l := requestLabelRE.FindStringSubmatch(s); l != nil {
+			label, s = l[1], strings.TrimSpace(s[:len(s)-len(l[0])])
+		}
+		m := requestRE.FindStringSubmatch(s)
 		if m == nil {
 			return nil, fmt.Sprintf("request %q is not METHOD /path", s)
 		}
@@ -741,7 +753,7 @@ func parseRequests(cell string) ([]request, string) {
 		if !slices.Contains(catalog.Methods, method) {
 			return nil, fmt.Sprintf("request %q: unknown method %s", s, m[1])
 		}
-		r := request{method: method, route: m[2]}
+		r := request{method: method, route: m[2], label: label}
 		if h := hostPartRE.FindStringSubmatch(r.route); h != nil {
 			r.host, r.route = h[1], h[2]
 		}
