@@ -31,7 +31,7 @@ include build/dist.mk
 # make fuzz: runs every fuzz target for FUZZTIME each (make test replays
 # their seed corpora: the f.Add seeds and testdata/fuzz).
 FUZZTIME ?= 30s
-FUZZ_TARGETS := .:FuzzConfig .:FuzzProcess .:FuzzServeMuxDifferential ./catalog:FuzzMatch ./catalog:FuzzParseCompile ./internal/httppath:FuzzExtract
+FUZZ_TARGETS := .:FuzzConfig .:FuzzProcess .:FuzzServeMuxDifferential ./catalog:FuzzMatch ./catalog:FuzzParseCompile ./internal/httppath:FuzzExtract ./cmd/auditcatalog:FuzzImport ./cmd/auditcatalog:FuzzImportOpenAPI
 .PHONY: fuzz
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

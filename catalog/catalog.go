@@ -28,7 +28,12 @@ type Catalog struct {
 	DisplayName string
 	// Source names where the catalog came from: "builtin:NAME" or a file path.
 	Source string
-	// Regions is the region table, in catalog order.
+	// Regions is the region table, in catalog order. Empty means the catalog
+	// does not state its regions (the file has no regions key, or an empty
+	// list, as the importer writes for pages and OpenAPI descriptions without
+	// a region table): it is not "no region sends events", and the processor
+	// reads it as "events are sent from every region" unless
+	// services.NAME.regions says otherwise.
 	Regions []Region
 	// Events are the catalog's events, in catalog order.
 	Events []Event
@@ -159,9 +164,6 @@ func Parse(source string, data []byte) (*Catalog, error) {
 	}
 	if c.DisplayName == "" {
 		c.DisplayName = c.Service
-	}
-	if len(fc.Regions) == 0 {
-		fail("regions must list at least one region")
 	}
 	for i, r := range fc.Regions {
 		switch {

@@ -204,3 +204,22 @@ func TestParseErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestParseWithoutRegions: a catalog may leave its regions out, or list
+// none; both load as "regions not stated" (no Regions), not as a catalog
+// whose regions send nothing.
+func TestParseWithoutRegions(t *testing.T) {
+	for name, doc := range map[string]string{
+		"no key":     "service: demo\nevents:\n  - {action: demo.thing.read, method: GET, route: /v1/things}\n",
+		"empty list": "service: demo\nregions: []\nevents:\n  - {action: demo.thing.read, method: GET, route: /v1/things}\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := Parse(name, []byte(doc))
+			require.NoError(t, err)
+			assert.Empty(t, c.Regions)
+			m, err := Compile(c)
+			require.NoError(t, err)
+			assert.Equal(t, "demo.thing.read", m.MatchPath("GET", "/v1/things").Action)
+		})
+	}
+}

@@ -12,7 +12,8 @@ import (
 
 // encodeCatalog writes an imported catalog in the catalog format, as the
 // built-in catalogs are written: a three-line header comment, the region
-// table in flow style, one block per event. Values with braces, brackets,
+// table in flow style (left out when the source states no regions), one
+// block per event. Values with braces, brackets,
 // commas or asterisks are single-quoted so they read the same in any YAML
 // reader.
 func encodeCatalog(im *imported, pageName string) ([]byte, error) {
@@ -27,10 +28,18 @@ func encodeCatalog(im *imported, pageName string) ([]byte, error) {
 	if len(sending) > 0 {
 		sends = "events sent from " + strings.Join(sending, ", ")
 	}
+	regionsLine := fmt.Sprintf("%d %s (%s)", len(c.Regions), plural(len(c.Regions), "region", "regions"), sends)
+	if len(c.Regions) == 0 {
+		regionsLine = "Regions not stated (the processor keeps events from every region)"
+	}
+	source := "page"
+	if im.operations > 0 {
+		source = "description"
+	}
 	header := fmt.Sprintf("%s audit event catalog, imported by auditcatalog from %s:\n"+
-		"%d regions (%s), %d API events with a route, %d without one.\n"+
-		"Change the page and import it again rather than editing this file.",
-		c.DisplayName, pageName, len(c.Regions), sends, im.api, im.other)
+		"%s, %d API %s with a route, %d without one.\n"+
+		"Change the %s and import it again rather than editing this file.",
+		c.DisplayName, pageName, regionsLine, im.api, plural(im.api, "event", "events"), im.other, source)
 
 	regions := seq(0)
 	for _, r := range c.Regions {
@@ -63,7 +72,11 @@ func encodeCatalog(im *imported, pageName string) ([]byte, error) {
 		}
 		events.Content = append(events.Content, mapping(0, kv...))
 	}
-	doc := mapping(0, "service", str(c.Service), "display_name", str(c.DisplayName), "regions", regions, "events", events)
+	kv := []any{"service", str(c.Service), "display_name", str(c.DisplayName)}
+	if len(c.Regions) > 0 { // none: the catalog does not state its regions
+		kv = append(kv, "regions", regions)
+	}
+	doc := mapping(0, append(kv, "events", events)...)
 	doc.HeadComment = header
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)

@@ -19,9 +19,14 @@ var actionPartRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 func runLint(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("lint", "[flags] FILE...")
 	withBuiltins := fs.Bool("builtins", false, "check the files together with the built-in catalogs, as the processor's default configuration loads them")
+	spec := fs.String("openapi", "", "list the operations of this OpenAPI description that no catalog event covers, and the catalogs' stale events (openapi_lint.go)")
+	asJSON := fs.Bool("json", false, "with --openapi: print the report as JSON")
 	files, ok := parseFlags(fs, args, -1, stderr)
 	if !ok {
 		return exitUsage
+	}
+	if *spec != "" || *asJSON {
+		return lintOpenAPI(*spec, files, *withBuiltins, *asJSON, stdout, stderr)
 	}
 	errs, warns := 0, 0
 	report := func(kind, msg string) {
@@ -127,7 +132,7 @@ func lintCatalog(c *catalog.Catalog) []string {
 				at(a), a.Method, a.Route, a.Action, b.Method, b.Route, b.Action, b.Line, ex.Both))
 		}
 	}
-	if countSending(c) == 0 {
+	if len(c.Regions) > 0 && countSending(c) == 0 { // no regions: not stated, not none
 		warns = append(warns, fmt.Sprintf("%s: no region of service %s sends events: the processor drops every record it matches unless services.%s.regions adds one",
 			c.Source, c.Service, c.Service))
 	}

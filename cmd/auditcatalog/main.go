@@ -1,7 +1,9 @@
 // Command auditcatalog builds and checks the audit processor's catalogs:
 //
 //	auditcatalog import PAGE.md > service.yaml   a docs page of activity-tracking events to a catalog
+//	auditcatalog import --openapi SPEC --service NAME   an OpenAPI description to a catalog
 //	auditcatalog lint FILE...                    what the processor would reject, and warnings
+//	auditcatalog lint --openapi SPEC FILE...     API operations no event covers, and stale events
 //	auditcatalog match METHOD PATH_OR_ROUTE      which event a request matches, and why
 //	auditcatalog coverage FILE.json...           matched actions and unmatched routes in OTLP JSON
 //
@@ -36,7 +38,9 @@ const usage = `usage: auditcatalog COMMAND [flags] ARGS
 
 commands:
   import PAGE.md          turn an activity-tracking events docs page into a catalog
+  import --openapi SPEC   turn an OpenAPI description into a catalog (with --service NAME)
   lint FILE...            check catalogs as the processor loads them, plus warnings
+  lint --openapi SPEC FILE...  list API operations no catalog event covers, and stale events
   match METHOD PATH       tell which event a method and path (or route) match, and why
   coverage FILE.json...   count matched actions and unmatched routes in OTLP JSON
 
@@ -71,17 +75,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 // --service x" as well as "import --service x page.md") and returns the
 // other arguments. want is the number of them, -1 for one or more.
 func parseFlags(fs *flag.FlagSet, args []string, want int, stderr io.Writer) ([]string, bool) {
-	fs.SetOutput(stderr)
-	var rest []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, false
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		rest = append(rest, fs.Arg(0))
-		args = fs.Args()[1:]
+	rest, ok := parseFlagsAny(fs, args, stderr)
+	if !ok {
+		return nil, false
 	}
 	if (want < 0 && len(rest) == 0) || (want >= 0 && len(rest) != want) {
 		fmt.Fprintf(stderr, "auditcatalog %s: wrong number of arguments\n", fs.Name())
@@ -89,6 +85,22 @@ func parseFlags(fs *flag.FlagSet, args []string, want int, stderr io.Writer) ([]
 		return nil, false
 	}
 	return rest, true
+}
+
+// parseFlagsAny is parseFlags for any number of other arguments.
+func parseFlagsAny(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, bool) {
+	fs.SetOutput(stderr)
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, false
+		}
+		if fs.NArg() == 0 {
+			return rest, true
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
 
 func newFlagSet(name, synopsis string) *flag.FlagSet {
@@ -107,33 +119,61 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func runImport(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("import", "[flags] PAGE.md")
+	fs := newFlagSet("import", "[flags] PAGE.md | --openapi SPEC --service NAME")
 	var opt importOptions
-	fs.StringVar(&opt.service, "service", "", "the service name (default: the first part of the action names)")
+	fs.StringVar(&opt.service, "service", "", "the service name (default: the first part of the action names); it also stands in for {{site.data.keyword...}} references and <service_name> placeholders in action names")
 	fs.StringVar(&opt.displayName, "display-name", "", "the catalog's display_name (default: the service name)")
 	fs.StringVar(&opt.regions, "regions", "", "the set of region tables to use when the page has several: its number or its heading's anchor (default: the first)")
+	fs.StringVar(&opt.kind, "kind", "", "the kind of route-less events in tables whose caption, paragraph and heading name none (management, data, ...)")
+	fs.BoolVar(&opt.keepGoing, "keep-going", false, "when the page has errors, write the catalog of the rows without errors (the exit status is still 1)")
+	spec := fs.String("openapi", "", "import an OpenAPI description (JSON or YAML) instead of a page; needs --service")
 	out := fs.String("o", "", "write the catalog to this file instead of standard output")
-	files, ok := parseFlags(fs, args, 1, stderr)
+	files, ok := parseFlagsAny(fs, args, stderr)
 	if !ok {
 		return exitUsage
 	}
-	page := files[0]
-	data, err := os.ReadFile(page)
-	if err != nil {
-		fmt.Fprintf(stderr, "auditcatalog import: %v\n", err)
-		return exitFail
+	if want := 1 - min(1, len(*spec)); len(files) != want {
+		fmt.Fprintf(stderr, "auditcatalog import: wrong number of arguments\n")
+		fs.Usage()
+		return exitUsage
 	}
-	name := filepath.Base(page)
-	im, problems := importPage(name, data, opt)
-	if problems != nil {
-		for _, p := range problems {
-			fmt.Fprintln(stderr, where(name, p.line)+"error: "+p.msg)
+	if opt.kind != "" && (!kindWordRE.MatchString(opt.kind) || opt.kind == catalog.KindAPI) {
+		fmt.Fprintf(stderr, "auditcatalog import: --kind %q: want a lower-case word other than api, such as management\n", opt.kind)
+		return exitUsage
+	}
+	var (
+		name string
+		im   *imported
+	)
+	if *spec != "" {
+		if opt.service == "" {
+			fmt.Fprintln(stderr, "auditcatalog import: --openapi needs --service NAME (an OpenAPI description does not name the service's actions)")
+			return exitUsage
 		}
-		fmt.Fprintf(stderr, "auditcatalog import: %d %s, no catalog written\n", len(problems), plural(len(problems), "error", "errors"))
-		return exitFail
+		name = filepath.Base(*spec)
+		im = importOpenAPI(*spec, opt)
+	} else {
+		page := files[0]
+		data, err := os.ReadFile(page)
+		if err != nil {
+			fmt.Fprintf(stderr, "auditcatalog import: %v\n", err)
+			return exitFail
+		}
+		name = filepath.Base(page)
+		im = importPage(name, data, opt)
 	}
-	for _, n := range im.notes {
-		fmt.Fprintln(stderr, where(name, n.line)+n.msg)
+	// errors and notes in the order of the page's lines, the page's own last
+	all := make([]problem, 0, len(im.errs)+len(im.notes))
+	for _, p := range im.errs {
+		all = append(all, problem{p.line, "error: " + p.msg})
+	}
+	all = byLine(append(all, im.notes...))
+	for _, p := range all {
+		fmt.Fprintln(stderr, where(name, p.line)+p.msg)
+	}
+	if im.cat == nil {
+		fmt.Fprintf(stderr, "auditcatalog import: %d %s, no catalog written\n", len(im.errs), plural(len(im.errs), "error", "errors"))
+		return exitFail
 	}
 	yml, err := encodeCatalog(im, name)
 	if err == nil {
@@ -151,9 +191,28 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	} else if _, err := stdout.Write(yml); err != nil {
 		return exitFail
 	}
-	fmt.Fprintf(stderr, "%s: %d regions (%d sending events), %d API events, %d without a route\n",
-		name, len(im.cat.Regions), countSending(im.cat), im.api, im.other)
+	fmt.Fprintln(stderr, summary(name, im))
+	if len(im.errs) > 0 {
+		fmt.Fprintf(stderr, "auditcatalog import: %d %s: the catalog holds the rows without errors (--keep-going)\n", len(im.errs), plural(len(im.errs), "error", "errors"))
+		return exitFail
+	}
 	return exitOK
+}
+
+// summary is import's last line: what was read, imported and skipped.
+func summary(name string, im *imported) string {
+	regions := "regions not stated"
+	if n := len(im.cat.Regions); n > 0 {
+		regions = fmt.Sprintf("%d %s (%d sending events)", n, plural(n, "region", "regions"), countSending(im.cat))
+	}
+	read := fmt.Sprintf("%d event %s and %d region %s read", im.eventTables, plural(im.eventTables, "table", "tables"), im.regionTables, plural(im.regionTables, "table", "tables"))
+	rows := plural(im.skipped, "row", "rows")
+	if im.operations > 0 {
+		read = fmt.Sprintf("%d %s read", im.operations, plural(im.operations, "operation", "operations"))
+		rows = plural(im.skipped, "operation", "operations")
+	}
+	return fmt.Sprintf("%s: %s; %d API %s and %d without a route imported, %d %s skipped; %s",
+		name, read, im.api, plural(im.api, "event", "events"), im.other, im.skipped, rows, regions)
 }
 
 func where(file string, line int) string {

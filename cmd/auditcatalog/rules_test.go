@@ -1,0 +1,89 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// The importer's rules, one row per case; the transcripts in testdata/
+// show them at work on whole pages and descriptions.
+
+func TestEventColumnsOf(t *testing.T) {
+	for _, tc := range []struct {
+		header []string
+		want   eventColumns
+		ok     bool
+	}{
+		{[]string{"Action", "Description"}, eventColumns{action: 0, desc: 1, req: -1}, true},
+		{[]string{"**Event name**", "API request", "Details"}, eventColumns{action: 0, desc: 2, req: 1}, true},
+		{[]string{"Description", "Action", "Outcome"}, eventColumns{action: 1, desc: 0, req: -1, ignored: []int{2}}, true},
+		{[]string{"Action name", "Legacy action name", "Description"}, eventColumns{action: 0, desc: 2, req: -1, ignored: []int{1}}, true},
+		// actions by API: the AT action column is the action, Action describes the call
+		{[]string{"Action", "Method", "IAM action", "AT action"}, eventColumns{action: 3, desc: 0, req: 1, byAPI: true, ignored: []int{2}}, true},
+		{[]string{"Action", "Operation ID", "Method", "IAM ACTION", "AT ACTION"}, eventColumns{action: 4, desc: 0, req: 2, byAPI: true, ignored: []int{1, 3}}, true},
+		{[]string{"Field", "Description"}, eventColumns{action: -1, desc: -1, req: -1}, false},
+		{[]string{"Severity", "Actions"}, eventColumns{action: -1, desc: -1, req: -1}, false},
+	} {
+		got, ok := eventColumnsOf(tc.header)
+		assert.Equal(t, tc.ok, ok, "%q", tc.header)
+		if ok {
+			assert.Equal(t, tc.want, got, "%q", tc.header)
+		}
+	}
+}
+
+func TestKindNamed(t *testing.T) {
+	for text, want := range map[string]string{
+		"actions that generate management events":                       "management",
+		"actions that generate data events":                             "data",
+		"dns zone events":                                               "dns-zone",
+		"kmip protocol operation events":                                "kmip-protocol-operation",
+		"workspace events where activity tracking events are sent":      "workspace",
+		"events for cog wheels":                                         "cog-wheels",
+		"events for the   link component":                               "link-component",
+		"list of events: ipsec policy":                                  "ipsec-policy",
+		"captures: list of management events":                           "management",
+		"actions that generate events":                                  "",
+		"the following table lists the actions that generate an event.": "",
+		"other events":                                                  "",
+		"global load balancers":                                         "",
+	} {
+		assert.Equal(t, want, kindNamed(text), "%q", text)
+	}
+}
+
+func TestDeriveAction(t *testing.T) {
+	for _, tc := range []struct{ method, path, want string }{
+		{"POST", "/levers", "levers.lever.create"},
+		{"GET", "/levers", "levers.lever.list"},
+		{"GET", "/levers/{id}", "levers.lever.read"},
+		{"HEAD", "/levers/{id}", "levers.lever.read"},
+		{"PUT", "/levers/{id}", "levers.lever.update"},
+		{"PATCH", "/levers/{id}", "levers.lever.update"},
+		{"DELETE", "/levers/{id}", "levers.lever.delete"},
+		{"GET", "/v1/levers/{id}/safetyCatches", "levers.safety-catch.list"},
+		{"POST", "/v2/data-protect/protection-groups/{id}/runs", "levers.run.create"},
+		{"GET", "/v2/data-protect/protection-groups", "levers.data-protect-protection-group.list"},
+		{"GET", "/v1/lever_policies/{a}/{b}", "levers.lever-policy.read"},
+		{"DELETE", "/v1/boxes/{id}", "levers.box.delete"},
+		{"GET", "/v1/statuses/{id}/status", "levers.status.list"},
+		{"DELETE", "/{id}", ""},
+		{"GET", "/v1", ""},
+		{"OPTIONS", "/levers", ""},
+	} {
+		got, why := deriveAction("levers", tc.method, tc.path)
+		assert.Equal(t, tc.want, got, "%s %s", tc.method, tc.path)
+		assert.Equal(t, tc.want == "", why != "", "%s %s: why %q", tc.method, tc.path, why)
+	}
+}
+
+func TestSingular(t *testing.T) {
+	for in, want := range map[string]string{
+		"things": "thing", "policies": "policy", "addresses": "address", "boxes": "box", "batches": "batch",
+		"status": "status", "analysis": "analysis", "access": "access", "safety-catches": "safety-catch",
+		"data": "data", "s": "s",
+	} {
+		assert.Equal(t, want, singular(in), in)
+	}
+}
