@@ -111,7 +111,8 @@ func TestAgreementBadData(t *testing.T) {
 					s.SetKind(ptrace.SpanKindServer)
 					s.SetName(tc.spanName)
 					require.NoError(t, s.Attributes().FromRaw(tc.attrs))
-					want = cliDecision(a.Match(s.Attributes(), s.Name()))
+					res := a.NewResource(rs.Resource().Attributes())
+					want = cliDecision(a.Match(s.Attributes(), &res, s.Name()))
 					sink := new(consumertest.TracesSink)
 					p, err := NewFactory().CreateTraces(t.Context(), set, cfg, sink)
 					require.NoError(t, err)
@@ -125,7 +126,8 @@ func TestAgreementBadData(t *testing.T) {
 					require.NoError(t, rl.Resource().Attributes().FromRaw(tc.resource))
 					r := rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
 					require.NoError(t, r.Attributes().FromRaw(tc.attrs))
-					want = cliDecision(a.Match(r.Attributes(), ""))
+					res := a.NewResource(rl.Resource().Attributes())
+					want = cliDecision(a.Match(r.Attributes(), &res, ""))
 					sink := new(consumertest.LogsSink)
 					p, err := NewFactory().CreateLogs(t.Context(), set, cfg, sink)
 					require.NoError(t, err)
@@ -188,12 +190,12 @@ func TestAgreementServeMux(t *testing.T) {
 			raw := f.attrs(target, req)
 			raw["http.request.method"] = method
 			require.NoError(t, s.Attributes().FromRaw(raw))
-			m := a.Match(s.Attributes(), "")
+			m := a.Match(s.Attributes(), nil, "")
 			counts[m.Result]++
 			coverage = append(coverage, actionOf(m))
 			want := "-" // not what a user types
 			if f.name == "http.target raw" {
-				want = actionOf(a.MatchRequest(method, target, false))
+				want = actionOf(a.MatchRequest(method, target, false, "", ""))
 			}
 			match = append(match, want)
 			s.Attributes().PutInt(indexKey, int64(len(coverage)-1))

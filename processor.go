@@ -29,11 +29,12 @@ func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, er
 		return nil, err
 	}
 	return &auditProcessor{auditor: a, telemetry: t, counters: (&audit.Counters{
-		Matched:   t.ProcessorAuditRecordsMatched,
-		Unmatched: t.ProcessorAuditRecordsUnmatched,
-		Malformed: t.ProcessorAuditRecordsMalformed,
-		Dropped:   t.ProcessorAuditRecordsDropped,
-		Removed:   t.ProcessorAuditAttributesRemoved,
+		Matched:    t.ProcessorAuditRecordsMatched,
+		Unmatched:  t.ProcessorAuditRecordsUnmatched,
+		Malformed:  t.ProcessorAuditRecordsMalformed,
+		Dropped:    t.ProcessorAuditRecordsDropped,
+		Removed:    t.ProcessorAuditAttributesRemoved,
+		Unselected: t.ProcessorAuditRecordsUnselected,
 	}).Init()}, nil
 }
 
@@ -46,7 +47,7 @@ func (p *auditProcessor) processTraces(ctx context.Context, td ptrace.Traces) (p
 	var c audit.Counts
 	removeEmptied(td.ResourceSpans(), func(rs ptrace.ResourceSpans) (int, int) {
 		c.Removed += audit.Strip(rs.Resource().Attributes())
-		region := p.auditor.NewResourceRegion(rs.Resource().Attributes())
+		region := p.auditor.NewResource(rs.Resource().Attributes())
 		return removeEmptied(rs.ScopeSpans(), func(ss ptrace.ScopeSpans) (int, int) {
 			c.Removed += audit.Strip(ss.Scope().Attributes())
 			spans := ss.Spans()
@@ -75,7 +76,7 @@ func (p *auditProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Lo
 	var c audit.Counts
 	removeEmptied(ld.ResourceLogs(), func(rl plog.ResourceLogs) (int, int) {
 		c.Removed += audit.Strip(rl.Resource().Attributes())
-		region := p.auditor.NewResourceRegion(rl.Resource().Attributes())
+		region := p.auditor.NewResource(rl.Resource().Attributes())
 		return removeEmptied(rl.ScopeLogs(), func(sl plog.ScopeLogs) (int, int) {
 			c.Removed += audit.Strip(sl.Scope().Attributes())
 			records := sl.LogRecords()
@@ -96,7 +97,7 @@ func (p *auditProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Lo
 
 // decide decides one record whose forged audit attributes are gone, counts
 // it, tags it when it is kept and matched, and tells whether to drop it.
-func (p *auditProcessor) decide(c *audit.Counts, attrs pcommon.Map, rr *audit.ResourceRegion, spanName string, spanError bool) bool {
+func (p *auditProcessor) decide(c *audit.Counts, attrs pcommon.Map, rr *audit.Resource, spanName string, spanError bool) bool {
 	d := p.auditor.Decide(attrs, rr, spanName, spanError)
 	c.Add(&d)
 	if d.Emits() {

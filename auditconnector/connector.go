@@ -57,10 +57,11 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 		telemetry: t,
 		now:       time.Now,
 		counters: (&audit.Counters{
-			Matched:   t.ConnectorAuditRecordsMatched,
-			Unmatched: t.ConnectorAuditRecordsUnmatched,
-			Malformed: t.ConnectorAuditRecordsMalformed,
-			Dropped:   t.ConnectorAuditRecordsDropped,
+			Matched:    t.ConnectorAuditRecordsMatched,
+			Unmatched:  t.ConnectorAuditRecordsUnmatched,
+			Malformed:  t.ConnectorAuditRecordsMalformed,
+			Dropped:    t.ConnectorAuditRecordsDropped,
+			Unselected: t.ConnectorAuditRecordsUnselected,
 		}).Init(),
 	}
 	c.ShutdownFunc = func(context.Context) error {
@@ -142,7 +143,7 @@ func (c *auditConnector) ConsumeTraces(ctx context.Context, td ptrace.Traces) er
 	b := c.newBatch()
 	for _, rs := range td.ResourceSpans().All() {
 		b.nextResource(rs.Resource(), rs.SchemaUrl())
-		region := c.auditor.NewResourceRegion(rs.Resource().Attributes())
+		region := c.auditor.NewResource(rs.Resource().Attributes())
 		for _, ss := range rs.ScopeSpans().All() {
 			for _, s := range ss.Spans().All() {
 				if !c.auditor.Audits(s.Kind()) {
@@ -166,7 +167,7 @@ func (c *auditConnector) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	b := c.newBatch()
 	for _, rl := range ld.ResourceLogs().All() {
 		b.nextResource(rl.Resource(), rl.SchemaUrl())
-		region := c.auditor.NewResourceRegion(rl.Resource().Attributes())
+		region := c.auditor.NewResource(rl.Resource().Attributes())
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, r := range sl.LogRecords().All() {
 				d := c.auditor.Decide(r.Attributes(), &region, "", false)

@@ -76,6 +76,21 @@ func Compile(catalogs ...*Catalog) (*Matcher, error) {
 	return Options{}.Compile(catalogs...)
 }
 
+// CheckServices rejects two catalogs of one service, as Compile does; for
+// callers that compile the catalogs in several matchers.
+func CheckServices(catalogs ...*Catalog) error {
+	var errs []error
+	services := map[string]*Catalog{}
+	for _, c := range catalogs {
+		if prev := services[c.Service]; prev != nil {
+			errs = append(errs, fmt.Errorf("catalogs %s and %s both describe service %q", prev.Source, c.Source, c.Service))
+			continue
+		}
+		services[c.Service] = c
+	}
+	return errors.Join(errs...)
+}
+
 // Compile is the package's Compile with these options.
 func (o Options) Compile(catalogs ...*Catalog) (*Matcher, error) {
 	m := &Matcher{catalogs: catalogs, opts: o, trees: map[string]*node{}}

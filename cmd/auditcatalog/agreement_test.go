@@ -52,7 +52,7 @@ func coverageActions(t *testing.T, attrsOf func(yield func(attrs pcommon.Map, sp
 		if audited {
 			before := cov.byAction
 			cov.byAction = map[string]int{}
-			cov.record(attrs, spanName)
+			cov.record(attrs, nil, spanName)
 			for a := range cov.byAction {
 				action = a
 			}

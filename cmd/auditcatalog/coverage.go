@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -48,20 +49,28 @@ func runCoverage(args []string, stdout, stderr io.Writer) int {
 	var cf catalogFlags
 	cf.register(fs)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	kinds := fs.String("span-kinds", "server", "span kinds that are audited, comma-separated (as the processor's span_kinds)")
+	kinds := fs.String("span-kinds", "server", "span kinds that are audited, comma-separated (as the processor's span_kinds; with --config, its span_kinds unless this is given)")
 	files, ok := parseFlags(fs, args, -1, stderr)
 	if !ok {
 		return exitUsage
 	}
-	cfg := cf.config()
-	cfg.SpanKinds = nil
-	for _, k := range strings.Split(*kinds, ",") {
-		var sk audit.SpanKind
-		if err := sk.UnmarshalText([]byte(strings.TrimSpace(k))); err != nil {
-			fmt.Fprintf(stderr, "auditcatalog coverage: --span-kinds: %v\n", err)
-			return exitUsage
+	cfg, err := cf.config()
+	if err != nil {
+		fmt.Fprintf(stderr, "auditcatalog coverage: %v\n", err)
+		return exitFail
+	}
+	kindsSet := cf.configFile == "" // without --config, the flag's default counts
+	fs.Visit(func(f *flag.Flag) { kindsSet = kindsSet || f.Name == "span-kinds" })
+	if kindsSet {
+		cfg.SpanKinds = nil
+		for _, k := range strings.Split(*kinds, ",") {
+			var sk audit.SpanKind
+			if err := sk.UnmarshalText([]byte(strings.TrimSpace(k))); err != nil {
+				fmt.Fprintf(stderr, "auditcatalog coverage: --span-kinds: %v\n", err)
+				return exitUsage
+			}
+			cfg.SpanKinds = append(cfg.SpanKinds, sk)
 		}
-		cfg.SpanKinds = append(cfg.SpanKinds, sk)
 	}
 	a, err := audit.Load(&cfg)
 	if err != nil {
@@ -154,11 +163,12 @@ func (c *coverage) readDoc(doc []byte) error {
 
 func (c *coverage) countTraces(td ptrace.Traces) {
 	for _, rs := range td.ResourceSpans().All() {
+		res := c.a.NewResource(rs.Resource().Attributes())
 		for _, ss := range rs.ScopeSpans().All() {
 			for _, s := range ss.Spans().All() {
 				c.rep.Spans++
 				if c.a.Audits(s.Kind()) {
-					c.record(s.Attributes(), s.Name())
+					c.record(s.Attributes(), &res, s.Name())
 				}
 			}
 		}
@@ -167,18 +177,19 @@ func (c *coverage) countTraces(td ptrace.Traces) {
 
 func (c *coverage) countLogs(ld plog.Logs) {
 	for _, rl := range ld.ResourceLogs().All() {
+		res := c.a.NewResource(rl.Resource().Attributes())
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, r := range sl.LogRecords().All() {
 				c.rep.LogRecords++
-				c.record(r.Attributes(), "")
+				c.record(r.Attributes(), &res, "")
 			}
 		}
 	}
 }
 
 // record matches one span or log record as the processor does.
-func (c *coverage) record(attrs pcommon.Map, spanName string) {
-	m := c.a.Match(attrs, spanName)
+func (c *coverage) record(attrs pcommon.Map, res *audit.Resource, spanName string) {
+	m := c.a.Match(attrs, res, spanName)
 	switch m.Result {
 	case audit.NotHTTP:
 		return
@@ -201,7 +212,7 @@ func (c *coverage) record(attrs pcommon.Map, spanName string) {
 func (c *coverage) report() coverageReport {
 	rep := c.rep
 	rep.Actions = []actionCount{}
-	for _, cat := range c.a.Matcher().Catalogs() {
+	for _, cat := range c.a.Catalogs() {
 		seen := map[string]bool{}
 		for _, ev := range cat.Events {
 			if !ev.HasRoute() || seen[ev.Action] {

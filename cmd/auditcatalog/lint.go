@@ -21,7 +21,14 @@ func runLint(args []string, stdout, stderr io.Writer) int {
 	withBuiltins := fs.Bool("builtins", false, "check the files together with the built-in catalogs, as the processor's default configuration loads them")
 	spec := fs.String("openapi", "", "list the operations of this OpenAPI description that no catalog event covers, and the catalogs' stale events (openapi_lint.go)")
 	asJSON := fs.Bool("json", false, "with --openapi: print the report as JSON")
-	files, ok := parseFlags(fs, args, -1, stderr)
+	configFile := fs.String("config", "", "a collector configuration: check the catalogs its audit processor (else connector) loads, with its services' selectors, and the files together with them")
+	parse := func() ([]string, bool) { return parseFlags(fs, args, -1, stderr) }
+	for _, a := range args {
+		if a == "-config" || a == "--config" || strings.HasPrefix(a, "-config=") || strings.HasPrefix(a, "--config=") {
+			parse = func() ([]string, bool) { return parseFlagsAny(fs, args, stderr) } // files are optional
+		}
+	}
+	files, ok := parse()
 	if !ok {
 		return exitUsage
 	}
@@ -65,13 +72,20 @@ func runLint(args []string, stdout, stderr io.Writer) int {
 		}
 		all = append(all, c)
 	}
-	if compiles && (len(all) > 1 || *withBuiltins) {
+	if compiles && (len(all) > 1 || *withBuiltins || *configFile != "") {
 		// together, as the processor loads them
 		cfg := audit.NewDefaultConfig()
 		if !*withBuiltins {
 			cfg.BuiltinCatalogs = nil
 		}
 		cfg.CatalogFiles = files
+		if *configFile != "" {
+			var err error
+			if cfg, err = collectorAuditConfig(*configFile); err != nil {
+				report("error", err.Error())
+			}
+			cfg.CatalogFiles = append(cfg.CatalogFiles, files...)
+		}
 		if _, err := audit.Load(&cfg); err != nil {
 			for _, e := range splitErrors(err) {
 				report("error", e)

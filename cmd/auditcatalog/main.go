@@ -17,7 +17,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	"go.opentelemetry.io/collector/confmap"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/otel-audit/auditprocessor/catalog"
 	"github.com/otel-audit/auditprocessor/internal/audit"
@@ -243,30 +247,83 @@ func checkCatalog(source string, data []byte) error {
 }
 
 // catalogFlags are the catalogs match and coverage use: the built-in ones
-// unless --catalog names others.
+// unless --catalog names others, or what a collector configuration's audit
+// processor (or connector) loads (--config).
 type catalogFlags struct {
-	files    listFlag
-	builtins bool
+	files      listFlag
+	builtins   bool
+	configFile string
 }
 
 func (cf *catalogFlags) register(fs *flag.FlagSet) {
 	fs.Var(&cf.files, "catalog", "a catalog file to use (repeatable); without it the built-in catalogs are used")
 	fs.BoolVar(&cf.builtins, "builtins", false, "use the built-in catalogs as well as the --catalog files, as the processor's default configuration does")
+	fs.StringVar(&cf.configFile, "config", "", "a collector configuration: load the catalogs and services (regions, selectors) of its audit processor, else its audit connector; --catalog files are added")
 }
 
 // config is the processor's default configuration with the catalogs of
-// the flags.
-func (cf *catalogFlags) config() audit.Config {
+// the flags, or the one --config names.
+func (cf *catalogFlags) config() (audit.Config, error) {
+	if cf.configFile != "" {
+		cfg, err := collectorAuditConfig(cf.configFile)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.CatalogFiles = append(cfg.CatalogFiles, cf.files...)
+		return cfg, nil
+	}
 	cfg := audit.NewDefaultConfig()
 	if len(cf.files) > 0 && !cf.builtins {
 		cfg.BuiltinCatalogs = nil
 	}
 	cfg.CatalogFiles = cf.files
-	return cfg
+	return cfg, nil
 }
 
 // load loads the catalogs of the flags as the processor loads them.
 func (cf *catalogFlags) load() (*audit.Auditor, error) {
-	cfg := cf.config()
+	cfg, err := cf.config()
+	if err != nil {
+		return nil, err
+	}
 	return audit.Load(&cfg)
+}
+
+// collectorAuditConfig reads the configuration of the audit processor
+// (processors: audit, else the first audit/NAME), else of the audit
+// connector, from a collector configuration file, with the defaults for
+// what it leaves out, checked as the collector checks it.
+func collectorAuditConfig(file string) (audit.Config, error) {
+	cfg := audit.NewDefaultConfig()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return cfg, err
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return cfg, fmt.Errorf("%s: %w", file, err)
+	}
+	for _, kind := range []string{"processors", "connectors"} {
+		section, _ := doc[kind].(map[string]any)
+		var names []string
+		for name := range section {
+			if name == "audit" || strings.HasPrefix(name, "audit/") {
+				names = append(names, name)
+			}
+		}
+		if len(names) == 0 {
+			continue
+		}
+		slices.Sort(names) // "audit" sorts first
+		raw, _ := section[names[0]].(map[string]any)
+		delete(raw, "event") // the connector's own options
+		if err := confmap.NewFromStringMap(raw).Unmarshal(&cfg); err != nil {
+			return cfg, fmt.Errorf("%s: %s::%s: %w", file, kind, names[0], err)
+		}
+		if err := cfg.Check(); err != nil {
+			return cfg, fmt.Errorf("%s: %s::%s: %w", file, kind, names[0], err)
+		}
+		return cfg, nil
+	}
+	return cfg, fmt.Errorf("%s: no audit processor or connector is configured (processors: audit or connectors: audit)", file)
 }

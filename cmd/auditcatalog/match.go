@@ -19,6 +19,8 @@ func runMatch(args []string, stdout, stderr io.Writer) int {
 	cf.register(fs)
 	asRoute := fs.Bool("route", false, "read the argument as a route template even without parameters")
 	asPath := fs.Bool("path", false, "read the argument as a concrete path even if it looks like a template")
+	service := fs.String("service", "", "the service.name of the record, for catalogs scoped by services.NAME.service_names")
+	host := fs.String("host", "", "the server's host of the record, for catalogs scoped by services.NAME.hosts")
 	pos, ok := parseFlags(fs, args, 2, stderr)
 	if !ok {
 		return exitUsage
@@ -30,7 +32,7 @@ func runMatch(args []string, stdout, stderr io.Writer) int {
 	}
 	method, target := strings.ToUpper(pos[0]), pos[1]
 	route := *asRoute || (!*asPath && !strings.Contains(target, "://") && catalog.IsRouteTemplate(target))
-	w := &matchWriter{out: stdout, a: a, m: a.Matcher()}
+	w := &matchWriter{out: stdout, a: a, m: a.Matcher(), service: *service, host: *host}
 	if w.explain(method, target, route) {
 		return exitOK
 	}
@@ -38,9 +40,10 @@ func runMatch(args []string, stdout, stderr io.Writer) int {
 }
 
 type matchWriter struct {
-	out io.Writer
-	a   *audit.Auditor
-	m   *catalog.Matcher
+	out           io.Writer
+	a             *audit.Auditor
+	m             *catalog.Matcher
+	service, host string
 }
 
 func (w *matchWriter) printf(format string, args ...any) { fmt.Fprintf(w.out, format, args...) }
@@ -52,7 +55,10 @@ func where2(ev *catalog.Event) string {
 // explain resolves the request as the processor resolves a record that
 // carries it (audit.Auditor.MatchRequest), then says why.
 func (w *matchWriter) explain(method, target string, route bool) bool {
-	res := w.a.MatchRequest(method, target, route)
+	res := w.a.MatchRequest(method, target, route, w.service, w.host)
+	if res.Matcher != nil {
+		w.m = res.Matcher
+	}
 	kind := "path"
 	if route {
 		kind = "route template: its parameters stand for any parameter or wildcard of a catalog route"
@@ -70,6 +76,9 @@ func (w *matchWriter) explain(method, target string, route bool) bool {
 			w.printf("cleaned to %s (as the processor canonicalises paths, like net/http.ServeMux)\n", res.Request.Path)
 		}
 		target = res.Request.Path
+	}
+	if res.Unselected {
+		w.printf("no scoped catalog selects service.name %q, host %q: the unscoped catalogs only\n", w.service, w.host)
 	}
 	ev := res.Event
 	if ev == nil {

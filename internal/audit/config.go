@@ -80,7 +80,21 @@ type ServiceConfig struct {
 	// for servers that route that way (Express does by default). Default:
 	// false, paths are compared case-sensitively as ServeMux does.
 	CaseInsensitive bool `mapstructure:"case_insensitive"`
+	// ServiceNames lists glob patterns (path.Match syntax) matched against
+	// the resource's service.name (attributes.service_name): the catalog
+	// applies only to records of the services they match. Default: none, any
+	// service. An empty list is refused.
+	ServiceNames []string `mapstructure:"service_names"`
+	// Hosts lists glob patterns matched against the server's host
+	// (attributes.server_address, else the host of attributes.url, else
+	// attributes.host_header; the port cut): the catalog applies only to
+	// records of those hosts. Default: none, any host. With both, a record
+	// must match both. An empty list is refused.
+	Hosts []string `mapstructure:"hosts"`
 }
+
+// Scoped tells whether the service's catalog applies to some records only.
+func (s ServiceConfig) Scoped() bool { return s.ServiceNames != nil || s.Hosts != nil }
 
 // RegionConfig configures how a record's region is found.
 type RegionConfig struct {
@@ -125,6 +139,14 @@ type AttributesConfig struct {
 	// UserAgent holds the caller's user agent, for the connector's
 	// initiator.host.agent. Default: [user_agent.original, http.user_agent].
 	UserAgent []string `mapstructure:"user_agent"`
+	// ServiceName holds the service's name, on the resource, for the
+	// services' service_names. Default: [service.name].
+	ServiceName []string `mapstructure:"service_name"`
+	// ServerAddress holds the server's host, for the services' hosts; then
+	// the host of URL, then HostHeader. Default: [server.address].
+	ServerAddress []string `mapstructure:"server_address"`
+	// HostHeader holds the request's Host header. Default: [http.host].
+	HostHeader []string `mapstructure:"host_header"`
 }
 
 // Policy is what happens to a record: keep or drop.
@@ -205,6 +227,9 @@ func NewDefaultConfig() Config {
 			Initiator:      []string{"enduser.id", "user.id"},
 			ClientAddress:  []string{"client.address", "http.request.header.x-forwarded-for", "http.client_ip", "net.sock.peer.addr", "net.peer.ip"},
 			UserAgent:      []string{"user_agent.original", "http.user_agent"},
+			ServiceName:    []string{"service.name"},
+			ServerAddress:  []string{"server.address"},
+			HostHeader:     []string{"http.host"},
 		},
 		Fields: FieldsConfig{Severity: true, ReasonCode: true, TargetType: true, Message: true, InitiatorID: true},
 	}
@@ -244,6 +269,19 @@ func (cfg *Config) Check() error {
 		for i, r := range svc.Regions {
 			if !catalog.ValidRegionID(r) {
 				add("services.%s.regions[%d]: invalid region id %q (want lower case like \"eu-de\")", name, i, r)
+			}
+		}
+		for _, sel := range []struct {
+			key   string
+			globs []string
+		}{{"service_names", svc.ServiceNames}, {"hosts", svc.Hosts}} {
+			if sel.globs != nil && len(sel.globs) == 0 {
+				add("services.%s.%s is empty: list at least one pattern, or leave the key out to match any", name, sel.key)
+			}
+			for i, g := range sel.globs {
+				if err := checkGlob(g); err != nil {
+					add("services.%s.%s[%d]: %v", name, sel.key, i, err)
+				}
 			}
 		}
 	}
@@ -303,6 +341,7 @@ func (a *AttributesConfig) lists() []keyList {
 		{"path", a.Path}, {"target", a.Target}, {"url", a.URL},
 		{"status_code", a.StatusCode}, {"region", a.Region}, {"initiator", a.Initiator},
 		{"client_address", a.ClientAddress}, {"user_agent", a.UserAgent},
+		{"service_name", a.ServiceName}, {"server_address", a.ServerAddress}, {"host_header", a.HostHeader},
 	}
 }
 

@@ -63,10 +63,10 @@ type Decision struct {
 func (d *Decision) Emits() bool { return d.Result == Matched && d.Drop == Keep }
 
 // Decide reads one record and decides what happens to it; rr is the region
-// of the record's resource (NewResourceRegion), spanError whether a span's
+// of the record's resource (NewResource), spanError whether a span's
 // status is Error. It reads the record and never changes it.
-func (a *Auditor) Decide(attrs pcommon.Map, rr *ResourceRegion, spanName string, spanError bool) (d Decision) {
-	d.Match = a.Match(attrs, spanName)
+func (a *Auditor) Decide(attrs pcommon.Map, rr *Resource, spanName string, spanError bool) (d Decision) {
+	d.Match = a.Match(attrs, rr, spanName)
 	switch d.Result {
 	case NotHTTP, Malformed:
 		return d
@@ -101,25 +101,37 @@ func (a *Auditor) Decide(attrs pcommon.Map, rr *ResourceRegion, spanName string,
 	return d
 }
 
-// ResourceRegion is the region on a resource and, per service, what it
-// normalises to and whether the service sends events from there: worked
-// out for the first record of the resource that needs it, then reused.
-type ResourceRegion struct {
-	raw  string
-	n    int
-	memo [4]struct {
+// Resource is what a resource's attributes decide for all its records,
+// worked out once per resource: the scoped catalogs its service.name
+// selects (and their matcher, when no catalog is scoped by host), and the
+// region on the resource with, per service, what it normalises to and
+// whether the service sends events from there (filled for the first record
+// that needs it, then reused).
+type Resource struct {
+	names   selection
+	matcher *catalog.Matcher // of names; only when no catalog has hosts
+	raw     string
+	n       int
+	memo    [4]struct {
 		svc   *service
 		id    string
 		sends bool
 	}
 }
 
-// NewResourceRegion reads the region of a resource, once per resource.
-func (a *Auditor) NewResourceRegion(resource pcommon.Map) ResourceRegion {
-	return ResourceRegion{raw: FirstString(resource, a.keys.Region)}
+// NewResource reads a resource's attributes, once per resource.
+func (a *Auditor) NewResource(resource pcommon.Map) Resource {
+	r := Resource{raw: FirstString(resource, a.keys.Region)}
+	if len(a.scopes.list) > 0 {
+		r.names = a.scopes.byName(FirstString(resource, a.keys.ServiceName))
+		if !a.scopes.anyHosts {
+			r.matcher = a.scopes.matcher(r.names)
+		}
+	}
+	return r
 }
 
-func (r *ResourceRegion) of(svc *service) (id string, sends bool) {
+func (r *Resource) of(svc *service) (id string, sends bool) {
 	for i := 0; i < r.n; i++ {
 		if r.memo[i].svc == svc {
 			return r.memo[i].id, r.memo[i].sends
@@ -266,7 +278,9 @@ func boolInt(b bool) int {
 // per batch.
 type Counts struct {
 	Matched, Unmatched, Malformed, Removed int64
-	Dropped                                [len(DropReasons)]int64 // by Drop
+	// Unselected counts the HTTP records that no scoped catalog selects.
+	Unselected int64
+	Dropped    [len(DropReasons)]int64 // by Drop
 }
 
 // Add counts one decision.
@@ -281,6 +295,9 @@ func (c *Counts) Add(d *Decision) {
 		if d.BadStatus {
 			c.Malformed++
 		}
+	}
+	if d.Unselected && d.Result != NotHTTP {
+		c.Unselected++
 	}
 	c.Dropped[d.Drop]++
 }

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -12,7 +13,9 @@ import (
 // a record. It is built once, when a component is created, and is immutable
 // and safe for concurrent use.
 type Auditor struct {
-	matcher   *catalog.Matcher
+	catalogs  []*catalog.Catalog
+	matcher   *catalog.Matcher // the unscoped catalogs
+	scopes    scopes
 	fields    map[*catalog.Event]*eventFields
 	services  map[*catalog.Catalog]*service
 	switches  FieldsConfig
@@ -70,12 +73,30 @@ func Load(cfg *Config) (*Auditor, error) {
 		}
 		opts.CaseInsensitive[name] = cfg.Services[name].CaseInsensitive
 	}
-	m, err := opts.Compile(catalogs...)
+	var unscoped []*catalog.Catalog
+	var scoped []scope
+	for _, c := range catalogs {
+		sc := cfg.Services[c.Service]
+		if !sc.Scoped() {
+			unscoped = append(unscoped, c)
+			continue
+		}
+		scoped = append(scoped, scope{cat: c, names: sc.ServiceNames, hosts: sc.Hosts})
+	}
+	if len(scoped) > maxScoped {
+		return nil, fmt.Errorf("services: %d catalogs are scoped by service_names or hosts, at most %d can be", len(scoped), maxScoped)
+	}
+	if err := catalog.CheckServices(catalogs...); err != nil {
+		return nil, err
+	}
+	m, err := opts.Compile(unscoped...)
 	if err != nil {
 		return nil, err
 	}
 	a := &Auditor{
+		catalogs:  catalogs,
 		matcher:   m,
+		scopes:    scopes{list: scoped, opts: opts, sets: map[selection]*catalog.Matcher{}},
 		fields:    map[*catalog.Event]*eventFields{},
 		services:  map[*catalog.Catalog]*service{},
 		switches:  cfg.Fields,
@@ -123,10 +144,75 @@ func Load(cfg *Config) (*Auditor, error) {
 	for _, k := range cfg.SpanKinds {
 		a.kinds[SpanKinds[k]] = true
 	}
+	if err := a.scopes.compile(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
-// Matcher returns the compiled catalogs.
+// compile compiles each scoped catalog on its own, and every two whose
+// selectors overlap together, so that routes conflict only between
+// catalogs that can apply to the same record.
+func (s *scopes) compile() error {
+	var errs []error
+	for i, sc := range s.list {
+		if sc.hosts != nil {
+			s.anyHosts = true
+		} else {
+			s.anyHost.add(i)
+		}
+		var one selection
+		one.add(i)
+		m, err := s.opts.Compile(sc.cat)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s.sets[one] = m
+	}
+	for i := range s.list {
+		for j := i + 1; j < len(s.list); j++ {
+			a, b := s.list[i], s.list[j]
+			if !selectorsOverlap(a, b) {
+				continue
+			}
+			_, err := s.opts.Compile(a.cat, b.cat)
+			for _, e := range unjoin(err) {
+				errs = append(errs, fmt.Errorf("%s and %s can select the same records: %w", a.describe(), b.describe(), e))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// unjoin returns the errors errors.Join joined, or err alone.
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// describe names a scoped catalog and its selectors in errors.
+func (sc scope) describe() string {
+	var sel []string
+	if sc.names != nil {
+		sel = append(sel, fmt.Sprintf("service_names %q", sc.names))
+	}
+	if sc.hosts != nil {
+		sel = append(sel, fmt.Sprintf("hosts %q", sc.hosts))
+	}
+	return fmt.Sprintf("services.%s (%s, %s)", sc.cat.Service, sc.cat.Source, strings.Join(sel, ", "))
+}
+
+// Catalogs returns every loaded catalog, scoped or not, in loading order.
+func (a *Auditor) Catalogs() []*catalog.Catalog { return a.catalogs }
+
+// Matcher returns the compiled unscoped catalogs (every catalog when none
+// is scoped).
 func (a *Auditor) Matcher() *catalog.Matcher { return a.matcher }
 
 // SendsFrom describes where the service of a catalog sends events from,

@@ -31,7 +31,7 @@ func decideIn(t *testing.T, a *Auditor, region string) Decision {
 	attrs := pcommon.NewMap()
 	attrs.PutStr("http.request.method", "POST")
 	attrs.PutStr("url.path", "/v1/gizmos")
-	r := a.NewResourceRegion(res)
+	r := a.NewResource(res)
 	return a.Decide(attrs, &r, "", false)
 }
 

@@ -72,6 +72,11 @@ type Match struct {
 	// ByRoute tells whether the reported route found the event, rather than
 	// the concrete path.
 	ByRoute bool
+	// Unselected is set when catalogs are scoped and none selects the
+	// record: it was matched against the unscoped catalogs only.
+	Unselected bool
+	// Matcher is the compiled catalogs that decided (scoped, else unscoped).
+	Matcher *catalog.Matcher
 }
 
 // Audits tells whether spans of the kind are audited (span_kinds).
@@ -81,8 +86,11 @@ func (a *Auditor) Audits(kind ptrace.SpanKind) bool {
 
 // Match reads a record's method, route and path by the configured keys and
 // finds its event: by the server's route (attribute, then span name), else
-// by the canonical path. spanName is "" for log records.
-func (a *Auditor) Match(attrs pcommon.Map, spanName string) (m Match) {
+// by the canonical path; each in the scoped catalogs that apply to the
+// record first, then in the unscoped ones. res is the record's resource
+// (NewResource); nil stands for a resource with no attributes. spanName is
+// "" for log records.
+func (a *Auditor) Match(attrs pcommon.Map, res *Resource, spanName string) (m Match) {
 	mv, ok := lookup(attrs, a.keys.Method)
 	if !ok {
 		return m // not an HTTP record
@@ -110,8 +118,9 @@ func (a *Auditor) Match(attrs pcommon.Map, spanName string) (m Match) {
 	} else {
 		r.Route, r.HasRoute = routeFromSpanName(spanName, r.Method)
 	}
+	scoped := a.scopedFor(attrs, res, &m)
 	if r.HasRoute {
-		if m.Event = a.matcher.MatchRoute(r.Method, r.Route); m.Event != nil {
+		if m.Event, m.Matcher = matchRoute(scoped, a.matcher, r.Method, r.Route); m.Event != nil {
 			m.Result, m.ByRoute = Matched, true
 			return m
 		}
@@ -134,7 +143,7 @@ func (a *Auditor) Match(attrs pcommon.Map, spanName string) (m Match) {
 		return m
 	}
 	r.HasPath = true
-	if m.Event = a.matcher.MatchPath(r.Method, r.Path); m.Event != nil {
+	if m.Event, m.Matcher = matchPath(scoped, a.matcher, r.Method, r.Path); m.Event != nil {
 		m.Result = Matched
 	} else {
 		m.Result = Unmatched
@@ -142,11 +151,57 @@ func (a *Auditor) Match(attrs pcommon.Map, spanName string) (m Match) {
 	return m
 }
 
+// scopedFor returns the matcher of the scoped catalogs that apply to the
+// record (nil for none) and marks a record none applies to.
+func (a *Auditor) scopedFor(attrs pcommon.Map, res *Resource, m *Match) *catalog.Matcher {
+	if len(a.scopes.list) == 0 {
+		return nil
+	}
+	if res == nil {
+		empty := a.NewResource(pcommon.NewMap())
+		res = &empty
+	}
+	names, scoped := res.names, res.matcher
+	if a.scopes.anyHosts {
+		names = names.and(a.scopes.byHost(a.hostOf(attrs)))
+		scoped = a.scopes.matcher(names)
+	}
+	m.Unselected = names == selection{}
+	return scoped
+}
+
+func matchRoute(first, then *catalog.Matcher, method, route string) (*catalog.Event, *catalog.Matcher) {
+	if first != nil {
+		if ev := first.MatchRoute(method, route); ev != nil {
+			return ev, first
+		}
+	}
+	return then.MatchRoute(method, route), then
+}
+
+func matchPath(first, then *catalog.Matcher, method, path string) (*catalog.Event, *catalog.Matcher) {
+	if first != nil {
+		if ev := first.MatchPath(method, path); ev != nil {
+			return ev, first
+		}
+	}
+	return then.MatchPath(method, path), then
+}
+
 // MatchRequest resolves a method and a request target given as text (a
 // path with or without a query, an absolute URL, or a route template when
-// route is set) the way Match resolves a record that carries it.
-func (a *Auditor) MatchRequest(method, target string, route bool) Match {
+// route is set) the way Match resolves a record that carries it, from a
+// service of the given service.name (may be "") and server host (may be "").
+func (a *Auditor) MatchRequest(method, target string, route bool, service, host string) Match {
+	resource := pcommon.NewMap()
+	if service != "" {
+		resource.PutStr(a.keys.ServiceName[0], service)
+	}
+	res := a.NewResource(resource)
 	attrs := pcommon.NewMap()
+	if host != "" {
+		attrs.PutStr(a.keys.ServerAddress[0], host)
+	}
 	attrs.PutStr(a.keys.Method[0], method)
 	switch {
 	case route:
@@ -156,7 +211,7 @@ func (a *Auditor) MatchRequest(method, target string, route bool) Match {
 	default:
 		attrs.PutStr(a.keys.Target[0], target)
 	}
-	return a.Match(attrs, "")
+	return a.Match(attrs, &res, "")
 }
 
 // path returns the request path from url.path, http.target or the full URL.

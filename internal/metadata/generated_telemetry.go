@@ -31,6 +31,7 @@ type TelemetryBuilder struct {
 	ProcessorAuditRecordsMalformed  metric.Int64Counter
 	ProcessorAuditRecordsMatched    metric.Int64Counter
 	ProcessorAuditRecordsUnmatched  metric.Int64Counter
+	ProcessorAuditRecordsUnselected metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -89,6 +90,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.ProcessorAuditRecordsUnmatched, err = builder.meter.Int64Counter(
 		"otelcol_processor_audit_records_unmatched",
 		metric.WithDescription("Number of HTTP records that matched no catalog event. [Alpha]"),
+		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorAuditRecordsUnselected, err = builder.meter.Int64Counter(
+		"otelcol_processor_audit_records_unselected",
+		metric.WithDescription("Number of HTTP records that no scoped catalog selects (services.NAME.service_names or hosts), matched against the unscoped catalogs only. Counted only when some catalog is scoped. [Alpha]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

@@ -24,6 +24,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ProcessorAuditRecordsMalformed.Add(context.Background(), 1)
 	tb.ProcessorAuditRecordsMatched.Add(context.Background(), 1)
 	tb.ProcessorAuditRecordsUnmatched.Add(context.Background(), 1)
+	tb.ProcessorAuditRecordsUnselected.Add(context.Background(), 1)
 	AssertEqualProcessorAuditAttributesRemoved(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
@@ -37,6 +38,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorAuditRecordsUnmatched(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorAuditRecordsUnselected(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 

@@ -23,14 +23,15 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                          metric.Meter
-	mu                             sync.Mutex
-	registrations                  []metric.Registration
-	ConnectorAuditEventsEmitted    metric.Int64Counter
-	ConnectorAuditRecordsDropped   metric.Int64Counter
-	ConnectorAuditRecordsMalformed metric.Int64Counter
-	ConnectorAuditRecordsMatched   metric.Int64Counter
-	ConnectorAuditRecordsUnmatched metric.Int64Counter
+	meter                           metric.Meter
+	mu                              sync.Mutex
+	registrations                   []metric.Registration
+	ConnectorAuditEventsEmitted     metric.Int64Counter
+	ConnectorAuditRecordsDropped    metric.Int64Counter
+	ConnectorAuditRecordsMalformed  metric.Int64Counter
+	ConnectorAuditRecordsMatched    metric.Int64Counter
+	ConnectorAuditRecordsUnmatched  metric.Int64Counter
+	ConnectorAuditRecordsUnselected metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -89,6 +90,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.ConnectorAuditRecordsUnmatched, err = builder.meter.Int64Counter(
 		"otelcol_connector_audit_records_unmatched",
 		metric.WithDescription("Number of HTTP source records that matched no catalog event. [Alpha]"),
+		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ConnectorAuditRecordsUnselected, err = builder.meter.Int64Counter(
+		"otelcol_connector_audit_records_unselected",
+		metric.WithDescription("Number of HTTP records that no scoped catalog selects (services.NAME.service_names or hosts), matched against the unscoped catalogs only. Counted only when some catalog is scoped. [Alpha]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

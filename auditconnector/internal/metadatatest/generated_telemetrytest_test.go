@@ -24,6 +24,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ConnectorAuditRecordsMalformed.Add(context.Background(), 1)
 	tb.ConnectorAuditRecordsMatched.Add(context.Background(), 1)
 	tb.ConnectorAuditRecordsUnmatched.Add(context.Background(), 1)
+	tb.ConnectorAuditRecordsUnselected.Add(context.Background(), 1)
 	AssertEqualConnectorAuditEventsEmitted(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
@@ -37,6 +38,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualConnectorAuditRecordsUnmatched(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualConnectorAuditRecordsUnselected(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 
