@@ -1,0 +1,92 @@
+package auditprocessor
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/ptracetest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otel-audit/auditprocessor/internal/metadata"
+	"github.com/otel-audit/auditprocessor/internal/metadatatest"
+)
+
+// scopedTraces: three services send the same two requests; speech-to-text
+// is scoped to stt-*, voices (the same customization routes) to
+// voices-api and tts-*, and billing is neither's.
+func scopedTraces() ptrace.Traces {
+	td := ptrace.NewTraces()
+	for i, service := range []string{"stt-api", "voices-api", "billing"} {
+		rs := td.ResourceSpans().AppendEmpty()
+		rs.Resource().Attributes().PutStr("service.name", service)
+		rs.Resource().Attributes().PutStr("cloud.region", "eu-de")
+		spans := rs.ScopeSpans().AppendEmpty().Spans()
+		for j, req := range [][3]string{
+			{"POST", "http.route", "/v1/customizations"},
+			{"DELETE", "url.path", "/v1/customizations/c-1"},
+		} {
+			s := spans.AppendEmpty()
+			s.SetTraceID(pcommon.TraceID{0x5c, 15: byte(i*2 + j + 1)})
+			s.SetSpanID(pcommon.SpanID{0x5c, 7: byte(i*2 + j + 1)})
+			s.SetKind(ptrace.SpanKindServer)
+			s.SetName(req[0])
+			s.SetEndTimestamp(pcommon.Timestamp(1_700_000_000_000_000_000))
+			s.Attributes().PutStr("http.request.method", req[0])
+			s.Attributes().PutStr(req[1], req[2])
+			s.Attributes().PutInt("http.response.status_code", 200)
+		}
+	}
+	return td
+}
+
+// TestGoldenScoped: each service's records get its own catalog's actions,
+// a third service's records neither; the golden file holds the output.
+func TestGoldenScoped(t *testing.T) {
+	cfg, err := loadConfig(t, "config.yaml", component.NewIDWithName(metadata.Type, "scoped"))
+	require.NoError(t, err)
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	sink := new(consumertest.TracesSink)
+	p, err := NewFactory().CreateTraces(t.Context(), metadatatest.NewSettings(tel), cfg, sink)
+	require.NoError(t, err)
+	require.NoError(t, p.ConsumeTraces(t.Context(), scopedTraces()))
+	require.Len(t, sink.AllTraces(), 1)
+	out := sink.AllTraces()[0]
+
+	want := map[string]string{ // span id: audit.action ("" none)
+		"5c00000000000001": "speech-to-text.custom-language-model.create",
+		"5c00000000000002": "speech-to-text.custom-language-model.delete",
+		"5c00000000000003": "voices.custom-model.create",
+		"5c00000000000004": "voices.custom-model.delete",
+		"5c00000000000005": "",
+		"5c00000000000006": "",
+	}
+	spans := spansByID(out)
+	require.Len(t, spans, len(want))
+	for id, action := range want {
+		got := ""
+		if v, ok := spans[id].Attributes().Get("audit.action"); ok {
+			got = v.Str()
+		}
+		assert.Equal(t, action, got, id)
+	}
+	assert.Equal(t, int64(2), counter(t, tel, "records_unselected", "traces"), "billing's two records")
+	assert.Equal(t, int64(2), counter(t, tel, "records_unmatched", "traces"))
+	assert.Equal(t, int64(4), counter(t, tel, "records_matched", "traces"))
+
+	path := filepath.Join("testdata", "scoped_expected.yaml")
+	if *update {
+		require.NoError(t, golden.WriteTraces(t, path, out))
+	}
+	expected, err := golden.ReadTraces(path)
+	require.NoError(t, err)
+	require.NoError(t, ptracetest.CompareTraces(expected, out))
+}
