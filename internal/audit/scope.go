@@ -8,6 +8,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
@@ -65,7 +66,14 @@ type scopes struct {
 	opts     catalog.Options
 	mu       sync.RWMutex
 	sets     map[selection]*catalog.Matcher
+	// byNameCache remembers the selection of each service.name seen (up to
+	// maxCachedNames of them): a gateway sees the same few names again and
+	// again, and a lookup costs less than matching every catalog's globs.
+	byNameCache sync.Map // string -> selection
+	cachedNames atomic.Int64
 }
+
+const maxCachedNames = 10000
 
 func (s *scopes) matcher(sel selection) *catalog.Matcher {
 	if sel == (selection{}) {
@@ -96,6 +104,17 @@ func (s *scopes) matcher(sel selection) *catalog.Matcher {
 // byName is the selection of the catalogs whose service_names select name
 // (with those that have none).
 func (s *scopes) byName(name string) selection {
+	if v, ok := s.byNameCache.Load(name); ok {
+		return v.(selection)
+	}
+	sel := s.selectName(name)
+	if s.cachedNames.Add(1) <= maxCachedNames {
+		s.byNameCache.Store(name, sel)
+	}
+	return sel
+}
+
+func (s *scopes) selectName(name string) selection {
 	var sel selection
 	for i := range s.list {
 		if matchAny(s.list[i].names, name) {
