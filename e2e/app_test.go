@@ -63,6 +63,10 @@ var routes = map[string]map[string]int{
 	},
 }
 
+// routesAs names, for services that are not in routes, the service whose
+// routes they serve (same routes, another service.name).
+var routesAs = map[string]string{}
+
 type app struct {
 	url string
 	tp  *sdktrace.TracerProvider
@@ -89,7 +93,11 @@ func startApp(t *testing.T, service, region, grpcEndpoint, httpEndpoint string) 
 	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewBatchProcessor(logExp)), sdklog.WithResource(res))
 
 	mux := http.NewServeMux()
-	for pattern, status := range routes[service] {
+	patterns := routes[service]
+	if as, ok := routesAs[service]; ok {
+		patterns = routes[as]
+	}
+	for pattern, status := range patterns {
 		mux.Handle(pattern, respond(status))
 	}
 	logger := otelslog.NewLogger("access", otelslog.WithLoggerProvider(lp))
