@@ -26,7 +26,7 @@ func readmeBlocks(t *testing.T) []string {
 	for _, m := range regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(data), -1) {
 		blocks = append(blocks, m[1])
 	}
-	require.Len(t, blocks, 3, "the README's yaml examples: the pipeline, audit events and the catalog")
+	require.Len(t, blocks, 4, "the README's yaml examples: the pipeline, audit events, the catalog and scoped catalogs")
 	return blocks
 }
 
@@ -67,6 +67,24 @@ func TestReadmeEvents(t *testing.T) {
 	pipelines := doc["service"].(map[string]any)["pipelines"].(map[string]any)
 	assert.Contains(t, pipelines["traces"].(map[string]any)["exporters"], "audit")
 	assert.Equal(t, []any{"audit"}, pipelines["logs/events"].(map[string]any)["receivers"])
+}
+
+// TestReadmeScoped creates the processor from the README's scoped catalogs
+// example (its catalog file is the test catalog of that name), and checks
+// that overlapping selectors are refused as the README says.
+func TestReadmeScoped(t *testing.T) {
+	var doc map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(readmeBlocks(t)[3]), &doc))
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, confmap.NewFromStringMap(doc["processors"].(map[string]any)["audit"].(map[string]any)).Unmarshal(cfg))
+	require.NoError(t, confmap.Validate(cfg))
+	assert.Equal(t, []string{"catalogs/voices.yaml"}, cfg.CatalogFiles)
+	cfg.CatalogFiles = []string{"testdata/catalogs/voices.yaml"}
+	_, err := NewFactory().CreateTraces(t.Context(), processortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	cfg.Services["voices"] = ServiceConfig{ServiceNames: []string{"*-api"}}
+	_, err = NewFactory().CreateTraces(t.Context(), processortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop())
+	assert.ErrorContains(t, err, `services.speech-to-text (builtin:speech-to-text, service_names ["stt-*"]) and services.voices (testdata/catalogs/voices.yaml, service_names ["*-api"]) can select the same records: duplicate route:`)
 }
 
 // TestReadmeCatalog parses and compiles the README's catalog example.
