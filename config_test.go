@@ -2,6 +2,7 @@ package auditprocessor
 
 import (
 	"github.com/otel-audit/auditprocessor/internal/audit"
+	"time"
 
 	"path/filepath"
 	"testing"
@@ -64,6 +65,7 @@ func TestLoadConfig(t *testing.T) {
 				HostHeader:     []string{"http.host"},
 			},
 			Fields: FieldsConfig{Severity: true, ReasonCode: true, TargetType: false, Message: false, InitiatorID: true},
+			Reload: audit.ReloadConfig{Enabled: true, PollInterval: 2 * time.Second},
 		}}},
 	} {
 		t.Run(tc.id.String(), func(t *testing.T) {

@@ -3,6 +3,7 @@ package auditprocessor // import "github.com/otel-audit/auditprocessor"
 import (
 	"context"
 
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -14,13 +15,13 @@ import (
 )
 
 type auditProcessor struct {
-	auditor   *audit.Auditor
+	live      *audit.Live // the catalogs in force: read once per batch
 	telemetry *metadata.TelemetryBuilder
 	counters  *audit.Counters
 }
 
 func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, error) {
-	a, err := audit.Load(&cfg.Config)
+	live, err := audit.NewLive(&cfg.Config, set.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -28,7 +29,10 @@ func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, er
 	if err != nil {
 		return nil, err
 	}
-	return &auditProcessor{auditor: a, telemetry: t, counters: (&audit.Counters{
+	if err := live.Instrument(t.ProcessorAuditCatalogReloads, t.RegisterProcessorAuditCatalogInForceCallback); err != nil {
+		return nil, err
+	}
+	return &auditProcessor{live: live, telemetry: t, counters: (&audit.Counters{
 		Matched:    t.ProcessorAuditRecordsMatched,
 		Unmatched:  t.ProcessorAuditRecordsUnmatched,
 		Malformed:  t.ProcessorAuditRecordsMalformed,
@@ -38,26 +42,30 @@ func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, er
 	}).Init()}, nil
 }
 
+func (p *auditProcessor) start(context.Context, component.Host) error { return p.live.Start() }
+
 func (p *auditProcessor) shutdown(context.Context) error {
+	p.live.Shutdown()
 	p.telemetry.Shutdown()
 	return nil
 }
 
 func (p *auditProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
+	a := p.live.Auditor()
 	var c audit.Counts
 	removeEmptied(td.ResourceSpans(), func(rs ptrace.ResourceSpans) (int, int) {
 		c.Removed += audit.Strip(rs.Resource().Attributes())
-		region := p.auditor.NewResource(rs.Resource().Attributes())
+		region := a.NewResource(rs.Resource().Attributes())
 		return removeEmptied(rs.ScopeSpans(), func(ss ptrace.ScopeSpans) (int, int) {
 			c.Removed += audit.Strip(ss.Scope().Attributes())
 			spans := ss.Spans()
 			before := spans.Len()
 			spans.RemoveIf(func(s ptrace.Span) bool {
 				c.Removed += audit.Strip(s.Attributes())
-				if !p.auditor.Audits(s.Kind()) {
+				if !a.Audits(s.Kind()) {
 					return false
 				}
-				return p.decide(&c, s.Attributes(), &region, s.Name(), s.Status().Code() == ptrace.StatusCodeError)
+				return decide(a, &c, s.Attributes(), &region, s.Name(), s.Status().Code() == ptrace.StatusCodeError)
 			})
 			return before, spans.Len()
 		})
@@ -73,17 +81,18 @@ func (p *auditProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Lo
 	if audit.IsEvents(ctx) {
 		return ld, nil // the audit connector's events, passed on as emitted
 	}
+	a := p.live.Auditor()
 	var c audit.Counts
 	removeEmptied(ld.ResourceLogs(), func(rl plog.ResourceLogs) (int, int) {
 		c.Removed += audit.Strip(rl.Resource().Attributes())
-		region := p.auditor.NewResource(rl.Resource().Attributes())
+		region := a.NewResource(rl.Resource().Attributes())
 		return removeEmptied(rl.ScopeLogs(), func(sl plog.ScopeLogs) (int, int) {
 			c.Removed += audit.Strip(sl.Scope().Attributes())
 			records := sl.LogRecords()
 			before := records.Len()
 			records.RemoveIf(func(r plog.LogRecord) bool {
 				c.Removed += audit.Strip(r.Attributes())
-				return p.decide(&c, r.Attributes(), &region, "", false)
+				return decide(a, &c, r.Attributes(), &region, "", false)
 			})
 			return before, records.Len()
 		})
@@ -97,11 +106,11 @@ func (p *auditProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Lo
 
 // decide decides one record whose forged audit attributes are gone, counts
 // it, tags it when it is kept and matched, and tells whether to drop it.
-func (p *auditProcessor) decide(c *audit.Counts, attrs pcommon.Map, rr *audit.Resource, spanName string, spanError bool) bool {
-	d := p.auditor.Decide(attrs, rr, spanName, spanError)
+func decide(a *audit.Auditor, c *audit.Counts, attrs pcommon.Map, rr *audit.Resource, spanName string, spanError bool) bool {
+	d := a.Decide(attrs, rr, spanName, spanError)
 	c.Add(&d)
 	if d.Emits() {
-		p.auditor.Tag(attrs, &d, attrs)
+		a.Tag(attrs, &d, attrs)
 	}
 	return d.Drop != audit.Keep
 }

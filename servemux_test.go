@@ -243,7 +243,7 @@ func (d *differ) check(method, target string) bool {
 		raw := f.attrs(target, req)
 		raw["http.request.method"] = method
 		require.NoError(d.t, attrs.FromRaw(raw))
-		got := d.p.auditor.Match(attrs, nil, "").Event
+		got := d.p.live.Auditor().Match(attrs, nil, "").Event
 		if got != nil {
 			got = d.ref.events[got.Action] // the same event of the reference's catalogs
 		}

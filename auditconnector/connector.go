@@ -31,9 +31,7 @@ var severityNumbers = map[string]plog.SeverityNumber{
 }
 
 type auditConnector struct {
-	component.StartFunc
-	component.ShutdownFunc
-	auditor   *audit.Auditor
+	live      *audit.Live // the catalogs in force: read once per batch
 	event     EventConfig
 	next      consumer.Logs
 	telemetry *metadata.TelemetryBuilder
@@ -42,7 +40,7 @@ type auditConnector struct {
 }
 
 func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*auditConnector, error) {
-	a, err := audit.Load(&cfg.Config)
+	live, err := audit.NewLive(&cfg.Config, set.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -50,8 +48,11 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 	if err != nil {
 		return nil, err
 	}
+	if err := live.Instrument(t.ConnectorAuditCatalogReloads, t.RegisterConnectorAuditCatalogInForceCallback); err != nil {
+		return nil, err
+	}
 	c := &auditConnector{
-		auditor:   a,
+		live:      live,
 		event:     cfg.Event,
 		next:      next,
 		telemetry: t,
@@ -64,11 +65,17 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 			Unselected: t.ConnectorAuditRecordsUnselected,
 		}).Init(),
 	}
-	c.ShutdownFunc = func(context.Context) error {
-		t.Shutdown()
-		return nil
-	}
 	return c, nil
+}
+
+// Start starts watching the catalog files (reload).
+func (c *auditConnector) Start(context.Context, component.Host) error { return c.live.Start() }
+
+// Shutdown stops the watcher and the telemetry.
+func (c *auditConnector) Shutdown(context.Context) error {
+	c.live.Shutdown()
+	c.telemetry.Shutdown()
+	return nil
 }
 
 // Capabilities: the connector reads its input and never changes it.
@@ -87,6 +94,7 @@ type source struct {
 // batch collects the events of one incoming batch, a resource at a time.
 type batch struct {
 	c        *auditConnector
+	a        *audit.Auditor // the catalogs in force when the batch came
 	out      plog.Logs
 	counts   audit.Counts
 	now      pcommon.Timestamp
@@ -97,7 +105,7 @@ type batch struct {
 }
 
 func (c *auditConnector) newBatch() *batch {
-	return &batch{c: c, out: plog.NewLogs(), now: pcommon.NewTimestampFromTime(c.now())}
+	return &batch{c: c, a: c.live.Auditor(), out: plog.NewLogs(), now: pcommon.NewTimestampFromTime(c.now())}
 }
 
 // nextResource starts a source resource; its scope of events is made when
@@ -121,7 +129,7 @@ func (b *batch) emit(d *audit.Decision, src *source) {
 		sl.Scope().SetName(metadata.ScopeName)
 		b.records, b.opened = sl.LogRecords(), true
 	}
-	b.c.write(b.records.AppendEmpty(), d, src, b.now)
+	b.c.write(b.a, b.records.AppendEmpty(), d, src, b.now)
 }
 
 // finish passes the events on, marked as events (see audit.WithEvents), and
@@ -143,13 +151,13 @@ func (c *auditConnector) ConsumeTraces(ctx context.Context, td ptrace.Traces) er
 	b := c.newBatch()
 	for _, rs := range td.ResourceSpans().All() {
 		b.nextResource(rs.Resource(), rs.SchemaUrl())
-		region := c.auditor.NewResource(rs.Resource().Attributes())
+		region := b.a.NewResource(rs.Resource().Attributes())
 		for _, ss := range rs.ScopeSpans().All() {
 			for _, s := range ss.Spans().All() {
-				if !c.auditor.Audits(s.Kind()) {
+				if !b.a.Audits(s.Kind()) {
 					continue
 				}
-				d := c.auditor.Decide(s.Attributes(), &region, s.Name(), s.Status().Code() == ptrace.StatusCodeError)
+				d := b.a.Decide(s.Attributes(), &region, s.Name(), s.Status().Code() == ptrace.StatusCodeError)
 				ts := s.EndTimestamp()
 				if ts == 0 {
 					ts = s.StartTimestamp()
@@ -167,10 +175,10 @@ func (c *auditConnector) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	b := c.newBatch()
 	for _, rl := range ld.ResourceLogs().All() {
 		b.nextResource(rl.Resource(), rl.SchemaUrl())
-		region := c.auditor.NewResource(rl.Resource().Attributes())
+		region := b.a.NewResource(rl.Resource().Attributes())
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, r := range sl.LogRecords().All() {
-				d := c.auditor.Decide(r.Attributes(), &region, "", false)
+				d := b.a.Decide(r.Attributes(), &region, "", false)
 				ts := r.Timestamp()
 				if ts == 0 {
 					ts = r.ObservedTimestamp()
@@ -184,7 +192,7 @@ func (c *auditConnector) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 
 // write fills one event record: the audit.* attributes the processor
 // writes, and the body in the provider's event model.
-func (c *auditConnector) write(lr plog.LogRecord, d *audit.Decision, src *source, now pcommon.Timestamp) {
+func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Decision, src *source, now pcommon.Timestamp) {
 	ts := src.time
 	if ts == 0 {
 		ts = now
@@ -197,14 +205,14 @@ func (c *auditConnector) write(lr plog.LogRecord, d *audit.Decision, src *source
 	lr.SetSeverityText(severity)
 	lr.SetSeverityNumber(severityNumbers[severity])
 	lr.SetEventName(EventName)
-	c.auditor.Tag(lr.Attributes(), d, src.attrs)
+	a.Tag(lr.Attributes(), d, src.attrs)
 
 	// Everything is read first, so that each map is made once, with room
 	// for what it holds, and only when it holds something.
 	typeURI := d.TargetType()
 	targetID, targetName := c.firstOf(c.event.TargetID, src), c.firstOf(c.event.TargetName, src)
-	initiatorID := c.auditor.Initiator(src.attrs)
-	address, agent := c.auditor.ClientAddress(src.attrs), c.auditor.UserAgent(src.attrs)
+	initiatorID := a.Initiator(src.attrs)
+	address, agent := a.ClientAddress(src.attrs), a.UserAgent(src.attrs)
 
 	body := lr.Body().SetEmptyMap()
 	body.EnsureCapacity(18)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
@@ -50,6 +51,20 @@ type Config struct {
 	// Fields switches the audit fields set beside audit.action, audit.outcome
 	// and audit.region on matched records. Default: all on.
 	Fields FieldsConfig `mapstructure:"fields"`
+	// Reload says how changed catalog_files are picked up while the
+	// collector runs. The built-in catalogs are part of the binary.
+	Reload ReloadConfig `mapstructure:"reload"`
+}
+
+// ReloadConfig configures live catalogs.
+type ReloadConfig struct {
+	// Enabled watches catalog_files (their directories, to see an editor's
+	// rename and a Kubernetes ConfigMap's ..data swap) and swaps a changed
+	// catalog in once it loads. Default: true.
+	Enabled bool `mapstructure:"enabled"`
+	// PollInterval also checks the files this often, for filesystems that
+	// send no change notifications. Default: 10s; 0 turns polling off.
+	PollInterval time.Duration `mapstructure:"poll_interval"`
 }
 
 // FieldsConfig switches each audit field beyond action, outcome and region.
@@ -232,6 +247,7 @@ func NewDefaultConfig() Config {
 			HostHeader:     []string{"http.host"},
 		},
 		Fields: FieldsConfig{Severity: true, ReasonCode: true, TargetType: true, Message: true, InitiatorID: true},
+		Reload: ReloadConfig{Enabled: true, PollInterval: 10 * time.Second},
 	}
 }
 
@@ -284,6 +300,9 @@ func (cfg *Config) Check() error {
 				}
 			}
 		}
+	}
+	if cfg.Reload.PollInterval < 0 {
+		add("reload.poll_interval must be 0 (off) or positive, got %s", cfg.Reload.PollInterval)
 	}
 	if len(cfg.SpanKinds) == 0 {
 		add("span_kinds is empty: no span would be audited")

@@ -40,7 +40,10 @@ type service struct {
 // and returns the Auditor. Its errors name the key, the file and the entry.
 // The processor, the connector and the auditcatalog command all load
 // catalogs through it.
-func Load(cfg *Config) (*Auditor, error) {
+func Load(cfg *Config) (*Auditor, error) { return load(cfg, os.ReadFile) }
+
+// load is Load with the catalog files read by read.
+func load(cfg *Config, read func(string) ([]byte, error)) (*Auditor, error) {
 	var catalogs []*catalog.Catalog
 	for _, name := range cfg.BuiltinCatalogs {
 		c, err := catalog.Builtin(name)
@@ -50,7 +53,7 @@ func Load(cfg *Config) (*Auditor, error) {
 		catalogs = append(catalogs, c)
 	}
 	for i, file := range cfg.CatalogFiles {
-		data, err := os.ReadFile(file)
+		data, err := read(file)
 		if err != nil {
 			return nil, fmt.Errorf("catalog_files[%d]: %w", i, err)
 		}

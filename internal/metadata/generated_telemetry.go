@@ -3,10 +3,12 @@
 package metadata
 
 import (
+	"context"
 	"errors"
 	"sync"
 
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/embedded"
 	"go.opentelemetry.io/otel/trace"
 
 	"go.opentelemetry.io/collector/component"
@@ -27,6 +29,8 @@ type TelemetryBuilder struct {
 	mu                              sync.Mutex
 	registrations                   []metric.Registration
 	ProcessorAuditAttributesRemoved metric.Int64Counter
+	ProcessorAuditCatalogInForce    metric.Int64ObservableGauge
+	ProcessorAuditCatalogReloads    metric.Int64Counter
 	ProcessorAuditRecordsDropped    metric.Int64Counter
 	ProcessorAuditRecordsMalformed  metric.Int64Counter
 	ProcessorAuditRecordsMatched    metric.Int64Counter
@@ -43,6 +47,31 @@ type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
 
 func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
+}
+
+// RegisterProcessorAuditCatalogInForceCallback sets callback for observable ProcessorAuditCatalogInForce metric.
+func (builder *TelemetryBuilder) RegisterProcessorAuditCatalogInForceCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ProcessorAuditCatalogInForce, obs: o})
+		return nil
+	}, builder.ProcessorAuditCatalogInForce)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+type observerInt64 struct {
+	embedded.Int64Observer
+	inst metric.Int64Observable
+	obs  metric.Observer
+}
+
+func (oi *observerInt64) Observe(value int64, opts ...metric.ObserveOption) {
+	oi.obs.ObserveInt64(oi.inst, value, opts...)
 }
 
 // Shutdown unregister all registered callbacks for async instruments.
@@ -67,6 +96,18 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_processor_audit_attributes_removed",
 		metric.WithDescription("Number of forged audit.* attributes removed from incoming records, resources and scopes. [Alpha]"),
 		metric.WithUnit("{attribute}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorAuditCatalogInForce, err = builder.meter.Int64ObservableGauge(
+		"otelcol_processor_audit_catalog_in_force",
+		metric.WithDescription("1 for each catalog file and the SHA-256 of its content in force (the last content that loaded). [Alpha]"),
+		metric.WithUnit("1"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorAuditCatalogReloads, err = builder.meter.Int64Counter(
+		"otelcol_processor_audit_catalog_reloads",
+		metric.WithDescription("Number of reloads of changed catalog files, by result (a failure leaves the last good catalogs in force). [Alpha]"),
+		metric.WithUnit("{reload}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ProcessorAuditRecordsDropped, err = builder.meter.Int64Counter(

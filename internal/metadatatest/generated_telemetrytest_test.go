@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
@@ -19,13 +20,24 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	require.NoError(t, tb.RegisterProcessorAuditCatalogInForceCallback(func(_ context.Context, observer metric.Int64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
 	tb.ProcessorAuditAttributesRemoved.Add(context.Background(), 1)
+	tb.ProcessorAuditCatalogReloads.Add(context.Background(), 1)
 	tb.ProcessorAuditRecordsDropped.Add(context.Background(), 1)
 	tb.ProcessorAuditRecordsMalformed.Add(context.Background(), 1)
 	tb.ProcessorAuditRecordsMatched.Add(context.Background(), 1)
 	tb.ProcessorAuditRecordsUnmatched.Add(context.Background(), 1)
 	tb.ProcessorAuditRecordsUnselected.Add(context.Background(), 1)
 	AssertEqualProcessorAuditAttributesRemoved(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorAuditCatalogInForce(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorAuditCatalogReloads(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorAuditRecordsDropped(t, testTel,

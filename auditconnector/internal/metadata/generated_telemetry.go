@@ -3,10 +3,12 @@
 package metadata
 
 import (
+	"context"
 	"errors"
 	"sync"
 
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/embedded"
 	"go.opentelemetry.io/otel/trace"
 
 	"go.opentelemetry.io/collector/component"
@@ -26,6 +28,8 @@ type TelemetryBuilder struct {
 	meter                           metric.Meter
 	mu                              sync.Mutex
 	registrations                   []metric.Registration
+	ConnectorAuditCatalogInForce    metric.Int64ObservableGauge
+	ConnectorAuditCatalogReloads    metric.Int64Counter
 	ConnectorAuditEventsEmitted     metric.Int64Counter
 	ConnectorAuditRecordsDropped    metric.Int64Counter
 	ConnectorAuditRecordsMalformed  metric.Int64Counter
@@ -43,6 +47,31 @@ type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
 
 func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
+}
+
+// RegisterConnectorAuditCatalogInForceCallback sets callback for observable ConnectorAuditCatalogInForce metric.
+func (builder *TelemetryBuilder) RegisterConnectorAuditCatalogInForceCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ConnectorAuditCatalogInForce, obs: o})
+		return nil
+	}, builder.ConnectorAuditCatalogInForce)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+type observerInt64 struct {
+	embedded.Int64Observer
+	inst metric.Int64Observable
+	obs  metric.Observer
+}
+
+func (oi *observerInt64) Observe(value int64, opts ...metric.ObserveOption) {
+	oi.obs.ObserveInt64(oi.inst, value, opts...)
 }
 
 // Shutdown unregister all registered callbacks for async instruments.
@@ -63,6 +92,18 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ConnectorAuditCatalogInForce, err = builder.meter.Int64ObservableGauge(
+		"otelcol_connector_audit_catalog_in_force",
+		metric.WithDescription("1 for each catalog file and the SHA-256 of its content in force (the last content that loaded). [Alpha]"),
+		metric.WithUnit("1"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ConnectorAuditCatalogReloads, err = builder.meter.Int64Counter(
+		"otelcol_connector_audit_catalog_reloads",
+		metric.WithDescription("Number of reloads of changed catalog files, by result (a failure leaves the last good catalogs in force). [Alpha]"),
+		metric.WithUnit("{reload}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ConnectorAuditEventsEmitted, err = builder.meter.Int64Counter(
 		"otelcol_connector_audit_events_emitted",
 		metric.WithDescription("Number of audit event records emitted, by the signal of their source records. [Alpha]"),

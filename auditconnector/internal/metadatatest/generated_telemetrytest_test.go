@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
@@ -19,12 +20,23 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	require.NoError(t, tb.RegisterConnectorAuditCatalogInForceCallback(func(_ context.Context, observer metric.Int64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
+	tb.ConnectorAuditCatalogReloads.Add(context.Background(), 1)
 	tb.ConnectorAuditEventsEmitted.Add(context.Background(), 1)
 	tb.ConnectorAuditRecordsDropped.Add(context.Background(), 1)
 	tb.ConnectorAuditRecordsMalformed.Add(context.Background(), 1)
 	tb.ConnectorAuditRecordsMatched.Add(context.Background(), 1)
 	tb.ConnectorAuditRecordsUnmatched.Add(context.Background(), 1)
 	tb.ConnectorAuditRecordsUnselected.Add(context.Background(), 1)
+	AssertEqualConnectorAuditCatalogInForce(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualConnectorAuditCatalogReloads(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualConnectorAuditEventsEmitted(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())

@@ -1,0 +1,206 @@
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+)
+
+// Live holds the catalogs in force and replaces them when a catalog file
+// changes: the changed files are read, checked and compiled off the hot
+// path (Load, with the same errors as at start), then swapped in with one
+// pointer store. A component reads the pointer once per batch, so every
+// record of a batch is decided by one catalog, old or new. A new catalog
+// that fails to load is not used: the last good catalogs stay in force.
+type Live struct {
+	cfg     Config
+	logger  *zap.Logger
+	current atomic.Pointer[Auditor]
+	// onReload is told of every reload of new content (ok false: it failed
+	// and the last good catalogs stay).
+	onReload func(ok bool)
+
+	mu       sync.Mutex
+	inForce  map[string]string // catalog file: SHA-256 of the content in force
+	lastSeen map[string]string // the content last tried (good or bad)
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// debounce gathers the notifications of one update (an editor's write and
+// rename, a ConfigMap's swap) into one reload.
+const debounce = 100 * time.Millisecond
+
+// NewLive loads the configured catalogs.
+func NewLive(cfg *Config, logger *zap.Logger) (*Live, error) {
+	l := &Live{cfg: *cfg, logger: logger, onReload: func(bool) {}}
+	a, hashes, err := l.loadNow()
+	if err != nil {
+		return nil, err
+	}
+	l.current.Store(a)
+	l.inForce, l.lastSeen = hashes, hashes
+	return l, nil
+}
+
+// Auditor returns the catalogs in force; read it once per batch.
+func (l *Live) Auditor() *Auditor { return l.current.Load() }
+
+// InForce returns the SHA-256, in hex, of each catalog file's content in force.
+func (l *Live) InForce() map[string]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make(map[string]string, len(l.inForce))
+	for k, v := range l.inForce {
+		out[k] = v
+	}
+	return out
+}
+
+// loadNow reads every catalog file once, loads them and returns the
+// content's hashes.
+func (l *Live) loadNow() (*Auditor, map[string]string, error) {
+	hashes := map[string]string{}
+	a, err := load(&l.cfg, func(file string) ([]byte, error) {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			hashes[file] = "unreadable: " + err.Error()
+			return nil, err
+		}
+		sum := sha256.Sum256(data)
+		hashes[file] = hex.EncodeToString(sum[:])
+		return data, nil
+	})
+	return a, hashes, err
+}
+
+// Instrument counts the reloads with reloads (by result) and reports the
+// content in force through the gauge callback register registers.
+func (l *Live) Instrument(reloads metric.Int64Counter, register func(metric.Int64Callback) error) error {
+	success := metric.WithAttributeSet(attribute.NewSet(attribute.String("result", "success")))
+	failure := metric.WithAttributeSet(attribute.NewSet(attribute.String("result", "failure")))
+	l.onReload = func(ok bool) {
+		opt := failure
+		if ok {
+			opt = success
+		}
+		reloads.Add(context.Background(), 1, opt)
+	}
+	return register(func(_ context.Context, o metric.Int64Observer) error {
+		for file, sum := range l.InForce() {
+			o.Observe(1, metric.WithAttributes(attribute.String("catalog_file", file), attribute.String("sha256", sum)))
+		}
+		return nil
+	})
+}
+
+// Start watches the catalog files when reload is enabled and there are
+// some. Shutdown stops it.
+func (l *Live) Start() error {
+	if !l.cfg.Reload.Enabled || len(l.cfg.CatalogFiles) == 0 || l.stop != nil {
+		return nil
+	}
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return err
+	}
+	var dirs []string
+	for _, f := range l.cfg.CatalogFiles {
+		dir := filepath.Dir(f)
+		if !slices.Contains(dirs, dir) {
+			dirs = append(dirs, dir)
+		}
+	}
+	for _, dir := range dirs {
+		// the directory, not the file: a rename over the file and a
+		// ConfigMap's ..data swap never name the file itself
+		if err := w.Add(dir); err != nil {
+			_ = w.Close()
+			return err
+		}
+	}
+	l.stop, l.done = make(chan struct{}), make(chan struct{})
+	go l.watch(w)
+	return nil
+}
+
+// Shutdown stops the watcher and waits for it.
+func (l *Live) Shutdown() {
+	if l.stop == nil {
+		return
+	}
+	close(l.stop)
+	<-l.done
+	l.stop = nil
+}
+
+func (l *Live) watch(w *fsnotify.Watcher) {
+	defer close(l.done)
+	defer w.Close()
+	var poll <-chan time.Time
+	if p := l.cfg.Reload.PollInterval; p > 0 {
+		t := time.NewTicker(p)
+		defer t.Stop()
+		poll = t.C
+	}
+	var settle <-chan time.Time
+	for {
+		select {
+		case <-l.stop:
+			return
+		case _, ok := <-w.Events:
+			if !ok {
+				return
+			}
+			settle = time.After(debounce) // restarts with every notification
+		case err, ok := <-w.Errors:
+			if !ok {
+				return
+			}
+			l.logger.Warn("Watching the catalog files failed; polling goes on", zap.Error(err))
+		case <-settle:
+			settle = nil
+			l.check()
+		case <-poll:
+			l.check()
+		}
+	}
+}
+
+// check reloads the catalogs when a file's content differs from the
+// content last tried.
+func (l *Live) check() {
+	a, hashes, err := l.loadNow()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if maps.Equal(hashes, l.lastSeen) {
+		return // nothing new (or the same bad content again: logged once)
+	}
+	l.lastSeen = hashes
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			err = errors.Join(err, errors.New("a catalog file is missing"))
+		}
+		l.logger.Error("A changed catalog file does not load; the last good catalogs stay in force", zap.Error(err))
+		l.onReload(false)
+		return
+	}
+	l.current.Store(a)
+	l.inForce = hashes
+	l.logger.Info("Catalogs reloaded", zap.Strings("catalog_files", l.cfg.CatalogFiles))
+	l.onReload(true)
+}
