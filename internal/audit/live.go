@@ -166,7 +166,9 @@ func (l *Live) watch(w *fsnotify.Watcher) {
 			if !ok {
 				return
 			}
-			settle = time.After(debounce) // restarts with every notification
+			if settle == nil { // from the first notification: a stream of them still reloads
+				settle = time.After(debounce)
+			}
 		case err, ok := <-w.Errors:
 			if !ok {
 				return

@@ -1,0 +1,145 @@
+package auditprocessor
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor/processortest"
+
+	"github.com/otel-audit/auditprocessor/internal/metadata"
+)
+
+// liveCatalog is version v of a catalog whose display name says its version.
+func liveCatalog(v int) string {
+	return fmt.Sprintf(`service: gadgets
+display_name: Gadgets v%d
+events:
+  - {action: gadgets.gadget.create, method: POST, route: /v1/gadgets, description: Create a gadget}
+`, v)
+}
+
+// TestSwapUnderLoad swaps the catalog again and again while goroutines
+// consume traces and logs on one processor (run with -race): every record
+// of a batch is decided by one catalog, old or new, and none is lost.
+func TestSwapUnderLoad(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "gadgets.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(liveCatalog(1)), 0o600))
+	cfg := createDefaultConfig().(*Config)
+	cfg.BuiltinCatalogs = nil
+	cfg.CatalogFiles = []string{file}
+	p, err := newAuditProcessor(processortest.NewNopSettings(metadata.Type), cfg)
+	require.NoError(t, err)
+	require.NoError(t, p.start(context.Background(), componenttest.NewNopHost()))
+
+	const goroutines, perBatch = 4, 50
+	stop, done := make(chan struct{}), make(chan struct{})
+	var writer sync.WaitGroup
+	writer.Add(1)
+	go func() { // a new version every few milliseconds, while the consumers run
+		defer writer.Done()
+		for v := 2; ; v++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(15 * time.Millisecond):
+			}
+			tmp := file + ".tmp"
+			if os.WriteFile(tmp, []byte(liveCatalog(v)), 0o600) == nil {
+				_ = os.Rename(tmp, file)
+			}
+		}
+	}()
+
+	var seen sync.Map // message -> true
+	var records, batches atomic.Int64
+	check := func(messages []string) {
+		require.Len(t, messages, perBatch, "no record lost")
+		for _, m := range messages {
+			require.Equal(t, messages[0], m, "one catalog per batch")
+		}
+		seen.Store(messages[0], true)
+		records.Add(int64(len(messages)))
+		batches.Add(1)
+	}
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for !closed(done) {
+				td := ptrace.NewTraces()
+				rs := td.ResourceSpans().AppendEmpty()
+				spans := rs.ScopeSpans().AppendEmpty().Spans()
+				for range perBatch {
+					s := spans.AppendEmpty()
+					s.SetKind(ptrace.SpanKindServer)
+					s.Attributes().PutStr("http.request.method", "POST")
+					s.Attributes().PutStr("url.path", "/v1/gadgets")
+				}
+				out, err := p.processTraces(context.Background(), td)
+				require.NoError(t, err)
+				var messages []string
+				for _, s := range out.ResourceSpans().At(0).ScopeSpans().At(0).Spans().All() {
+					v, _ := s.Attributes().Get("audit.message")
+					messages = append(messages, v.Str())
+				}
+				check(messages)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for !closed(done) {
+				ld := plog.NewLogs()
+				recs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+				for range perBatch {
+					r := recs.AppendEmpty()
+					r.Attributes().PutStr("http.request.method", "POST")
+					r.Attributes().PutStr("url.path", "/v1/gadgets")
+				}
+				out, err := p.processLogs(context.Background(), ld)
+				require.NoError(t, err)
+				var messages []string
+				for _, r := range out.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().All() {
+					v, _ := r.Attributes().Get("audit.message")
+					messages = append(messages, v.Str())
+				}
+				check(messages)
+				time.Sleep(time.Millisecond) // let the writer interleave
+			}
+		}()
+	}
+	versions := func() int {
+		n := 0
+		seen.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	assert.Eventually(t, func() bool { return versions() >= 3 }, 10*time.Second, 10*time.Millisecond,
+		"the catalog changes while the consumers run")
+	close(done)
+	wg.Wait()
+	close(stop)
+	writer.Wait()
+	require.NoError(t, p.shutdown(context.Background()))
+	assert.Equal(t, batches.Load()*perBatch, records.Load())
+	t.Logf("%d batches, %d records, %d catalog versions", batches.Load(), records.Load(), versions())
+}
+
+func closed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
