@@ -12,7 +12,7 @@
 #
 # Only Go is needed: OCB and every component are fetched from the Go module proxy.
 
-# OCB release; see builder-config.yaml for why some components are pinned lower.
+# OCB release; builder-config.yaml says which module versions the distribution uses and why.
 OCB_VERSION ?= v0.164.0
 OCB         := bin/builder
 DIST_BIN    := dist/otelcol-audit
