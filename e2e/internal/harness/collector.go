@@ -49,6 +49,20 @@ type CollectorOptions struct {
 	// connector, configured as the processor (AuditConfig), whose events go
 	// through the pipeline logs/events to the exporter otlp_http/events.
 	EventsEndpoint string
+
+	// BaseConfig, when not empty, is a configuration file to run instead of
+	// the generated one; AuditConfig and InputEndpoint are then unused. The
+	// collector reads it, then a file written into Dir that moves its OTLP
+	// receiver, its health_check extension and its Prometheus reader to the
+	// ports chosen here and points its otlp_http exporter at ExportEndpoint
+	// and its otlp_http/events exporter at EventsEndpoint (each when set),
+	// then Overrides.
+	BaseConfig string
+	// Overrides are YAML documents merged over the configuration last, in
+	// order: maps merge key by key, anything else is replaced.
+	Overrides []string
+	// Env holds KEY=value pairs added to the collector's environment.
+	Env []string
 }
 
 // Collector is a running otelcol-audit process.
@@ -58,7 +72,10 @@ type Collector struct {
 	HTTPEndpoint string
 	// MetricsURL is the collector's own Prometheus endpoint.
 	MetricsURL string
-	// ConfigPath and LogPath are the files the collector reads and writes.
+	// HealthURL is the health_check extension's endpoint.
+	HealthURL string
+	// ConfigPath and LogPath are the files the collector reads and writes:
+	// with a BaseConfig, ConfigPath is the file that moves it to the ports.
 	ConfigPath string
 	LogPath    string
 
@@ -72,7 +89,7 @@ type Collector struct {
 // a process group of its own and waits until its receiver ports and metrics
 // endpoint answer or ctx ends. On error nothing is left running.
 func StartCollector(ctx context.Context, opts CollectorOptions) (*Collector, error) {
-	var ports [3]int
+	var ports [4]int
 	for i := range ports {
 		p, err := FreePort()
 		if err != nil {
@@ -84,13 +101,27 @@ func StartCollector(ctx context.Context, opts CollectorOptions) (*Collector, err
 		GRPCEndpoint: fmt.Sprintf("127.0.0.1:%d", ports[0]),
 		HTTPEndpoint: fmt.Sprintf("127.0.0.1:%d", ports[1]),
 		MetricsURL:   fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[2]),
+		HealthURL:    fmt.Sprintf("http://127.0.0.1:%d/", ports[3]),
 		ConfigPath:   filepath.Join(opts.Dir, "collector.yaml"),
 		LogPath:      filepath.Join(opts.Dir, "collector.log"),
 		exited:       make(chan struct{}),
 	}
-	cfg := collectorConfig(opts, c.GRPCEndpoint, c.HTTPEndpoint, ports[2])
+	e := endpoints{grpc: c.GRPCEndpoint, http: c.HTTPEndpoint, metricsPort: ports[2], health: fmt.Sprintf("127.0.0.1:%d", ports[3])}
+	args := []string{"--config", c.ConfigPath}
+	cfg := collectorConfig(opts, e)
+	if opts.BaseConfig != "" {
+		args = []string{"--config", opts.BaseConfig, "--config", c.ConfigPath}
+		cfg = portsConfig(opts, e)
+	}
 	if err := os.WriteFile(c.ConfigPath, []byte(cfg), 0o644); err != nil {
 		return nil, err
+	}
+	for i, o := range opts.Overrides {
+		path := filepath.Join(opts.Dir, fmt.Sprintf("overrides-%d.yaml", i+1))
+		if err := os.WriteFile(path, []byte(o), 0o644); err != nil {
+			return nil, err
+		}
+		args = append(args, "--config", path)
 	}
 	logFile, err := os.Create(c.LogPath)
 	if err != nil {
@@ -98,7 +129,10 @@ func StartCollector(ctx context.Context, opts CollectorOptions) (*Collector, err
 	}
 	c.logFile = logFile
 
-	c.cmd = exec.Command(opts.Binary, "--config", c.ConfigPath)
+	c.cmd = exec.Command(opts.Binary, args...)
+	if len(opts.Env) > 0 {
+		c.cmd.Env = append(os.Environ(), opts.Env...)
+	}
 	c.cmd.Stdout = logFile
 	c.cmd.Stderr = logFile
 	c.cmd.SysProcAttr = procAttr()
@@ -174,6 +208,18 @@ func (c *Collector) Stop(timeout time.Duration) error {
 	return err
 }
 
+// Kill sends SIGKILL to the collector's process group and waits for it to
+// exit: a crash, with no shutdown. Stop afterwards does nothing.
+func (c *Collector) Kill() {
+	select {
+	case <-c.exited:
+	default:
+		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+		<-c.exited
+	}
+	c.logFile.Close()
+}
+
 // Log returns what the collector has written to stdout and stderr so far.
 func (c *Collector) Log() string {
 	b, err := os.ReadFile(c.LogPath)
@@ -185,9 +231,9 @@ func (c *Collector) Log() string {
 
 // collectorConfig returns the collector configuration: OTLP in on the given
 // endpoints, memory_limiter, the audit processor and batch for traces and
-// logs, out over OTLP/HTTP, its own metrics on a Prometheus endpoint; and,
-// with an InputEndpoint, the input pipelines.
-func collectorConfig(opts CollectorOptions, grpcEndpoint, httpEndpoint string, metricsPort int) string {
+// logs, out over OTLP/HTTP, its own metrics on a Prometheus endpoint and a
+// health_check endpoint; and, with an InputEndpoint, the input pipelines.
+func collectorConfig(opts CollectorOptions, e endpoints) string {
 	audit := "{}"
 	if strings.TrimSpace(opts.AuditConfig) != "" {
 		audit = "\n" + indent(strings.TrimSpace(opts.AuditConfig), "    ")
@@ -242,7 +288,11 @@ processors:
 exporters:
   otlp_http:
     endpoint: %s%s%s%s
+extensions:
+  health_check:
+    endpoint: %s
 service:
+  extensions: [health_check]
   telemetry:
     logs:
       level: warn
@@ -257,7 +307,52 @@ service:
   pipelines:
     traces:%s
     logs:%s%s%s
-`, grpcEndpoint, httpEndpoint, audit, opts.ExportEndpoint, inputExporter, eventsExporter, connectors, metricsPort, tracesPipeline, pipeline, inputPipelines, eventsPipeline)
+`, e.grpc, e.http, audit, opts.ExportEndpoint, inputExporter, eventsExporter, connectors, e.health, e.metricsPort, tracesPipeline, pipeline, inputPipelines, eventsPipeline)
+}
+
+// endpoints are the addresses StartCollector chose for the collector.
+type endpoints struct {
+	grpc, http, health string
+	metricsPort        int
+}
+
+// portsConfig returns the configuration merged over a BaseConfig: the
+// endpoints, and the export endpoints that are set.
+func portsConfig(opts CollectorOptions, e endpoints) string {
+	var exporters string
+	for _, x := range []struct{ id, endpoint string }{
+		{"otlp_http", opts.ExportEndpoint},
+		{"otlp_http/events", opts.EventsEndpoint},
+	} {
+		if x.endpoint != "" {
+			exporters += fmt.Sprintf(`
+  %s:
+    endpoint: %s`, x.id, x.endpoint)
+		}
+	}
+	if exporters != "" {
+		exporters = "\nexporters:" + exporters
+	}
+	return fmt.Sprintf(`receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: %s
+      http:
+        endpoint: %s%s
+extensions:
+  health_check:
+    endpoint: %s
+service:
+  telemetry:
+    metrics:
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: %d
+`, e.grpc, e.http, exporters, e.health, e.metricsPort)
 }
 
 func indent(s, prefix string) string {
