@@ -44,8 +44,10 @@ $(DIST_BIN): $(OCB) $(DIST_SOURCES)
 	$(OCB) --config=builder-config.yaml
 	@touch $@
 
+# The example keeps its sending queue in AUDIT_QUEUE_DIR (default
+# /var/lib/otelcol-audit/queue); make run keeps it in ./bin/queue unless set.
 run: $(DIST_BIN)
-	$(DIST_BIN) --config=$(DIST_CONFIG)
+	AUDIT_QUEUE_DIR=$${AUDIT_QUEUE_DIR:-$(CURDIR)/bin/queue} $(DIST_BIN) --config=$(DIST_CONFIG)
 
 demo: $(DIST_BIN)
 	cd e2e && go run ./cmd/auditdemo -collector $(CURDIR)/$(DIST_BIN) -record $(abspath $(DEMO_RECORDING))
