@@ -162,13 +162,18 @@ func arrivals(b *harness.Backend) map[string]map[pcommon.TraceID]int {
 	return out
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+// waitFor polls cond until it holds or the deadline passes; cond's string
+// says what is still missing.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
-	for !cond() {
+	for {
+		ok, missing := cond()
+		if ok {
+			return
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+			t.Fatalf("timed out after %s waiting for %s: %s", timeout, what, missing)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -201,14 +206,18 @@ func TestDurability(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = backend.Close() })
 
-	waitFor(t, time.Minute, "every acknowledged record at the backend", func() bool {
+	waitFor(t, time.Minute, "every acknowledged record at the backend", func() (bool, string) {
 		got := arrivals(backend)
+		spans, logs := 0, 0
 		for _, id := range ids {
-			if got["traces"][id] == 0 || got["logs"][id] == 0 {
-				return false
+			if got["traces"][id] == 0 {
+				spans++
+			}
+			if got["logs"][id] == 0 {
+				logs++
 			}
 		}
-		return true
+		return spans+logs == 0, fmt.Sprintf("%d of %d spans and %d of %d log records missing", spans, len(ids), logs, len(ids))
 	})
 	sent := map[pcommon.TraceID]bool{}
 	for _, id := range ids {
@@ -253,13 +262,17 @@ func TestDurabilityInMemoryQueueLoses(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = backend.Close() })
 	canary := sendAcknowledged(t, col, 1)[0]
-	waitFor(t, time.Minute, "the restarted collector's own record at the backend", func() bool {
+	waitFor(t, time.Minute, "the restarted collector's own record at the backend", func() (bool, string) {
 		got := arrivals(backend)
-		return got["traces"][canary] > 0 && got["logs"][canary] > 0
+		return got["traces"][canary] > 0 && got["logs"][canary] > 0, fmt.Sprintf("%d records arrived", len(backend.Records()))
 	})
-	waitFor(t, 30*time.Second, "the restarted collector's queues to be empty", func() bool {
+	waitFor(t, 30*time.Second, "the restarted collector's queues to be empty", func() (bool, string) {
 		m, err := harness.Scrape(t.Context(), col.MetricsURL)
-		return err == nil && m.Sum("otelcol_exporter_queue_size", map[string]string{"exporter": "otlp_http"}) == 0
+		if err != nil {
+			return false, err.Error()
+		}
+		size := m.Sum("otelcol_exporter_queue_size", map[string]string{"exporter": "otlp_http"})
+		return size == 0, fmt.Sprintf("queue size %g", size)
 	})
 
 	got := arrivals(backend)

@@ -208,9 +208,9 @@ func TestMutualTLS(t *testing.T) {
 	flushCtx, cancelFlush := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancelFlush()
 	require.NoError(t, app.flush(flushCtx))
-	waitFor(t, 30*time.Second, "the known sender's span and access log at the backend", func() bool {
+	waitFor(t, 30*time.Second, "the known sender's span and access log at the backend", func() (bool, string) {
 		got := arrivals(backend)
-		return got["traces"][id] > 0 && got["logs"][id] > 0
+		return got["traces"][id] > 0 && got["logs"][id] > 0, fmt.Sprintf("%d records arrived", len(backend.Records()))
 	})
 
 	for _, rec := range backend.Records() {
