@@ -67,11 +67,6 @@ func certTemplate(t *testing.T, name string) *x509.Certificate {
 	}
 }
 
-// file is the path of the CA's certificate.
-func (ca *certAuthority) file() string {
-	return filepath.Join(ca.dir, ca.cert.Subject.CommonName+".crt")
-}
-
 func (ca *certAuthority) pool() *x509.CertPool {
 	p := x509.NewCertPool()
 	p.AddCert(ca.cert)
@@ -120,13 +115,13 @@ func TestMutualTLS(t *testing.T) {
 	sender := known.issue(t, "speech-to-text", x509.ExtKeyUsageClientAuth)
 	stranger := newCA(t, dir, "other-ca").issue(t, "stranger", x509.ExtKeyUsageClientAuth)
 
+	// The example's own tls settings, with its directory of certificates
+	// replaced by the test's, whose files are named as the example's.
+	const exampleDir = "/etc/otelcol-audit/tls/"
+	example := withTLS(t, readExample(t))
+	require.Contains(t, example, exampleDir)
 	config := filepath.Join(dir, "collector.yaml")
-	require.NoError(t, os.WriteFile(config, []byte(withTLS(t, readExample(t))), 0o644))
-	tlsFiles := fmt.Sprintf(`
-        tls:
-          cert_file: %s
-          key_file: %s
-          client_ca_file: %s`, filepath.Join(dir, "collector.crt"), filepath.Join(dir, "collector.key"), known.file())
+	require.NoError(t, os.WriteFile(config, []byte(strings.ReplaceAll(example, exampleDir, dir+"/")), 0o644))
 	backend, err := harness.StartBackend("")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = backend.Close() })
@@ -134,8 +129,7 @@ func TestMutualTLS(t *testing.T) {
 	defer cancel()
 	col, err := harness.StartCollector(ctx, harness.CollectorOptions{
 		Binary: binary, Dir: t.TempDir(), BaseConfig: config, ExportEndpoint: backend.URL,
-		Env:       []string{"AUDIT_QUEUE_DIR=" + t.TempDir()},
-		Overrides: []string{"receivers:\n  otlp:\n    protocols:\n      grpc:" + tlsFiles + "\n      http:" + tlsFiles + "\n"},
+		Env: []string{"AUDIT_QUEUE_DIR=" + t.TempDir()},
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() {
