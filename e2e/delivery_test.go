@@ -21,29 +21,37 @@ import (
 )
 
 // The delivery tests run examples/collector.yaml, moved to free ports, with
-// its exporter's retries made faster (the backoff's intervals only; it still
-// retries for ever), so that the example's own queue settings are what is
-// tested.
+// its exporters' retries made faster (the backoff's intervals only; they
+// still retry for ever), so that the example's own queue settings are what
+// is tested. The example's exporters: otlp_http for the tagged records,
+// otlp_http/events for the audit connector's events.
 const fastRetry = `
 exporters:
   otlp_http:
     retry_on_failure:
       initial_interval: 100ms
       max_interval: 500ms
+  otlp_http/events:
+    retry_on_failure:
+      initial_interval: 100ms
+      max_interval: 500ms
 `
 
-// inMemoryQueue takes the storage away from the example's sending queue.
+// inMemoryQueue takes the storage away from the example's sending queues.
 const inMemoryQueue = `
 exporters:
   otlp_http:
     sending_queue:
       storage: null
+  otlp_http/events:
+    sending_queue:
+      storage: null
 `
 
-// The example's exporter is otlp_http, and file_storage names a queue's file
-// after the exporter's component ID and the signal: renaming the exporter
-// leaves the queue behind.
-var queueFiles = []string{"exporter_otlp_http__traces", "exporter_otlp_http__logs"}
+// file_storage names a queue's file after the exporter's component ID and
+// the signal (kind_type_name_signal): renaming an exporter leaves its queue
+// behind.
+var queueFiles = []string{"exporter_otlp_http__traces", "exporter_otlp_http__logs", "exporter_otlp_http_events_logs"}
 
 // What every audited record sent here must carry when it reaches the backend.
 var auditedTags = map[string]string{
@@ -99,22 +107,40 @@ func putAuditedHTTP(m pcommon.Map) {
 	m.PutInt("http.response.status_code", 201)
 }
 
-// outage is one run of the scenario: the backend is down at an address the
-// collector exports to; records are sent and acknowledged; the collector is
-// killed and started again on the same queue directory.
+// outage is one run of the scenario: the backends (records and events) are
+// down at addresses the collector exports to; records are sent and
+// acknowledged; the collector is killed and started again on the same queue
+// directory; the backends come up.
 type outage struct {
-	binary, queueDir, backendAddr string
-	overrides                     []string
+	binary, queueDir        string
+	backendAddr, eventsAddr string
+	overrides               []string
 }
 
 func newOutage(t *testing.T, binary string, overrides ...string) *outage {
-	port, err := harness.FreePort()
-	require.NoError(t, err)
+	var addrs [2]string
+	for i := range addrs {
+		port, err := harness.FreePort()
+		require.NoError(t, err)
+		addrs[i] = fmt.Sprintf("127.0.0.1:%d", port)
+	}
 	return &outage{
 		binary: binary, queueDir: t.TempDir(),
-		backendAddr: fmt.Sprintf("127.0.0.1:%d", port),
-		overrides:   append([]string{fastRetry}, overrides...),
+		backendAddr: addrs[0], eventsAddr: addrs[1],
+		overrides: append([]string{fastRetry}, overrides...),
 	}
+}
+
+// backendsUp starts the records' and the events' backends.
+func (o *outage) backendsUp(t *testing.T) (records, events *harness.Backend) {
+	t.Helper()
+	records, err := harness.StartBackendAt(o.backendAddr, "")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = records.Close() })
+	events, err = harness.StartBackendAt(o.eventsAddr, "")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = events.Close() })
+	return records, events
 }
 
 // start runs the example on o's queue directory, exporting to o's backend.
@@ -124,8 +150,9 @@ func (o *outage) start(t *testing.T) *harness.Collector {
 	defer cancel()
 	col, err := harness.StartCollector(ctx, harness.CollectorOptions{
 		Binary: o.binary, Dir: t.TempDir(), BaseConfig: exampleConfig,
-		ExportEndpoint: "http://" + o.backendAddr, Overrides: o.overrides,
-		Env: []string{"AUDIT_QUEUE_DIR=" + o.queueDir},
+		ExportEndpoint: "http://" + o.backendAddr, EventsEndpoint: "http://" + o.eventsAddr,
+		Overrides: o.overrides,
+		Env:       []string{"AUDIT_QUEUE_DIR=" + o.queueDir},
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() {
@@ -181,10 +208,11 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool
 
 const outageRecords = 25
 
-// TestDurability: with the example's persistent queue, every record the
-// collector acknowledged while the backend was down reaches the backend,
-// tagged, although the collector was killed (SIGKILL) before the backend
-// came up. Duplicates are allowed and counted; none may be missing.
+// TestDurability: with the example's persistent queues, every record the
+// collector acknowledged while the backends were down reaches the backend,
+// tagged, and so does the audit event the connector made of each span,
+// although the collector was killed (SIGKILL) before the backends came up.
+// Duplicates are allowed and counted; none may be missing.
 func TestDurability(t *testing.T) {
 	binary := collectorBinary(t)
 	o := newOutage(t, binary)
@@ -193,22 +221,20 @@ func TestDurability(t *testing.T) {
 	ids := sendAcknowledged(t, col, outageRecords)
 	col.Kill()
 
-	// The queue is on disk, in files named after the exporter's component ID.
+	// The queues are on disk, in files named after the exporters' component IDs.
 	for _, name := range queueFiles {
 		info, err := os.Stat(filepath.Join(o.queueDir, name))
-		if assert.NoError(t, err, "the exporter's queue file") {
+		if assert.NoError(t, err, "an exporter's queue file") {
 			assert.Positive(t, info.Size())
 		}
 	}
 
 	col = o.start(t)
-	backend, err := harness.StartBackendAt(o.backendAddr, "")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = backend.Close() })
+	backend, events := o.backendsUp(t)
 
-	waitFor(t, time.Minute, "every acknowledged record at the backend", func() (bool, string) {
-		got := arrivals(backend)
-		spans, logs := 0, 0
+	waitFor(t, time.Minute, "every acknowledged record and event at the backends", func() (bool, string) {
+		got, gotEvents := arrivals(backend), arrivals(events)
+		spans, logs, evs := 0, 0, 0
 		for _, id := range ids {
 			if got["traces"][id] == 0 {
 				spans++
@@ -216,35 +242,40 @@ func TestDurability(t *testing.T) {
 			if got["logs"][id] == 0 {
 				logs++
 			}
+			if gotEvents["logs"][id] == 0 {
+				evs++
+			}
 		}
-		return spans+logs == 0, fmt.Sprintf("%d of %d spans and %d of %d log records missing", spans, len(ids), logs, len(ids))
+		return spans+logs+evs == 0, fmt.Sprintf("%d spans, %d log records and %d events of %d each missing", spans, logs, evs, len(ids))
 	})
 	sent := map[pcommon.TraceID]bool{}
 	for _, id := range ids {
 		sent[id] = true
 	}
-	duplicates := 0
-	for _, r := range backend.Records() {
+	for _, r := range append(backend.Records(), events.Records()...) {
 		require.True(t, sent[r.TraceID], "a %s record nobody sent: %s", r.Signal, r.TraceID)
 		attrs := auditAttrs(r)
 		for k, v := range auditedTags {
 			assert.Equal(t, v, attrs[k], "%s %s: %s", r.Signal, r.TraceID, k)
 		}
 	}
-	for signal, byID := range arrivals(backend) {
+	duplicates := map[string]int{}
+	for what, byID := range map[string]map[pcommon.TraceID]int{
+		"spans": arrivals(backend)["traces"], "log records": arrivals(backend)["logs"], "events": arrivals(events)["logs"],
+	} {
+		assert.Len(t, byID, outageRecords, what)
 		for _, n := range byID {
-			duplicates += n - 1
+			duplicates[what] += n - 1
 		}
-		assert.Len(t, byID, outageRecords, signal)
 	}
-	t.Logf("%d spans and %d log records acknowledged before the crash, all delivered after it; %d duplicates",
+	t.Logf("%d spans and %d log records acknowledged before the crash; after it, all delivered, with an event each span; duplicates: %v",
 		outageRecords, outageRecords, duplicates)
 }
 
 // TestDurabilityInMemoryQueueLoses is the same outage with the example's
-// queue in memory: what the killed collector had acknowledged is gone. The
-// restarted collector delivers what it is sent itself, and has nothing
-// else queued.
+// queues in memory: what the killed collector had acknowledged is gone, and
+// so are the events. The restarted collector delivers what it is sent
+// itself, and has nothing else queued.
 func TestDurabilityInMemoryQueueLoses(t *testing.T) {
 	binary := collectorBinary(t)
 	o := newOutage(t, binary, inMemoryQueue)
@@ -258,20 +289,19 @@ func TestDurabilityInMemoryQueueLoses(t *testing.T) {
 	}
 
 	col = o.start(t)
-	backend, err := harness.StartBackendAt(o.backendAddr, "")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = backend.Close() })
+	backend, events := o.backendsUp(t)
 	canary := sendAcknowledged(t, col, 1)[0]
-	waitFor(t, time.Minute, "the restarted collector's own record at the backend", func() (bool, string) {
+	waitFor(t, time.Minute, "the restarted collector's own record and event at the backends", func() (bool, string) {
 		got := arrivals(backend)
-		return got["traces"][canary] > 0 && got["logs"][canary] > 0, fmt.Sprintf("%d records arrived", len(backend.Records()))
+		return got["traces"][canary] > 0 && got["logs"][canary] > 0 && arrivals(events)["logs"][canary] > 0,
+			fmt.Sprintf("%d records and %d events arrived", len(backend.Records()), len(events.Records()))
 	})
 	waitFor(t, 30*time.Second, "the restarted collector's queues to be empty", func() (bool, string) {
 		m, err := harness.Scrape(t.Context(), col.MetricsURL)
 		if err != nil {
 			return false, err.Error()
 		}
-		size := m.Sum("otelcol_exporter_queue_size", map[string]string{"exporter": "otlp_http"})
+		size := m.Sum("otelcol_exporter_queue_size", nil)
 		return size == 0, fmt.Sprintf("queue size %g", size)
 	})
 
@@ -284,6 +314,7 @@ func TestDurabilityInMemoryQueueLoses(t *testing.T) {
 	}
 	assert.Equal(t, outageRecords, lost, "acknowledged spans (and their log records) lost in the crash")
 	assert.Len(t, backend.Records(), 2, "only the canary's span and log record arrive")
+	assert.Len(t, events.Records(), 1, "only the canary's event arrives")
 }
 
 // TestQueueFull: when the bounded queue is full, the receiver refuses new

@@ -103,10 +103,10 @@ func writePEM(t *testing.T, path, blockType string, der []byte) {
 // TestMutualTLS runs the example with its tls blocks uncommented, pointed at
 // certificates made here: the collector's own, signed by the senders' CA.
 // An instrumented service with a client certificate from that CA gets its
-// span (OTLP/gRPC) and access log (OTLP/HTTP) audited. Clients in plaintext,
-// without a client certificate or with one from another CA are refused on
-// both protocols and for both signals, and nothing of theirs reaches the
-// backend.
+// span (OTLP/gRPC) and access log (OTLP/HTTP) audited, and an audit event.
+// Clients in plaintext, without a client certificate or with one from
+// another CA are refused on both protocols and for both signals, and
+// nothing of theirs reaches either backend.
 func TestMutualTLS(t *testing.T) {
 	binary := collectorBinary(t)
 	dir := t.TempDir()
@@ -125,10 +125,14 @@ func TestMutualTLS(t *testing.T) {
 	backend, err := harness.StartBackend("")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = backend.Close() })
+	events, err := harness.StartBackend("")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = events.Close() })
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	col, err := harness.StartCollector(ctx, harness.CollectorOptions{
-		Binary: binary, Dir: t.TempDir(), BaseConfig: config, ExportEndpoint: backend.URL,
+		Binary: binary, Dir: t.TempDir(), BaseConfig: config,
+		ExportEndpoint: backend.URL, EventsEndpoint: events.URL,
 		Env: []string{"AUDIT_QUEUE_DIR=" + t.TempDir()},
 	})
 	require.NoError(t, err)
@@ -202,12 +206,13 @@ func TestMutualTLS(t *testing.T) {
 	flushCtx, cancelFlush := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancelFlush()
 	require.NoError(t, app.flush(flushCtx))
-	waitFor(t, 30*time.Second, "the known sender's span and access log at the backend", func() (bool, string) {
+	waitFor(t, 30*time.Second, "the known sender's span, access log and event at the backends", func() (bool, string) {
 		got := arrivals(backend)
-		return got["traces"][id] > 0 && got["logs"][id] > 0, fmt.Sprintf("%d records arrived", len(backend.Records()))
+		return got["traces"][id] > 0 && got["logs"][id] > 0 && arrivals(events)["logs"][id] > 0,
+			fmt.Sprintf("%d records and %d events arrived", len(backend.Records()), len(events.Records()))
 	})
 
-	for _, rec := range backend.Records() {
+	for _, rec := range append(backend.Records(), events.Records()...) {
 		if what, refused := refusedIDs[rec.TraceID]; refused {
 			t.Errorf("a refused client's %s record reached the backend: %s", rec.Signal, what)
 			continue
@@ -219,6 +224,7 @@ func TestMutualTLS(t *testing.T) {
 		}
 	}
 	assert.Len(t, backend.Records(), 2, "the known sender's span and access log")
+	assert.Len(t, events.Records(), 1, "the known sender's event")
 	m, err := harness.Scrape(t.Context(), col.MetricsURL)
 	require.NoError(t, err)
 	assert.Equal(t, 1.0, m.Sum("otelcol_receiver_accepted_spans", map[string]string{"receiver": "otlp"}))
