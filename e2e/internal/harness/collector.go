@@ -51,8 +51,8 @@ type CollectorOptions struct {
 	EventsEndpoint string
 
 	// BaseConfig, when not empty, is a configuration file to run instead of
-	// the generated one; AuditConfig and InputEndpoint are then unused. The
-	// collector reads it, then a file written into Dir that moves its OTLP
+	// the generated one; AuditConfig and InputEndpoint are then unused. Over
+	// either, the collector reads a file written into Dir that moves its OTLP
 	// receiver, its health_check extension and its Prometheus reader to the
 	// ports chosen here and points its otlp_http exporter at ExportEndpoint
 	// and its otlp_http/events exporter at EventsEndpoint (each when set),
@@ -74,9 +74,11 @@ type Collector struct {
 	MetricsURL string
 	// HealthURL is the health_check extension's endpoint.
 	HealthURL string
-	// ConfigPath and LogPath are the files the collector reads and writes:
-	// with a BaseConfig, ConfigPath is the file that moves it to the ports.
+	// ConfigPath is the configuration the collector runs (the generated one
+	// or BaseConfig), PortsPath the file merged over it that sets the
+	// endpoints, LogPath what it writes.
 	ConfigPath string
+	PortsPath  string
 	LogPath    string
 
 	cmd     *exec.Cmd
@@ -102,20 +104,22 @@ func StartCollector(ctx context.Context, opts CollectorOptions) (*Collector, err
 		HTTPEndpoint: fmt.Sprintf("127.0.0.1:%d", ports[1]),
 		MetricsURL:   fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[2]),
 		HealthURL:    fmt.Sprintf("http://127.0.0.1:%d/", ports[3]),
-		ConfigPath:   filepath.Join(opts.Dir, "collector.yaml"),
+		ConfigPath:   opts.BaseConfig,
+		PortsPath:    filepath.Join(opts.Dir, "ports.yaml"),
 		LogPath:      filepath.Join(opts.Dir, "collector.log"),
 		exited:       make(chan struct{}),
 	}
-	e := endpoints{grpc: c.GRPCEndpoint, http: c.HTTPEndpoint, metricsPort: ports[2], health: fmt.Sprintf("127.0.0.1:%d", ports[3])}
-	args := []string{"--config", c.ConfigPath}
-	cfg := collectorConfig(opts, e)
-	if opts.BaseConfig != "" {
-		args = []string{"--config", opts.BaseConfig, "--config", c.ConfigPath}
-		cfg = portsConfig(opts, e)
+	if opts.BaseConfig == "" {
+		c.ConfigPath = filepath.Join(opts.Dir, "collector.yaml")
+		if err := os.WriteFile(c.ConfigPath, []byte(collectorConfig(opts)), 0o644); err != nil {
+			return nil, err
+		}
 	}
-	if err := os.WriteFile(c.ConfigPath, []byte(cfg), 0o644); err != nil {
+	e := endpoints{grpc: c.GRPCEndpoint, http: c.HTTPEndpoint, metricsPort: ports[2], health: fmt.Sprintf("127.0.0.1:%d", ports[3])}
+	if err := os.WriteFile(c.PortsPath, []byte(portsConfig(opts, e)), 0o644); err != nil {
 		return nil, err
 	}
+	args := []string{"--config", c.ConfigPath, "--config", c.PortsPath}
 	for i, o := range opts.Overrides {
 		path := filepath.Join(opts.Dir, fmt.Sprintf("overrides-%d.yaml", i+1))
 		if err := os.WriteFile(path, []byte(o), 0o644); err != nil {
@@ -229,11 +233,14 @@ func (c *Collector) Log() string {
 	return string(b)
 }
 
-// collectorConfig returns the collector configuration: OTLP in on the given
-// endpoints, memory_limiter, the audit processor and batch for traces and
-// logs, out over OTLP/HTTP, its own metrics on a Prometheus endpoint and a
-// health_check endpoint; and, with an InputEndpoint, the input pipelines.
-func collectorConfig(opts CollectorOptions, e endpoints) string {
+// collectorConfig returns the collector configuration: OTLP in,
+// memory_limiter, the audit processor and batch for traces and logs, out over
+// OTLP/HTTP, its own metrics and a health_check; with an EventsEndpoint, the
+// audit connector and its logs/events pipeline; with an InputEndpoint, the
+// input pipelines. The endpoints of the receiver, the otlp_http and
+// otlp_http/events exporters, the metrics and the health_check are in
+// portsConfig.
+func collectorConfig(opts CollectorOptions) string {
 	audit := "{}"
 	if strings.TrimSpace(opts.AuditConfig) != "" {
 		audit = "\n" + indent(strings.TrimSpace(opts.AuditConfig), "    ")
@@ -249,9 +256,8 @@ func collectorConfig(opts CollectorOptions, e endpoints) string {
 		connectors = `
 connectors:
   audit: ` + audit
-		eventsExporter = fmt.Sprintf(`
-  otlp_http/events:
-    endpoint: %s`, opts.EventsEndpoint)
+		eventsExporter = `
+  otlp_http/events:`
 		eventsPipeline = `
     logs/events:
       receivers: [audit]
@@ -274,9 +280,7 @@ connectors:
   otlp:
     protocols:
       grpc:
-        endpoint: %s
       http:
-        endpoint: %s
 processors:
   memory_limiter:
     check_interval: 1s
@@ -286,11 +290,9 @@ processors:
   batch:
     timeout: 100ms
 exporters:
-  otlp_http:
-    endpoint: %s%s%s%s
+  otlp_http:%s%s%s
 extensions:
   health_check:
-    endpoint: %s
 service:
   extensions: [health_check]
   telemetry:
@@ -298,16 +300,10 @@ service:
       level: warn
     metrics:
       level: normal
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: %d
   pipelines:
     traces:%s
     logs:%s%s%s
-`, e.grpc, e.http, audit, opts.ExportEndpoint, inputExporter, eventsExporter, connectors, e.health, e.metricsPort, tracesPipeline, pipeline, inputPipelines, eventsPipeline)
+`, audit, inputExporter, eventsExporter, connectors, tracesPipeline, pipeline, inputPipelines, eventsPipeline)
 }
 
 // endpoints are the addresses StartCollector chose for the collector.
@@ -316,8 +312,8 @@ type endpoints struct {
 	metricsPort        int
 }
 
-// portsConfig returns the configuration merged over a BaseConfig: the
-// endpoints, and the export endpoints that are set.
+// portsConfig returns the configuration merged over the collector's: the
+// endpoints chosen for it, and the export endpoints that are set.
 func portsConfig(opts CollectorOptions, e endpoints) string {
 	var exporters string
 	for _, x := range []struct{ id, endpoint string }{
