@@ -12,7 +12,7 @@
 #
 # Only Go is needed: OCB and every component are fetched from the Go module proxy.
 
-# OCB release; see builder-config.yaml for why some components are pinned lower.
+# OCB release; builder-config.yaml says which module versions the distribution uses and why.
 OCB_VERSION ?= v0.164.0
 OCB         := bin/builder
 DIST_BIN    := dist/otelcol-audit
@@ -44,8 +44,10 @@ $(DIST_BIN): $(OCB) $(DIST_SOURCES)
 	$(OCB) --config=builder-config.yaml
 	@touch $@
 
+# The example keeps its sending queue in AUDIT_QUEUE_DIR (default
+# /var/lib/otelcol-audit/queue); make run keeps it in ./bin/queue unless set.
 run: $(DIST_BIN)
-	$(DIST_BIN) --config=$(DIST_CONFIG)
+	AUDIT_QUEUE_DIR=$${AUDIT_QUEUE_DIR:-$(CURDIR)/bin/queue} $(DIST_BIN) --config=$(DIST_CONFIG)
 
 demo: $(DIST_BIN)
 	cd e2e && go run ./cmd/auditdemo -collector $(CURDIR)/$(DIST_BIN) -record $(abspath $(DEMO_RECORDING))

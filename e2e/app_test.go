@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/credentials"
 )
 
 // The instrumented application: a net/http server with Go 1.22 method
@@ -77,16 +79,28 @@ type app struct {
 // collector's OTLP receiver. Everything it starts is stopped in t.Cleanup.
 func startApp(t *testing.T, service, region, grpcEndpoint, httpEndpoint string) *app {
 	t.Helper()
+	return startAppTLS(t, service, region, grpcEndpoint, httpEndpoint, nil)
+}
+
+// startAppTLS is startApp exporting over TLS with tlsConfig (plaintext when nil).
+func startAppTLS(t *testing.T, service, region, grpcEndpoint, httpEndpoint string, tlsConfig *tls.Config) *app {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 
 	res := resource.NewSchemaless(semconv.ServiceName(service), semconv.CloudRegion(region))
-	spanExp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(grpcEndpoint), otlptracegrpc.WithInsecure())
+	spanOpts := []otlptracegrpc.Option{otlptracegrpc.WithEndpoint(grpcEndpoint), otlptracegrpc.WithInsecure()}
+	logOpts := []otlploghttp.Option{otlploghttp.WithEndpoint(httpEndpoint), otlploghttp.WithInsecure()}
+	if tlsConfig != nil {
+		spanOpts = []otlptracegrpc.Option{otlptracegrpc.WithEndpoint(grpcEndpoint), otlptracegrpc.WithTLSCredentials(credentials.NewTLS(tlsConfig))}
+		logOpts = []otlploghttp.Option{otlploghttp.WithEndpoint(httpEndpoint), otlploghttp.WithTLSClientConfig(tlsConfig)}
+	}
+	spanExp, err := otlptracegrpc.New(ctx, spanOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(spanExp), sdktrace.WithResource(res))
-	logExp, err := otlploghttp.New(ctx, otlploghttp.WithEndpoint(httpEndpoint), otlploghttp.WithInsecure())
+	logExp, err := otlploghttp.New(ctx, logOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -38,9 +37,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace"
-	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
 	"github.com/otel-audit/auditprocessor/e2e/internal/harness"
 )
@@ -357,9 +354,7 @@ func spanID(i int) pcommon.SpanID {
 
 // send posts sample i to the collector's OTLP/HTTP receiver as protobuf.
 func send(ctx context.Context, endpoint string, s sample, i int) error {
-	var body []byte
-	var err error
-	var path string
+	baseURL := "http://" + endpoint
 	switch s.signal {
 	case "span":
 		td := ptrace.NewTraces()
@@ -380,8 +375,7 @@ func send(ctx context.Context, endpoint string, s sample, i int) error {
 		if s.status >= 500 {
 			sp.Status().SetCode(ptrace.StatusCodeError)
 		}
-		body, err = ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
-		path = "/v1/traces"
+		return harness.ExportTraces(ctx, http.DefaultClient, baseURL, td)
 	case "log":
 		ld := plog.NewLogs()
 		rl := ld.ResourceLogs().AppendEmpty()
@@ -394,27 +388,9 @@ func send(ctx context.Context, endpoint string, s sample, i int) error {
 		lr.SetSeverityText("INFO")
 		lr.Body().SetStr(fmt.Sprintf("%s %s %d", s.method, s.path, s.status))
 		putHTTP(lr.Attributes(), s)
-		body, err = plogotlp.NewExportRequestFromLogs(ld).MarshalProto()
-		path = "/v1/logs"
+		return harness.ExportLogs(ctx, http.DefaultClient, baseURL, ld)
 	}
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+endpoint+path, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/x-protobuf")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		return fmt.Errorf("%s: %s", resp.Status, msg)
-	}
-	return nil
+	return fmt.Errorf("unknown signal %q", s.signal)
 }
 
 func putResource(r pcommon.Resource, s sample) {

@@ -79,13 +79,19 @@ type Backend struct {
 // are created empty (or emptied) at start, and a request is in its file
 // before the backend answers it.
 func StartBackend(recordDir string) (*Backend, error) {
+	return StartBackendAt("127.0.0.1:0", recordDir)
+}
+
+// StartBackendAt is StartBackend on addr (host:port), for a backend that
+// comes up where a collector has been sending all along.
+func StartBackendAt(addr, recordDir string) (*Backend, error) {
 	b := &Backend{}
 	if recordDir != "" {
 		if err := b.openRecording(recordDir); err != nil {
 			return nil, err
 		}
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		b.closeRecording()
 		return nil, err

@@ -49,6 +49,20 @@ type CollectorOptions struct {
 	// connector, configured as the processor (AuditConfig), whose events go
 	// through the pipeline logs/events to the exporter otlp_http/events.
 	EventsEndpoint string
+
+	// BaseConfig, when not empty, is a configuration file to run instead of
+	// the generated one; AuditConfig and InputEndpoint are then unused. Over
+	// either, the collector reads a file written into Dir that moves its OTLP
+	// receiver, its health_check extension and its Prometheus reader to the
+	// ports chosen here and points its otlp_http exporter at ExportEndpoint
+	// and its otlp_http/events exporter at EventsEndpoint (each when set),
+	// then Overrides.
+	BaseConfig string
+	// Overrides are YAML documents merged over the configuration last, in
+	// order: maps merge key by key, anything else is replaced.
+	Overrides []string
+	// Env holds KEY=value pairs added to the collector's environment.
+	Env []string
 }
 
 // Collector is a running otelcol-audit process.
@@ -58,8 +72,13 @@ type Collector struct {
 	HTTPEndpoint string
 	// MetricsURL is the collector's own Prometheus endpoint.
 	MetricsURL string
-	// ConfigPath and LogPath are the files the collector reads and writes.
+	// HealthURL is the health_check extension's endpoint.
+	HealthURL string
+	// ConfigPath is the configuration the collector runs (the generated one
+	// or BaseConfig), PortsPath the file merged over it that sets the
+	// endpoints, LogPath what it writes.
 	ConfigPath string
+	PortsPath  string
 	LogPath    string
 
 	cmd     *exec.Cmd
@@ -72,7 +91,7 @@ type Collector struct {
 // a process group of its own and waits until its receiver ports and metrics
 // endpoint answer or ctx ends. On error nothing is left running.
 func StartCollector(ctx context.Context, opts CollectorOptions) (*Collector, error) {
-	var ports [3]int
+	var ports [4]int
 	for i := range ports {
 		p, err := FreePort()
 		if err != nil {
@@ -84,13 +103,29 @@ func StartCollector(ctx context.Context, opts CollectorOptions) (*Collector, err
 		GRPCEndpoint: fmt.Sprintf("127.0.0.1:%d", ports[0]),
 		HTTPEndpoint: fmt.Sprintf("127.0.0.1:%d", ports[1]),
 		MetricsURL:   fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[2]),
-		ConfigPath:   filepath.Join(opts.Dir, "collector.yaml"),
+		HealthURL:    fmt.Sprintf("http://127.0.0.1:%d/", ports[3]),
+		ConfigPath:   opts.BaseConfig,
+		PortsPath:    filepath.Join(opts.Dir, "ports.yaml"),
 		LogPath:      filepath.Join(opts.Dir, "collector.log"),
 		exited:       make(chan struct{}),
 	}
-	cfg := collectorConfig(opts, c.GRPCEndpoint, c.HTTPEndpoint, ports[2])
-	if err := os.WriteFile(c.ConfigPath, []byte(cfg), 0o644); err != nil {
+	if opts.BaseConfig == "" {
+		c.ConfigPath = filepath.Join(opts.Dir, "collector.yaml")
+		if err := os.WriteFile(c.ConfigPath, []byte(collectorConfig(opts)), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	e := endpoints{grpc: c.GRPCEndpoint, http: c.HTTPEndpoint, metricsPort: ports[2], health: fmt.Sprintf("127.0.0.1:%d", ports[3])}
+	if err := os.WriteFile(c.PortsPath, []byte(portsConfig(opts, e)), 0o644); err != nil {
 		return nil, err
+	}
+	args := []string{"--config", c.ConfigPath, "--config", c.PortsPath}
+	for i, o := range opts.Overrides {
+		path := filepath.Join(opts.Dir, fmt.Sprintf("overrides-%d.yaml", i+1))
+		if err := os.WriteFile(path, []byte(o), 0o644); err != nil {
+			return nil, err
+		}
+		args = append(args, "--config", path)
 	}
 	logFile, err := os.Create(c.LogPath)
 	if err != nil {
@@ -98,7 +133,10 @@ func StartCollector(ctx context.Context, opts CollectorOptions) (*Collector, err
 	}
 	c.logFile = logFile
 
-	c.cmd = exec.Command(opts.Binary, "--config", c.ConfigPath)
+	c.cmd = exec.Command(opts.Binary, args...)
+	if len(opts.Env) > 0 {
+		c.cmd.Env = append(os.Environ(), opts.Env...)
+	}
 	c.cmd.Stdout = logFile
 	c.cmd.Stderr = logFile
 	c.cmd.SysProcAttr = procAttr()
@@ -174,6 +212,18 @@ func (c *Collector) Stop(timeout time.Duration) error {
 	return err
 }
 
+// Kill sends SIGKILL to the collector's process group and waits for it to
+// exit: a crash, with no shutdown. Stop afterwards does nothing.
+func (c *Collector) Kill() {
+	select {
+	case <-c.exited:
+	default:
+		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+		<-c.exited
+	}
+	c.logFile.Close()
+}
+
 // Log returns what the collector has written to stdout and stderr so far.
 func (c *Collector) Log() string {
 	b, err := os.ReadFile(c.LogPath)
@@ -183,11 +233,14 @@ func (c *Collector) Log() string {
 	return string(b)
 }
 
-// collectorConfig returns the collector configuration: OTLP in on the given
-// endpoints, memory_limiter, the audit processor and batch for traces and
-// logs, out over OTLP/HTTP, its own metrics on a Prometheus endpoint; and,
-// with an InputEndpoint, the input pipelines.
-func collectorConfig(opts CollectorOptions, grpcEndpoint, httpEndpoint string, metricsPort int) string {
+// collectorConfig returns the collector configuration: OTLP in,
+// memory_limiter, the audit processor and batch for traces and logs, out over
+// OTLP/HTTP, its own metrics and a health_check; with an EventsEndpoint, the
+// audit connector and its logs/events pipeline; with an InputEndpoint, the
+// input pipelines. The endpoints of the receiver, the otlp_http and
+// otlp_http/events exporters, the metrics and the health_check are in
+// portsConfig.
+func collectorConfig(opts CollectorOptions) string {
 	audit := "{}"
 	if strings.TrimSpace(opts.AuditConfig) != "" {
 		audit = "\n" + indent(strings.TrimSpace(opts.AuditConfig), "    ")
@@ -203,9 +256,8 @@ func collectorConfig(opts CollectorOptions, grpcEndpoint, httpEndpoint string, m
 		connectors = `
 connectors:
   audit: ` + audit
-		eventsExporter = fmt.Sprintf(`
-  otlp_http/events:
-    endpoint: %s`, opts.EventsEndpoint)
+		eventsExporter = `
+  otlp_http/events:`
 		eventsPipeline = `
     logs/events:
       receivers: [audit]
@@ -228,9 +280,7 @@ connectors:
   otlp:
     protocols:
       grpc:
-        endpoint: %s
       http:
-        endpoint: %s
 processors:
   memory_limiter:
     check_interval: 1s
@@ -240,24 +290,65 @@ processors:
   batch:
     timeout: 100ms
 exporters:
-  otlp_http:
-    endpoint: %s%s%s%s
+  otlp_http:%s%s%s
+extensions:
+  health_check:
 service:
+  extensions: [health_check]
   telemetry:
     logs:
       level: warn
     metrics:
       level: normal
+  pipelines:
+    traces:%s
+    logs:%s%s%s
+`, audit, inputExporter, eventsExporter, connectors, tracesPipeline, pipeline, inputPipelines, eventsPipeline)
+}
+
+// endpoints are the addresses StartCollector chose for the collector.
+type endpoints struct {
+	grpc, http, health string
+	metricsPort        int
+}
+
+// portsConfig returns the configuration merged over the collector's: the
+// endpoints chosen for it, and the export endpoints that are set.
+func portsConfig(opts CollectorOptions, e endpoints) string {
+	var exporters string
+	for _, x := range []struct{ id, endpoint string }{
+		{"otlp_http", opts.ExportEndpoint},
+		{"otlp_http/events", opts.EventsEndpoint},
+	} {
+		if x.endpoint != "" {
+			exporters += fmt.Sprintf(`
+  %s:
+    endpoint: %s`, x.id, x.endpoint)
+		}
+	}
+	if exporters != "" {
+		exporters = "\nexporters:" + exporters
+	}
+	return fmt.Sprintf(`receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: %s
+      http:
+        endpoint: %s%s
+extensions:
+  health_check:
+    endpoint: %s
+service:
+  telemetry:
+    metrics:
       readers:
         - pull:
             exporter:
               prometheus:
                 host: 127.0.0.1
                 port: %d
-  pipelines:
-    traces:%s
-    logs:%s%s%s
-`, grpcEndpoint, httpEndpoint, audit, opts.ExportEndpoint, inputExporter, eventsExporter, connectors, metricsPort, tracesPipeline, pipeline, inputPipelines, eventsPipeline)
+`, e.grpc, e.http, exporters, e.health, e.metricsPort)
 }
 
 func indent(s, prefix string) string {
