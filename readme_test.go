@@ -2,6 +2,7 @@ package auditprocessor
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"testing"
 
@@ -26,7 +27,7 @@ func readmeBlocks(t *testing.T) []string {
 	for _, m := range regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(data), -1) {
 		blocks = append(blocks, m[1])
 	}
-	require.Len(t, blocks, 4, "the README's yaml examples: the pipeline, audit events, the catalog and scoped catalogs")
+	require.Len(t, blocks, 6, "the README's yaml examples: the pipeline, audit events, the catalog, scoped catalogs, live catalogs and their ConfigMap")
 	return blocks
 }
 
@@ -85,6 +86,27 @@ func TestReadmeScoped(t *testing.T) {
 	cfg.Services["voices"] = ServiceConfig{ServiceNames: []string{"*-api"}}
 	_, err = NewFactory().CreateTraces(t.Context(), processortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop())
 	assert.ErrorContains(t, err, `services.speech-to-text (builtin:speech-to-text, service_names ["stt-*"]) and services.voices (testdata/catalogs/voices.yaml, service_names ["*-api"]) can select the same records: duplicate route:`)
+}
+
+// TestReadmeLive loads the README's live catalogs example, and checks that
+// the ConfigMap example mounts the directory its catalog_files name.
+func TestReadmeLive(t *testing.T) {
+	var doc map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(readmeBlocks(t)[4]), &doc))
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, confmap.NewFromStringMap(doc["processors"].(map[string]any)["audit"].(map[string]any)).Unmarshal(cfg))
+	require.NoError(t, confmap.Validate(cfg))
+	assert.Equal(t, createDefaultConfig().(*Config).Reload, cfg.Reload, "the values shown are the defaults")
+	var pod struct {
+		Containers []struct {
+			VolumeMounts []struct {
+				MountPath string `yaml:"mountPath"`
+			} `yaml:"volumeMounts"`
+		} `yaml:"containers"`
+	}
+	require.NoError(t, yaml.Unmarshal([]byte(readmeBlocks(t)[5]), &pod))
+	require.Len(t, cfg.CatalogFiles, 1)
+	assert.Equal(t, filepath.Dir(cfg.CatalogFiles[0]), pod.Containers[0].VolumeMounts[0].MountPath)
 }
 
 // TestReadmeCatalog parses and compiles the README's catalog example.
