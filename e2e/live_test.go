@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"os"
@@ -128,6 +130,10 @@ func TestLiveCatalog(t *testing.T) {
 	resp.Body.Close()
 	m, err := harness.Scrape(t.Context(), col.MetricsURL)
 	require.NoError(t, err)
-	assert.Equal(t, float64(2), m.Sum("otelcol_processor_audit_catalog_in_force", map[string]string{"catalog_file": file}),
-		"one content in force per processor (traces, logs)")
+	good := sha256.Sum256([]byte(gadgetsCatalog(true)))
+	assert.Positive(t, m.Sum("otelcol_processor_audit_catalog_in_force",
+		map[string]string{"catalog_file": file, "sha256": hex.EncodeToString(good[:])}), "the last good content is in force")
+	assert.Equal(t, m.Sum("otelcol_processor_audit_catalog_in_force", map[string]string{"catalog_file": file}),
+		m.Sum("otelcol_processor_audit_catalog_in_force", map[string]string{"catalog_file": file, "sha256": hex.EncodeToString(good[:])}),
+		"and no other content")
 }
