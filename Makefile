@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: all test test-unit generate check-generated fmt vet lint
+.PHONY: all test test-unit generate check-generated catalogs fmt vet lint
 all: test
 
 # make test: unit tests with the race detector, then the end-to-end test
@@ -21,6 +21,17 @@ vet:
 # from metadata.yaml with the pinned mdatagen (internal/tools).
 generate:
 	$(GO) generate ./...
+
+# make catalogs: imports the built-in catalogs (catalog/builtin/*.yaml) again
+# from the provider's activity-tracking pages, with the lines of
+# catalog/gen.go. The repository does not hold the pages: PAGES is their
+# folder, by default ../shared/seeds beside the repository.
+# TestBuiltinsAreImported (cmd/auditcatalog) checks the committed catalogs
+# against the same pages, and skips when it finds none.
+PAGES ?= ../shared/seeds
+catalogs:
+	@test -d "$(PAGES)" || { echo "make catalogs needs the provider's activity-tracking pages (the *-at-events.md files named in catalog/gen.go) in $(abspath $(PAGES)): set PAGES=DIR" >&2; exit 1; }
+	AUDIT_CATALOG_PAGES="$(abspath $(PAGES))" $(GO) generate -tags catalogs ./catalog
 
 # Fails when the committed generated code is not what metadata.yaml gives.
 check-generated: generate
