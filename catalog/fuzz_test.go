@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -49,8 +50,9 @@ func FuzzMatch(f *testing.F) {
 	})
 }
 
-// FuzzParseCompile checks that loading any catalog text never panics and
-// that a catalog that loads compiles or fails with an error.
+// FuzzParseCompile checks that loading any catalog text never panics, that
+// a catalog that loads compiles or fails with an error, and that Encode
+// writes it so that Parse reads it back the same.
 func FuzzParseCompile(f *testing.F) {
 	// small catalogs: the fuzzer mutates them far faster than the built-in ones
 	f.Add([]byte("service: b\nregions: [{id: us-south, sends_events: false}]\nevents:\n  - {action: b.g.update, method: PUT, route_regex: '/v2/g/.+'}\n  - {action: b.r.update, method: PUT, route_regex: '/v2/g/.+/runs[/]?$'}\n  - {action: b.s.read, method: PUT, route: '/v2/g/states'}\n  - {action: b.p.create, kind: platform}\n"))
@@ -66,6 +68,19 @@ func FuzzParseCompile(f *testing.F) {
 			}
 			if m, err := Compile(c); err == nil {
 				m.MatchPath("GET", "/x/y")
+			}
+			enc, err := Encode(c, "")
+			if err != nil {
+				t.Errorf("Encode: %v", err)
+				return
+			}
+			back, err := Parse("fuzz", enc)
+			if err != nil {
+				t.Errorf("Parse(Encode(c)): %v\n%s", err, enc)
+				return
+			}
+			if !reflect.DeepEqual(withoutLines(c), withoutLines(back)) {
+				t.Errorf("Parse(Encode(c)) is not c: from %q\nencoded\n%s", data, enc)
 			}
 		}()
 		select {
