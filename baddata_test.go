@@ -2,6 +2,9 @@ package auditprocessor
 
 import (
 	"context"
+	"maps"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/otel-audit/auditprocessor/internal/metadatatest"
 )
@@ -201,9 +205,13 @@ func runOdd(t *testing.T, signal string, resource, attrs map[string]any, spanNam
 }
 
 // counter returns the sum of a processor counter over its data points with
-// the given signal; 0 when it was never recorded.
+// the given signal. The name must be one of the processor's metrics in
+// metadata.yaml, so that a misspelt name fails rather than reads 0; a
+// declared metric that was never recorded is 0 (the processor records
+// counts above zero only).
 func counter(t *testing.T, tel *componenttest.Telemetry, name, signal string) int64 {
 	t.Helper()
+	require.Contains(t, declaredMetrics(t), "processor_audit_"+name, "not a metric of metadata.yaml")
 	m, err := tel.GetMetric("otelcol_processor_audit_" + name)
 	if err != nil {
 		return 0
@@ -217,6 +225,21 @@ func counter(t *testing.T, tel *componenttest.Telemetry, name, signal string) in
 		}
 	}
 	return n
+}
+
+// declaredMetrics lists the metrics of metadata.yaml.
+func declaredMetrics(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile("metadata.yaml")
+	require.NoError(t, err)
+	var md struct {
+		Telemetry struct {
+			Metrics map[string]any `yaml:"metrics"`
+		} `yaml:"telemetry"`
+	}
+	require.NoError(t, yaml.Unmarshal(data, &md))
+	require.NotEmpty(t, md.Telemetry.Metrics)
+	return slices.Collect(maps.Keys(md.Telemetry.Metrics))
 }
 
 func checkCount(t *testing.T, tel *componenttest.Telemetry, name, signal string, want int64) {
