@@ -102,6 +102,7 @@ var badDataCases = []badDataCase{
 	{"percent-encoded literal", eu, map[string]any{"http.request.method": post, "url.path": "/v1/%63ustomizations", "http.response.status_code": int64(201)}, "", createEU, nil},
 	{"%2F inside an id", eu, map[string]any{"http.request.method": "GET", "url.path": "/v1/customizations/a%2Fb/words", "http.response.status_code": int64(200)}, "", taggedAs("speech-to-text.custom-language-model-word-list.read", "success", "eu-de"), nil},
 	{"trailing slash", eu, map[string]any{"http.request.method": "GET", "url.path": "/v1/customizations/"}, "", passUnmatched, nil},
+	{"double slashes and a trailing slash", eu, map[string]any{"http.request.method": post, "url.path": "//v1//customizations/"}, "", passUnmatched, nil},
 	{"int route", eu, map[string]any{"http.request.method": post, "http.route": int64(3), "url.path": customizations}, "", passMalformed, nil},
 	{"lower-case method in span name", eu, map[string]any{"http.request.method": post, "http.response.status_code": int64(201)}, "post /v1/customizations", createEU, &passes},
 	{"span name route unknown, path known", eu, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": int64(201)}, "POST /v1/{rest...}", createEU, nil},
