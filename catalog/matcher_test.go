@@ -260,7 +260,7 @@ func TestMatcherTree(t *testing.T) {
   /$ a.root.read
   /v1
     /files
-      /.+
+      /.*
         $ a.file.read
     /things
       $ a.thing-list.read
@@ -664,9 +664,9 @@ func TestRegexSegmentLiterals(t *testing.T) {
 
 // routeRegexp is the route as the Go regular expression the catalog means,
 // written from the route's text alone (no parsing of this package's):
-// regexes anchored at both ends, templates with [^/]+ for a parameter, .+
-// for a rest and a trailing slash for {$} or a final /; (?i) when the
-// catalog is compiled case-insensitive.
+// regexes anchored at both ends, templates with [^/]+ for a parameter, .*
+// for a rest (as ServeMux's {x...}, it may be empty) and a trailing slash
+// for {$} or a final /; (?i) when the catalog is compiled case-insensitive.
 func routeRegexp(route string, isRegex, fold bool) *regexp.Regexp {
 	flags := ""
 	if fold {
@@ -683,7 +683,7 @@ func routeRegexp(route string, isRegex, fold bool) *regexp.Regexp {
 		case s == "{$}" || s == "":
 			b.WriteString("/")
 		case strings.HasSuffix(s, "...}"):
-			b.WriteString("/.+")
+			b.WriteString("/.*")
 		case strings.HasPrefix(s, "{"):
 			b.WriteString("/[^/]+")
 		default:
