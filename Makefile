@@ -40,7 +40,8 @@ check-generated: generate
 include build/dist.mk
 
 # make fuzz: runs every fuzz target for FUZZTIME each (make test replays
-# their seed corpora: the f.Add seeds and testdata/fuzz).
+# their seed corpora: the f.Add seeds and testdata/fuzz). TestFuzzTargetsListed
+# (makefile_test.go) fails when FUZZ_TARGETS misses one or names one that is gone.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := .:FuzzConfig .:FuzzProcess .:FuzzServeMuxDifferential ./catalog:FuzzMatch ./catalog:FuzzParseCompile ./internal/httppath:FuzzExtract ./cmd/auditcatalog:FuzzImport ./cmd/auditcatalog:FuzzImportOpenAPI
 .PHONY: fuzz
