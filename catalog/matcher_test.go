@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otel-audit/auditprocessor/internal/routeregexp"
 )
 
 func compileBuiltins(t testing.TB) *Matcher {
@@ -662,38 +664,6 @@ func TestRegexSegmentLiterals(t *testing.T) {
 	assert.Error(t, err)
 }
 
-// routeRegexp is the route as the Go regular expression the catalog means,
-// written from the route's text alone (no parsing of this package's):
-// regexes anchored at both ends, templates with [^/]+ for a parameter, .*
-// for a rest (as ServeMux's {x...}, it may be empty) and a trailing slash
-// for {$} or a final /; (?i) when the catalog is compiled case-insensitive.
-func routeRegexp(route string, isRegex, fold bool) *regexp.Regexp {
-	flags := ""
-	if fold {
-		flags = "(?i)"
-	}
-	if isRegex {
-		re := strings.TrimSuffix(strings.TrimPrefix(route, "^"), "$")
-		return regexp.MustCompile(flags + `^(?:` + re + `)$`)
-	}
-	var b strings.Builder
-	b.WriteString(flags + "^")
-	for _, s := range strings.Split(strings.TrimPrefix(route, "/"), "/") {
-		switch {
-		case s == "{$}" || s == "":
-			b.WriteString("/")
-		case strings.HasSuffix(s, "...}"):
-			b.WriteString("/.*")
-		case strings.HasPrefix(s, "{"):
-			b.WriteString("/[^/]+")
-		default:
-			b.WriteString("/" + regexp.QuoteMeta(s))
-		}
-	}
-	b.WriteString("$")
-	return regexp.MustCompile(b.String())
-}
-
 // wordRE finds the words of a route's text, to build paths from.
 var wordRE = regexp.MustCompile(`[A-Za-z0-9_-]+`)
 
@@ -758,7 +728,7 @@ type route struct {
 }
 
 // TestExamplesAgreeWithRegexps checks the walk that relates two routes
-// against the routes as Go regular expressions (routeRegexp): each example
+// against the routes as Go regular expressions (routeregexp.Of): each example
 // path is in its class (both routes match it, only A, only B), and of
 // hundreds of paths made from the routes' words, every one falls in a class
 // that has an example no longer than it (the walk finds shortest
@@ -815,7 +785,7 @@ func TestExamplesAgreeWithRegexps(t *testing.T) {
 			pb, err = pb.folded()
 			require.NoError(t, err)
 		}
-		reA, reB := routeRegexp(pr.a.text, pr.a.regex, pr.fold), routeRegexp(pr.b.text, pr.b.regex, pr.fold)
+		reA, reB := routeregexp.Of(pr.a.text, pr.a.regex, pr.fold), routeregexp.Of(pr.b.text, pr.b.regex, pr.fold)
 		ex := examples(pa, pb)
 		name := fmt.Sprintf("%s ~ %s (fold %t)", pr.a.text, pr.b.text, pr.fold)
 		class := func(p string) int {
