@@ -202,8 +202,11 @@ func TestForgedAuditOnResourceAndScope(t *testing.T) {
 			t.Run(signal+"/"+rec.name, func(t *testing.T) {
 				tel := componenttest.NewTelemetry()
 				t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-				set := metadatatest.NewSettings(tel)
+				p, err := newAuditProcessor(metadatatest.NewSettings(tel), createDefaultConfig().(*Config))
+				require.NoError(t, err)
+				// the three levels of one record, and a run that returns them as they come out
 				var resource, scope, record pcommon.Map
+				var process func() (resource, scope, record pcommon.Map)
 				if signal == "traces" {
 					td := ptrace.NewTraces()
 					rs := td.ResourceSpans().AppendEmpty()
@@ -211,36 +214,33 @@ func TestForgedAuditOnResourceAndScope(t *testing.T) {
 					s := ss.Spans().AppendEmpty()
 					s.SetKind(rec.kind)
 					resource, scope, record = rs.Resource().Attributes(), ss.Scope().Attributes(), s.Attributes()
-					require.NoError(t, record.FromRaw(rec.attrs))
-					resource.PutStr("cloud.region", "eu-de")
-					forge(resource, "resource")
-					forge(scope, "scope")
-					forge(record, "record")
-					sink := &consumertest.TracesSink{}
-					p, err := NewFactory().CreateTraces(t.Context(), set, createDefaultConfig(), sink)
-					require.NoError(t, err)
-					require.NoError(t, p.ConsumeTraces(t.Context(), td))
-					require.Len(t, sink.AllTraces(), 1)
-					rs = sink.AllTraces()[0].ResourceSpans().At(0)
-					resource, scope, record = rs.Resource().Attributes(), rs.ScopeSpans().At(0).Scope().Attributes(), rs.ScopeSpans().At(0).Spans().At(0).Attributes()
+					process = func() (pcommon.Map, pcommon.Map, pcommon.Map) {
+						out, err := p.processTraces(t.Context(), td)
+						require.NoError(t, err)
+						require.Equal(t, 1, out.SpanCount())
+						ss := out.ResourceSpans().At(0).ScopeSpans().At(0)
+						return out.ResourceSpans().At(0).Resource().Attributes(), ss.Scope().Attributes(), ss.Spans().At(0).Attributes()
+					}
 				} else {
 					ld := plog.NewLogs()
 					rl := ld.ResourceLogs().AppendEmpty()
 					sl := rl.ScopeLogs().AppendEmpty()
 					resource, scope, record = rl.Resource().Attributes(), sl.Scope().Attributes(), sl.LogRecords().AppendEmpty().Attributes()
-					require.NoError(t, record.FromRaw(rec.attrs))
-					resource.PutStr("cloud.region", "eu-de")
-					forge(resource, "resource")
-					forge(scope, "scope")
-					forge(record, "record")
-					sink := &consumertest.LogsSink{}
-					p, err := NewFactory().CreateLogs(t.Context(), set, createDefaultConfig(), sink)
-					require.NoError(t, err)
-					require.NoError(t, p.ConsumeLogs(t.Context(), ld))
-					require.Len(t, sink.AllLogs(), 1)
-					rl = sink.AllLogs()[0].ResourceLogs().At(0)
-					resource, scope, record = rl.Resource().Attributes(), rl.ScopeLogs().At(0).Scope().Attributes(), rl.ScopeLogs().At(0).LogRecords().At(0).Attributes()
+					process = func() (pcommon.Map, pcommon.Map, pcommon.Map) {
+						out, err := p.processLogs(t.Context(), ld)
+						require.NoError(t, err)
+						require.Equal(t, 1, out.LogRecordCount())
+						sl := out.ResourceLogs().At(0).ScopeLogs().At(0)
+						return out.ResourceLogs().At(0).Resource().Attributes(), sl.Scope().Attributes(), sl.LogRecords().At(0).Attributes()
+					}
 				}
+				require.NoError(t, record.FromRaw(rec.attrs))
+				resource.PutStr("cloud.region", "eu-de")
+				forge(resource, "resource")
+				forge(scope, "scope")
+				forge(record, "record")
+				resource, scope, record = process()
+				require.NoError(t, p.shutdown(t.Context()))
 				assert.Equal(t, map[string]any{"cloud.region": "eu-de", "resource.kept": "yes"}, resource.AsRaw())
 				assert.Equal(t, map[string]any{"scope.kept": "yes"}, scope.AsRaw())
 				got := record.AsRaw()
