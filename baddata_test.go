@@ -2,6 +2,9 @@ package auditprocessor
 
 import (
 	"context"
+	"maps"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/otel-audit/auditprocessor/internal/metadatatest"
 )
@@ -98,6 +102,7 @@ var badDataCases = []badDataCase{
 	{"percent-encoded literal", eu, map[string]any{"http.request.method": post, "url.path": "/v1/%63ustomizations", "http.response.status_code": int64(201)}, "", createEU, nil},
 	{"%2F inside an id", eu, map[string]any{"http.request.method": "GET", "url.path": "/v1/customizations/a%2Fb/words", "http.response.status_code": int64(200)}, "", taggedAs("speech-to-text.custom-language-model-word-list.read", "success", "eu-de"), nil},
 	{"trailing slash", eu, map[string]any{"http.request.method": "GET", "url.path": "/v1/customizations/"}, "", passUnmatched, nil},
+	{"double slashes and a trailing slash", eu, map[string]any{"http.request.method": post, "url.path": "//v1//customizations/"}, "", passUnmatched, nil},
 	{"int route", eu, map[string]any{"http.request.method": post, "http.route": int64(3), "url.path": customizations}, "", passMalformed, nil},
 	{"lower-case method in span name", eu, map[string]any{"http.request.method": post, "http.response.status_code": int64(201)}, "post /v1/customizations", createEU, &passes},
 	{"span name route unknown, path known", eu, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": int64(201)}, "POST /v1/{rest...}", createEU, nil},
@@ -201,9 +206,13 @@ func runOdd(t *testing.T, signal string, resource, attrs map[string]any, spanNam
 }
 
 // counter returns the sum of a processor counter over its data points with
-// the given signal; 0 when it was never recorded.
+// the given signal. The name must be one of the processor's metrics in
+// metadata.yaml, so that a misspelt name fails rather than reads 0; a
+// declared metric that was never recorded is 0 (the processor records
+// counts above zero only).
 func counter(t *testing.T, tel *componenttest.Telemetry, name, signal string) int64 {
 	t.Helper()
+	require.Contains(t, declaredMetrics(t), "processor_audit_"+name, "not a metric of metadata.yaml")
 	m, err := tel.GetMetric("otelcol_processor_audit_" + name)
 	if err != nil {
 		return 0
@@ -217,6 +226,21 @@ func counter(t *testing.T, tel *componenttest.Telemetry, name, signal string) in
 		}
 	}
 	return n
+}
+
+// declaredMetrics lists the metrics of metadata.yaml.
+func declaredMetrics(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile("metadata.yaml")
+	require.NoError(t, err)
+	var md struct {
+		Telemetry struct {
+			Metrics map[string]any `yaml:"metrics"`
+		} `yaml:"telemetry"`
+	}
+	require.NoError(t, yaml.Unmarshal(data, &md))
+	require.NotEmpty(t, md.Telemetry.Metrics)
+	return slices.Collect(maps.Keys(md.Telemetry.Metrics))
 }
 
 func checkCount(t *testing.T, tel *componenttest.Telemetry, name, signal string, want int64) {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -172,27 +174,92 @@ func TestEmptyBatchPassesThrough(t *testing.T) {
 	assert.Equal(t, 1, out[0].ResourceSpans().At(0).ScopeSpans().Len())
 }
 
-// TestForgedAuditOnResourceAndScope checks that audit.* goes from every level.
+// TestForgedAuditOnResourceAndScope checks that audit.* goes from the
+// resource, the scope and the record, for spans and log records, whether the
+// record is audited (a matched HTTP record), not HTTP, or a span of a kind
+// that is not audited; the other attributes of each level stay.
 func TestForgedAuditOnResourceAndScope(t *testing.T) {
-	ld := plog.NewLogs()
-	rl := ld.ResourceLogs().AppendEmpty()
-	rl.Resource().Attributes().PutStr("audit.region", "eu-de")
-	rl.Resource().Attributes().PutStr("service.name", "x")
-	sl := rl.ScopeLogs().AppendEmpty()
-	sl.Scope().Attributes().PutStr("audit.action", "x")
-	sl.LogRecords().AppendEmpty().Attributes().PutStr("audit.outcome", "success")
-	sink := &consumertest.LogsSink{}
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	p, err := NewFactory().CreateLogs(t.Context(), metadatatest.NewSettings(tel), createDefaultConfig(), sink)
-	require.NoError(t, err)
-	require.NoError(t, p.ConsumeLogs(t.Context(), ld))
-	require.Len(t, sink.AllLogs(), 1)
-	got := sink.AllLogs()[0].ResourceLogs().At(0)
-	assert.Equal(t, map[string]any{"service.name": "x"}, got.Resource().Attributes().AsRaw())
-	assert.Empty(t, got.ScopeLogs().At(0).Scope().Attributes().AsRaw())
-	assert.Empty(t, got.ScopeLogs().At(0).LogRecords().At(0).Attributes().AsRaw())
-	metadatatest.AssertEqualProcessorAuditAttributesRemoved(t, tel, countDP("logs", 3), metricdatatest.IgnoreTimestamp())
+	records := []struct {
+		name   string
+		kind   ptrace.SpanKind
+		attrs  map[string]any
+		action any // audit.action after the processor; nil for none
+	}{
+		{"matched", ptrace.SpanKindServer, customizationsPOST, "speech-to-text.custom-language-model.create"},
+		{"not HTTP", ptrace.SpanKindServer, map[string]any{"db.system": "postgresql"}, nil},
+		{"span kind not audited", ptrace.SpanKindInternal, customizationsPOST, nil},
+	}
+	forge := func(m pcommon.Map, level string) {
+		m.PutStr("audit.action", "forged on the "+level)
+		m.PutStr("audit.region", "us-south")
+		m.PutStr(level+".kept", "yes")
+	}
+	for _, signal := range []string{"traces", "logs"} {
+		for _, rec := range records {
+			if signal == "logs" && rec.kind != ptrace.SpanKindServer {
+				continue // log records have no kind
+			}
+			t.Run(signal+"/"+rec.name, func(t *testing.T) {
+				tel := componenttest.NewTelemetry()
+				t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+				p, err := newAuditProcessor(metadatatest.NewSettings(tel), createDefaultConfig().(*Config))
+				require.NoError(t, err)
+				// the three levels of one record, and a run that returns them as they come out
+				var resource, scope, record pcommon.Map
+				var process func() (resource, scope, record pcommon.Map)
+				if signal == "traces" {
+					td := ptrace.NewTraces()
+					rs := td.ResourceSpans().AppendEmpty()
+					ss := rs.ScopeSpans().AppendEmpty()
+					s := ss.Spans().AppendEmpty()
+					s.SetKind(rec.kind)
+					resource, scope, record = rs.Resource().Attributes(), ss.Scope().Attributes(), s.Attributes()
+					process = func() (pcommon.Map, pcommon.Map, pcommon.Map) {
+						out, err := p.processTraces(t.Context(), td)
+						require.NoError(t, err)
+						require.Equal(t, 1, out.SpanCount())
+						ss := out.ResourceSpans().At(0).ScopeSpans().At(0)
+						return out.ResourceSpans().At(0).Resource().Attributes(), ss.Scope().Attributes(), ss.Spans().At(0).Attributes()
+					}
+				} else {
+					ld := plog.NewLogs()
+					rl := ld.ResourceLogs().AppendEmpty()
+					sl := rl.ScopeLogs().AppendEmpty()
+					resource, scope, record = rl.Resource().Attributes(), sl.Scope().Attributes(), sl.LogRecords().AppendEmpty().Attributes()
+					process = func() (pcommon.Map, pcommon.Map, pcommon.Map) {
+						out, err := p.processLogs(t.Context(), ld)
+						require.NoError(t, err)
+						require.Equal(t, 1, out.LogRecordCount())
+						sl := out.ResourceLogs().At(0).ScopeLogs().At(0)
+						return out.ResourceLogs().At(0).Resource().Attributes(), sl.Scope().Attributes(), sl.LogRecords().At(0).Attributes()
+					}
+				}
+				require.NoError(t, record.FromRaw(rec.attrs))
+				resource.PutStr("cloud.region", "eu-de")
+				forge(resource, "resource")
+				forge(scope, "scope")
+				forge(record, "record")
+				resource, scope, record = process()
+				require.NoError(t, p.shutdown(t.Context()))
+				assert.Equal(t, map[string]any{"cloud.region": "eu-de", "resource.kept": "yes"}, resource.AsRaw())
+				assert.Equal(t, map[string]any{"scope.kept": "yes"}, scope.AsRaw())
+				got := record.AsRaw()
+				want := maps.Clone(rec.attrs)
+				want["record.kept"] = "yes"
+				if rec.action != nil { // tagged: the processor's own audit.* attributes
+					assert.Equal(t, rec.action, got["audit.action"])
+					assert.Equal(t, "eu-de", got["audit.region"])
+					for k, v := range got {
+						if strings.HasPrefix(k, "audit.") {
+							want[k] = v
+						}
+					}
+				}
+				assert.Equal(t, want, got)
+				metadatatest.AssertEqualProcessorAuditAttributesRemoved(t, tel, countDP(signal, 6), metricdatatest.IgnoreTimestamp())
+			})
+		}
+	}
 }
 
 // The region of a resource is normalised once per service and reused for its

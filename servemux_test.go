@@ -31,6 +31,7 @@ import (
 
 	"github.com/otel-audit/auditprocessor/catalog"
 	"github.com/otel-audit/auditprocessor/internal/metadata"
+	"github.com/otel-audit/auditprocessor/internal/routeregexp"
 )
 
 // muxRef is the reference: a ServeMux with every catalog route, and each
@@ -70,32 +71,6 @@ func muxPatterns(ev *catalog.Event) []string {
 	return []string{p}
 }
 
-// routeRegexp is the route as the regular expression the catalog means:
-// regexes anchored at both ends, templates with [^/]+ for a parameter, .*
-// for a rest and a trailing slash for {$}.
-func routeRegexp(ev *catalog.Event) *regexp.Regexp {
-	if ev.RouteIsRegex {
-		re := strings.TrimSuffix(strings.TrimPrefix(ev.Route, "^"), "$")
-		return regexp.MustCompile(`^(?:` + re + `)$`)
-	}
-	var b strings.Builder
-	b.WriteString("^")
-	for _, s := range strings.Split(strings.TrimPrefix(ev.Route, "/"), "/") {
-		switch {
-		case s == "{$}":
-			b.WriteString("/")
-		case strings.HasSuffix(s, "...}"):
-			b.WriteString("/.*")
-		case strings.HasPrefix(s, "{"):
-			b.WriteString("/[^/]+")
-		default:
-			b.WriteString("/" + regexp.QuoteMeta(s))
-		}
-	}
-	b.WriteString("$")
-	return regexp.MustCompile(b.String())
-}
-
 func newMuxRef(t testing.TB) *muxRef {
 	r := &muxRef{mux: http.NewServeMux(), events: map[string]*catalog.Event{}, regex: map[*catalog.Event]*regexp.Regexp{}}
 	for _, name := range catalog.BuiltinNames() {
@@ -107,7 +82,7 @@ func newMuxRef(t testing.TB) *muxRef {
 				continue
 			}
 			r.events[ev.Action] = ev
-			r.regex[ev] = routeRegexp(ev)
+			r.regex[ev] = routeregexp.Of(ev.Route, ev.RouteIsRegex, false)
 			for _, p := range muxPatterns(ev) {
 				func() {
 					defer func() {

@@ -123,7 +123,11 @@ func filesOf(tb testing.TB, s catalogSet) []string {
 	var files []string
 	for i := 0; i < s.services; i++ {
 		f := filepath.Join(scratch, fmt.Sprintf("%s-%s-%04d.yaml", s.name, s.layout, i))
-		if err := os.WriteFile(f, SyntheticYAML(i, s.layout), 0o600); err != nil {
+		data, err := SyntheticYAML(i, s.layout)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(f, data, 0o600); err != nil {
 			tb.Fatal(err)
 		}
 		files = append(files, f)

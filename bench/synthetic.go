@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/otel-audit/auditprocessor/catalog"
 )
@@ -29,13 +28,13 @@ var syntheticRoutes = []struct{ action, method, key, route string }{
 	{"job.create", "POST", "route", "/%[3]s/%[2]s/jobs"},
 	{"job.update", "PUT", "route_regex", "/%[3]s/%[2]s/jobs/.+"},
 	{"job.delete", "DELETE", "route_regex", "/%[3]s/%[2]s/jobs/.+"},
-	{"job-run.create", "POST", "route_regex", "'/%[3]s/%[2]s/jobs/.+/runs[/]?$'"},
-	{"job-run.update", "PUT", "route_regex", "'/%[3]s/%[2]s/jobs/.+/runs[/]?$'"},
-	{"job-run-action.update", "POST", "route_regex", "'/%[3]s/%[2]s/jobs/.+/runs/actions[/]?$'"},
-	{"job-result.download", "GET", "route_regex", "'/%[3]s/%[2]s/jobs/.+/download[/]?$'"},
-	{"source.delete", "DELETE", "route_regex", `'/%[3]s/%[2]s/sources/\d+[/]?$'`},
-	{"source.update", "PUT", "route_regex", `'/%[3]s/%[2]s/sources/\d+[/]?$'`},
-	{"source.refresh", "POST", "route_regex", `'/%[3]s/%[2]s/sources/\d+/refresh[/]?$'`},
+	{"job-run.create", "POST", "route_regex", "/%[3]s/%[2]s/jobs/.+/runs[/]?$"},
+	{"job-run.update", "PUT", "route_regex", "/%[3]s/%[2]s/jobs/.+/runs[/]?$"},
+	{"job-run-action.update", "POST", "route_regex", "/%[3]s/%[2]s/jobs/.+/runs/actions[/]?$"},
+	{"job-result.download", "GET", "route_regex", "/%[3]s/%[2]s/jobs/.+/download[/]?$"},
+	{"source.delete", "DELETE", "route_regex", `/%[3]s/%[2]s/sources/\d+[/]?$`},
+	{"source.update", "PUT", "route_regex", `/%[3]s/%[2]s/sources/\d+[/]?$`},
+	{"source.refresh", "POST", "route_regex", `/%[3]s/%[2]s/sources/\d+/refresh[/]?$`},
 }
 
 // Layout says where a synthetic service's routes sit.
@@ -58,32 +57,45 @@ func (l Layout) String() string {
 }
 
 // SyntheticYAML returns the catalog YAML of synthetic service i.
-func SyntheticYAML(i int, layout Layout) []byte {
+func SyntheticYAML(i int, layout Layout) ([]byte, error) {
 	name := fmt.Sprintf("svc%04d", i)
 	resource := fmt.Sprintf("%s-resources", name)
 	v1, v2 := "v1", "v2"
 	if layout == OwnPrefix {
 		v1, v2 = name+"/v1", name+"/v2"
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "service: %s\ndisplay_name: Synthetic service %d\nregions:\n", name, i)
-	// half the services send events from eu-de, a quarter also from us-south
-	fmt.Fprintf(&b, "  - {id: eu-de, name: Frankfurt, geography: Europe, sends_events: %t}\n", i%2 == 0)
-	fmt.Fprintf(&b, "  - {id: us-south, name: Dallas, geography: Americas, sends_events: %t}\n", i%4 == 0)
-	b.WriteString("  - {id: eu-gb, name: London, geography: Europe, sends_events: false}\n")
-	b.WriteString("  - {id: jp-tok, name: Tokyo, geography: Asia Pacific, sends_events: false}\n")
-	b.WriteString("events:\n")
-	for _, r := range syntheticRoutes {
-		fmt.Fprintf(&b, "  - action: %s.%s\n    method: %s\n    %s: %s\n", name, r.action, r.method, r.key, fmt.Sprintf(r.route, v1, resource, v2))
+	c := &catalog.Catalog{
+		Service:     name,
+		DisplayName: fmt.Sprintf("Synthetic service %d", i),
+		// half the services send events from eu-de, a quarter also from us-south
+		Regions: []catalog.Region{
+			{ID: "eu-de", Name: "Frankfurt", Geography: "Europe", SendsEvents: i%2 == 0},
+			{ID: "us-south", Name: "Dallas", Geography: "Americas", SendsEvents: i%4 == 0},
+			{ID: "eu-gb", Name: "London", Geography: "Europe"},
+			{ID: "jp-tok", Name: "Tokyo", Geography: "Asia Pacific"},
+		},
 	}
-	return []byte(b.String())
+	for _, r := range syntheticRoutes {
+		c.Events = append(c.Events, catalog.Event{
+			Action:       name + "." + r.action,
+			Kind:         catalog.KindAPI,
+			Method:       r.method,
+			Route:        fmt.Sprintf(r.route, v1, resource, v2),
+			RouteIsRegex: r.key == "route_regex",
+		})
+	}
+	return catalog.Encode(c, "")
 }
 
 // Synthetic parses services synthetic catalogs (20 routes each).
 func Synthetic(services int, layout Layout) ([]*catalog.Catalog, error) {
 	out := make([]*catalog.Catalog, 0, services)
 	for i := 0; i < services; i++ {
-		c, err := catalog.Parse(fmt.Sprintf("synthetic:%d", i), SyntheticYAML(i, layout))
+		data, err := SyntheticYAML(i, layout)
+		if err != nil {
+			return nil, err
+		}
+		c, err := catalog.Parse(fmt.Sprintf("synthetic:%d", i), data)
 		if err != nil {
 			return nil, err
 		}

@@ -241,23 +241,26 @@ func (n *node) insert(r compiled) {
 		case elemParam:
 			i := slices.IndexFunc(n.params, func(p paramEdge) bool { return p.constraint == e.constraint })
 			if i < 0 {
-				n.params = append(n.params, paramEdge{constraint: e.constraint, check: e.check, child: &node{}})
 				// constrained params are tried before the unconstrained one
-				slices.SortStableFunc(n.params, func(a, b paramEdge) int {
-					return boolInt(a.check == nil) - boolInt(b.check == nil)
-				})
-				i = slices.IndexFunc(n.params, func(p paramEdge) bool { return p.constraint == e.constraint })
+				i = len(n.params)
+				if e.check != nil {
+					if j := slices.IndexFunc(n.params, func(p paramEdge) bool { return p.check == nil }); j >= 0 {
+						i = j
+					}
+				}
+				n.params = slices.Insert(n.params, i, paramEdge{constraint: e.constraint, check: e.check, child: &node{}})
 			}
 			n = n.params[i].child
 		case elemRest:
 			i := slices.IndexFunc(n.rests, func(r restEdge) bool { return r.allowEmpty == e.allowEmpty })
 			if i < 0 {
-				// a rest that must match text is tried before one that may match nothing
-				n.rests = append(n.rests, restEdge{allowEmpty: e.allowEmpty, child: &node{}})
-				slices.SortStableFunc(n.rests, func(a, b restEdge) int {
-					return boolInt(a.allowEmpty) - boolInt(b.allowEmpty)
-				})
-				i = slices.IndexFunc(n.rests, func(r restEdge) bool { return r.allowEmpty == e.allowEmpty })
+				// a rest that must match text is tried before one that may
+				// match nothing (there is at most one of each)
+				i = len(n.rests)
+				if !e.allowEmpty {
+					i = 0
+				}
+				n.rests = slices.Insert(n.rests, i, restEdge{allowEmpty: e.allowEmpty, child: &node{}})
 			}
 			n = n.rests[i].child
 		}
@@ -268,13 +271,6 @@ func (n *node) insert(r compiled) {
 	if r.p.trail != trailNone && n.endSlash == nil {
 		n.endSlash = r.ev
 	}
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // tree returns the tree of a method, or nil.

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otel-audit/auditprocessor/internal/routeregexp"
 )
 
 func compileBuiltins(t testing.TB) *Matcher {
@@ -260,7 +262,7 @@ func TestMatcherTree(t *testing.T) {
   /$ a.root.read
   /v1
     /files
-      /.+
+      /.*
         $ a.file.read
     /things
       $ a.thing-list.read
@@ -277,18 +279,13 @@ POST
 `, m.String())
 }
 
-// reference matches a path the slow way: every pattern's automaton is run on
-// the path, and of the matching routes the one more specific than all others
-// wins.
-func reference(routes []compiled, path string) *Event {
+// reference matches a path the slow way: every route, as the Go regular
+// expression it means (routeregexp), is run on the path, and of the
+// matching routes the one more specific than all others wins.
+func reference(routes []compiled, res map[*Event]*regexp.Regexp, path string) *Event {
 	var matching []compiled
 	for _, r := range routes {
-		a := automaton{r.p}
-		st := a.closure(a.start())
-		for _, seg := range strings.Split(path[1:], "/") {
-			st = a.step(st, symbol{text: seg})
-		}
-		if a.accepts(st) {
+		if res[r.ev].MatchString(path) {
 			matching = append(matching, r)
 		}
 	}
@@ -336,6 +333,7 @@ func agreeWithReference(t *testing.T, cats []*Catalog, mixCase bool) {
 	m, err := opts.Compile(cats...)
 	require.NoError(t, err)
 	byMethod := map[string][]compiled{}
+	res := map[*Event]*regexp.Regexp{}
 	var words []string
 	for _, c := range m.Catalogs() {
 		for i := range c.Events {
@@ -346,6 +344,7 @@ func agreeWithReference(t *testing.T, cats []*Catalog, mixCase bool) {
 			p, err := routeOf(ev, opts.folds(ev))
 			require.NoError(t, err)
 			byMethod[ev.Method] = append(byMethod[ev.Method], compiled{ev, p})
+			res[ev] = routeregexp.Of(ev.Route, ev.RouteIsRegex, opts.folds(ev))
 			words = append(words, strings.Split(concrete(p)[1:], "/")...)
 		}
 	}
@@ -391,7 +390,7 @@ func agreeWithReference(t *testing.T, cats []*Catalog, mixCase bool) {
 				}
 			}
 			path := "/" + strings.Join(segs, "/")
-			want := reference(routes, path)
+			want := reference(routes, res, path)
 			got := m.MatchPath(method, path)
 			if assert.Same(t, want, got, "%s %s: want %s, got %s", method, path, action(want), action(got)) {
 				agreed++
@@ -662,158 +661,102 @@ func TestRegexSegmentLiterals(t *testing.T) {
 	assert.Error(t, err)
 }
 
-// examplesReference is the product walk as first written, with maps for
-// the alphabet and the queued states: walkProduct must find the same
-// examples.
-func examplesReference(pa, pb pattern) Examples {
-	A, B := automaton{pa}, automaton{pb}
-	syms := alphabetReference(pa, pb)
-	type visit struct {
-		st     productState
-		parent int
-		sym    int
-	}
-	start := productState{A.closure(A.start()), B.closure(B.start())}
-	queue := []visit{{st: start, parent: -1}}
-	seen := map[productState]bool{start: true}
-	found := [3]int{-1, -1, -1}
-	for i := 0; i < len(queue) && (found[0] < 0 || found[1] < 0 || found[2] < 0); i++ {
-		st := queue[i].st
-		accA, accB := A.accepts(st.a), B.accepts(st.b)
-		k := -1
-		switch {
-		case accA && accB:
-			k = 0
-		case accA:
-			k = 1
-		case accB:
-			k = 2
-		}
-		if k >= 0 && found[k] < 0 {
-			found[k] = i
-		}
-		for si, sym := range syms {
-			next := productState{A.step(st.a, sym), B.step(st.b, sym)}
-			if (next.a.empty() && next.b.empty()) || seen[next] {
-				continue
-			}
-			seen[next] = true
-			queue = append(queue, visit{st: next, parent: i, sym: si})
+// wordRE finds the words of a route's text, to build paths from.
+var wordRE = regexp.MustCompile(`[A-Za-z0-9_-]+`)
+
+// candidatePaths makes n paths from the words of two routes' texts: each
+// route's segments with its wildcards filled in, then mutated, and paths of
+// random words; folded routes also get upper-cased words.
+func candidatePaths(rng *rand.Rand, n int, fold bool, routes ...string) []string {
+	words := []string{"", "x", "7", "X"}
+	var shapes [][]string
+	for _, r := range routes {
+		segs := strings.Split(strings.Trim(strings.TrimPrefix(r, "^"), "$"), "/")[1:]
+		shapes = append(shapes, segs)
+		for _, s := range segs {
+			words = append(words, wordRE.FindAllString(s, -1)...)
 		}
 	}
-	path := func(i int) string {
-		if i < 0 {
-			return ""
+	word := func() string {
+		w := words[rng.IntN(len(words))]
+		if fold && rng.IntN(2) == 0 {
+			w = strings.ToUpper(w)
 		}
+		return w
+	}
+	paths := make([]string, 0, n)
+	for range n {
 		var segs []string
-		for ; queue[i].parent >= 0; i = queue[i].parent {
-			segs = append(segs, syms[queue[i].sym].example())
+		if rng.IntN(4) > 0 {
+			for _, s := range shapes[rng.IntN(len(shapes))] {
+				if wordRE.FindString(s) != s || rng.IntN(8) == 0 { // a wildcard, a regex, or now and then a literal
+					s = word()
+				}
+				segs = append(segs, s)
+			}
+			for range rng.IntN(3) {
+				switch i := rng.IntN(len(segs) + 1); rng.IntN(3) {
+				case 0:
+					segs = slices.Insert(segs, i, word())
+				case 1:
+					if i < len(segs) {
+						segs = slices.Delete(segs, i, i+1)
+					}
+				case 2:
+					if i < len(segs) {
+						segs[i] = word()
+					}
+				}
+			}
+		} else {
+			for range rng.IntN(7) {
+				segs = append(segs, word())
+			}
 		}
-		if len(segs) == 0 {
-			return "/"
-		}
-		slices.Reverse(segs)
-		return "/" + strings.Join(segs, "/")
+		paths = append(paths, "/"+strings.Join(segs, "/"))
 	}
-	return Examples{Both: path(found[0]), OnlyA: path(found[1]), OnlyB: path(found[2])}
+	return paths
 }
 
-func alphabetReference(a, b pattern) []symbol {
-	seen := map[string]bool{"": true}
-	exact := map[string]bool{}
-	var folds []string
-	var lits []symbol
-	var constraints []elem
-	for _, p := range []pattern{a, b} {
-		for _, e := range p.elems {
-			switch {
-			case e.kind == elemLiteral:
-				if e.fold {
-					folds = append(folds, e.lit)
-				} else {
-					exact[e.lit] = true
-				}
-				if !seen[e.lit] {
-					seen[e.lit] = true
-					lits = append(lits, symbol{text: e.lit})
-				}
-			case e.kind == elemParam && e.check != nil:
-				constraints = append(constraints, e)
-			}
-		}
-	}
-	for _, f := range folds {
-		if !exact[f] {
-			continue
-		}
-		var letters []int
-		for i := 0; i < len(f); i++ {
-			if 'a' <= f[i] && f[i] <= 'z' {
-				letters = append(letters, i)
-			}
-		}
-		for mask := 1; mask < 1<<min(len(letters), 8); mask++ {
-			b := []byte(f)
-			for j, i := range letters {
-				if mask&(1<<j) != 0 {
-					b[i] -= 'a' - 'A'
-				}
-			}
-			if !seen[string(b)] {
-				seen[string(b)] = true
-				lits = append(lits, symbol{text: string(b)})
-				break
-			}
-		}
-	}
-	fresh := "x"
-	for seen[fresh] {
-		fresh += "x"
-	}
-	syms := append([]symbol{{text: ""}, {text: fresh}}, lits...)
-	for _, c := range constraints {
-		s := sample(c)
-		if s != "" && !seen[s] {
-			seen[s] = true
-			syms = append(syms, symbol{text: s})
-		}
-		syms = append(syms, symbol{text: s, only: c.constraint})
-	}
-	return syms
+// route is a route's text as a catalog gives it.
+type route struct {
+	text  string
+	regex bool
 }
 
-// TestWalkAgreesWithReference relates every pair of built-in routes, with
-// and without folding, and random routes with several rests (walks longer
-// than maxLinear), as the reference walk does.
-func TestWalkAgreesWithReference(t *testing.T) {
-	var pats []pattern
+// TestExamplesAgreeWithRegexps checks the walk that relates two routes
+// against the routes as Go regular expressions (routeregexp.Of): each example
+// path is in its class (both routes match it, only A, only B), and of
+// hundreds of paths made from the routes' words, every one falls in a class
+// that has an example no longer than it (the walk finds shortest
+// examples). The relation follows from which classes are empty. Pairs: every
+// pair of built-in routes, exact and folded, and random regex routes with
+// several rests (walks longer than maxLinear).
+func TestExamplesAgreeWithRegexps(t *testing.T) {
+	var routes []route
 	for _, c := range builtins(t) {
 		for i := range c.Events {
 			if ev := &c.Events[i]; ev.HasRoute() {
-				p, err := routeOf(ev, false)
-				require.NoError(t, err)
-				f, err := p.folded()
-				require.NoError(t, err)
-				pats = append(pats, p, f)
+				routes = append(routes, route{ev.Route, ev.RouteIsRegex})
 			}
 		}
 	}
-	for _, r := range []string{"/a/ab/AB/{x}", "/Ab/aB/{x...}", "/ab/ab/ab"} {
-		p, err := parseRoute(r, false)
-		require.NoError(t, err)
-		f, err := p.folded()
-		require.NoError(t, err)
-		pats = append(pats, p, f)
+	for _, r := range []string{"/a/ab/AB/{x}", "/Ab/aB/{x...}", "/ab/ab/ab", "/a/{$}", "/a/{x}/", "/a/{x...}"} {
+		routes = append(routes, route{r, false})
 	}
-	var pairs [][2]pattern
-	for i, a := range pats {
-		for _, b := range pats[i:] {
-			pairs = append(pairs, [2]pattern{a, b})
+	type pair struct {
+		a, b route
+		fold bool
+	}
+	var pairs []pair
+	for i, a := range routes {
+		for _, b := range routes[i:] {
+			pairs = append(pairs, pair{a, b, false}, pair{a, b, true})
 		}
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	segs := []string{"a", "b", ".+", ".*", "[^/]+", `\d+`, "[a-z]+"}
-	random := func() pattern {
+	random := func() route {
 		var b strings.Builder
 		for range 1 + rng.IntN(8) {
 			b.WriteString("/" + segs[rng.IntN(len(segs))])
@@ -821,23 +764,100 @@ func TestWalkAgreesWithReference(t *testing.T) {
 		if rng.IntN(3) == 0 {
 			b.WriteString("[/]?")
 		}
-		p, err := parseRoute(b.String(), true)
-		require.NoError(t, err, b.String())
-		return p
+		return route{b.String(), true}
 	}
-	for range 3000 {
-		pairs = append(pairs, [2]pattern{random(), random()})
+	for range 1000 {
+		pairs = append(pairs, pair{random(), random(), false})
 	}
-	longest := 0
-	for _, pair := range pairs {
-		a, b := pair[0], pair[1]
-		want := examplesReference(a, b)
-		require.Equal(t, want, examples(a, b))
-		longest = max(longest, len(walkProduct(a, b).queue))
-		rel, ex := relate(a, b)
-		assert.Equal(t, want.Both, ex)
-		assert.Equal(t, want.Both != "", rel != relDisjoint)
+	slashes := func(p string) int { return strings.Count(p, "/") }
+	longest, checked := 0, 0
+	for _, pr := range pairs {
+		pa, err := parseRoute(pr.a.text, pr.a.regex)
+		require.NoError(t, err, pr.a.text)
+		pb, err := parseRoute(pr.b.text, pr.b.regex)
+		require.NoError(t, err, pr.b.text)
+		if pr.fold {
+			pa, err = pa.folded()
+			require.NoError(t, err)
+			pb, err = pb.folded()
+			require.NoError(t, err)
+		}
+		reA, reB := routeregexp.Of(pr.a.text, pr.a.regex, pr.fold), routeregexp.Of(pr.b.text, pr.b.regex, pr.fold)
+		ex := examples(pa, pb)
+		name := fmt.Sprintf("%s ~ %s (fold %t)", pr.a.text, pr.b.text, pr.fold)
+		class := func(p string) int {
+			ma, mb := reA.MatchString(p), reB.MatchString(p)
+			switch {
+			case ma && mb:
+				return 0
+			case ma:
+				return 1
+			case mb:
+				return 2
+			}
+			return -1
+		}
+		found := [3]string{ex.Both, ex.OnlyA, ex.OnlyB}
+		for k, p := range found {
+			if p != "" && !strings.Contains(p, "{") { // "{constraint}": no sample text
+				if !assert.Equal(t, k, class(p), "%s: example %q", name, p) {
+					return
+				}
+			}
+		}
+		for _, p := range candidatePaths(rng, 60, pr.fold, pr.a.text, pr.b.text) {
+			if k := class(p); k >= 0 {
+				checked++
+				if !assert.True(t, found[k] != "" && slashes(found[k]) <= slashes(p),
+					"%s: %q is in class %d, whose example is %q", name, p, k, found[k]) {
+					return
+				}
+			}
+		}
+		rel, both := relate(pa, pb)
+		assert.Equal(t, ex.Both, both, name)
+		want := relOverlap
+		switch {
+		case ex.Both == "":
+			want = relDisjoint
+		case ex.OnlyA == "" && ex.OnlyB == "":
+			want = relEqual
+		case ex.OnlyA == "":
+			want = relASpecific
+		case ex.OnlyB == "":
+			want = relBSpecific
+		}
+		assert.Equal(t, want, rel, name)
+		longest = max(longest, len(walkProduct(pa, pb).queue))
 	}
-	t.Logf("%d pairs, longest walk %d states", len(pairs), longest)
+	t.Logf("%d pairs, %d paths in a class, longest walk %d states", len(pairs), checked, longest)
 	assert.Greater(t, longest, maxLinear)
+}
+
+// TestConstraintNarrowerThanParam: a constrained segment matches fewer
+// paths than a parameter, and one constraint narrower than another is
+// still reported as ambiguous (README, "Route precedence").
+func TestConstraintNarrowerThanParam(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want relation
+		ex   Examples
+	}{
+		{"/[^/]+", "/[a-z]+", relBSpecific, Examples{Both: "/a", OnlyA: "/X"}},
+		{"/v/[^/]+/a", `/v/\d+/a`, relBSpecific, Examples{Both: "/v/0/a", OnlyA: "/v/x/a"}},
+	} {
+		a, err := parseRoute(tc.a, true)
+		require.NoError(t, err)
+		b, err := parseRoute(tc.b, true)
+		require.NoError(t, err)
+		rel, _ := relate(a, b)
+		assert.Equal(t, tc.want, rel, "%s ~ %s", tc.a, tc.b)
+		assert.Equal(t, tc.ex, examples(a, b), "%s ~ %s", tc.a, tc.b)
+	}
+	a, err := parseRoute("/[a-z]+", true)
+	require.NoError(t, err)
+	b, err := parseRoute("/[a-m]+", true)
+	require.NoError(t, err)
+	rel, _ := relate(a, b)
+	assert.Equal(t, relOverlap, rel, "two constraints are never ordered")
 }

@@ -166,17 +166,14 @@ func alphabet(a, b pattern) []symbol {
 			}
 		}
 	}
-	fresh := "x"
-	for slices.Contains(taken, fresh) {
-		fresh += "x"
-	}
+	fresh := freshSegment(taken, constraints)
 	// the fresh segment comes first so that examples show it for parameters
 	syms := make([]symbol, 0, 2+len(lits)+2*len(constraints))
 	syms = append(syms, symbol{text: ""}, symbol{text: fresh})
 	syms = append(syms, lits...)
 	for _, c := range constraints {
-		s := sample(c)
-		if s != "" && !slices.Contains(taken, s) {
+		s := untakenSample(c, taken)
+		if s != "" {
 			taken = append(taken, s)
 			syms = append(syms, symbol{text: s})
 		}
@@ -184,6 +181,38 @@ func alphabet(a, b pattern) []symbol {
 		syms = append(syms, symbol{text: s, only: c.constraint})
 	}
 	return syms
+}
+
+// untakenSample returns a segment the constraint accepts that no literal
+// (or earlier sample) equals, so that an example path shows a segment that
+// only the constraint's symbol stands for; "" when none is found.
+func untakenSample(c elem, taken []string) string {
+	if s := sample(c); s != "" && !slices.Contains(taken, s) {
+		return s
+	}
+	for _, s := range []string{"0", "1", "a", "b", "z", "x1", "A", "B", "Z", "abc", "0a", "_", "-"} {
+		if c.check(s) && !slices.Contains(taken, s) {
+			return s
+		}
+	}
+	return ""
+}
+
+// freshSegment returns a segment that no literal equals and, when one of a
+// few tried does, no constraint accepts: it stands for every such segment,
+// so a constraint that rejects some segments ("/[a-z]+" rejects "/0") is
+// seen to match fewer paths than a parameter ("/{id}").
+func freshSegment(taken []string, constraints []elem) string {
+	for _, s := range []string{"x", "X", "0", "-", "~", "x.0", "%25"} {
+		if !slices.Contains(taken, s) && !slices.ContainsFunc(constraints, func(c elem) bool { return c.check(s) }) {
+			return s
+		}
+	}
+	fresh := "x"
+	for slices.Contains(taken, fresh) {
+		fresh += "x"
+	}
+	return fresh
 }
 
 // caseVariant returns a spelling of the lower-case literal f, with some

@@ -18,7 +18,7 @@ type elemKind uint8
 const (
 	elemLiteral elemKind = iota // exactly this segment
 	elemParam                   // one non-empty segment, maybe constrained by a regex
-	elemRest                    // one or more segments
+	elemRest                    // the rest of the path: one or more segments
 )
 
 type elem struct {
@@ -54,7 +54,8 @@ const maxElems = 40
 var errTooLong = fmt.Errorf("more than %d segments", maxElems)
 
 // parseRoute parses a catalog route. Templates use "{name}" for one segment,
-// "{name...}" for the rest of the path (last only) and "{$}" for a required
+// "{name...}" for the rest of the path, which may be empty as in ServeMux
+// ("/files/{p...}" matches "/files/"; last only) and "{$}" for a required
 // trailing slash (last only). Regular expressions are anchored at both ends
 // and read segment by segment: a literal, ".+" or ".*" for one or more whole
 // segments, or a regex for one segment; a final "[/]?" or "/?" makes the
@@ -167,7 +168,7 @@ func parseTemplate(route string) (pattern, error) {
 			if p.trail != trailNone {
 				return p, fmt.Errorf("%s cannot be followed by /", seg)
 			}
-			p.elems = append(p.elems, elem{kind: elemRest})
+			p.elems = append(p.elems, elem{kind: elemRest, allowEmpty: true}) // as ServeMux: the remainder may be empty
 		case strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}"):
 			name := seg[1 : len(seg)-1]
 			if name == "" || strings.ContainsAny(name, "{}") {

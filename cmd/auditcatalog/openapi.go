@@ -120,9 +120,6 @@ func loadSwagger2(data []byte) (*openapi3.T, error) {
 	return openapi2conv.ToV3(&doc2)
 }
 
-// methodOrder orders the operations of one path.
-var methodOrder = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
-
 func describe(doc *openapi3.T) *description {
 	d := &description{}
 	if doc.Info != nil {
@@ -191,8 +188,9 @@ func describe(doc *openapi3.T) *description {
 			d.ops = append(d.ops, o)
 		}
 	}
+	// by path, then the methods of one path in the order of catalog.Methods
 	slices.SortFunc(d.ops, func(a, b operation) int {
-		return cmp.Or(cmp.Compare(a.path, b.path), cmp.Compare(slices.Index(methodOrder, a.method), slices.Index(methodOrder, b.method)), cmp.Compare(a.method, b.method))
+		return cmp.Or(cmp.Compare(a.path, b.path), cmp.Compare(slices.Index(catalog.Methods, a.method), slices.Index(catalog.Methods, b.method)), cmp.Compare(a.method, b.method))
 	})
 	return d
 }

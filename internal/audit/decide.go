@@ -152,20 +152,11 @@ func (r *Resource) of(svc *service) (id string, sends bool) {
 func (s *service) region(raw string) (id string, sends bool) {
 	id = strings.ToLower(strings.TrimSpace(raw))
 	if !s.known[id] {
-		if i := strings.LastIndexByte(id, '-'); i > 0 && isDigits(id[i+1:]) && s.known[id[:i]] {
-			id = id[:i]
+		if r, ok := catalog.ZoneRegion(id); ok && s.known[r] {
+			id = r
 		}
 	}
 	return id, s.every || s.sends[id]
-}
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // eventFields are the audit fields of one catalog event, made once, and

@@ -49,6 +49,10 @@ func TestCanonical(t *testing.T) {
 		{"/v1/customizations/", "/v1/customizations/", true},
 		{"/", "/", true},
 		{"//v1//customizations", "/v1/customizations", true},
+		{"//v1/customizations/", "/v1/customizations/", true}, // cleaned, the trailing slash kept (ServeMux: 404, not POST /v1/customizations)
+		{"/v1/x/../customizations/", "/v1/customizations/", true},
+		{"/v1/%63ustomizations/", "/v1/customizations/", true},
+		{"//", "/", true},
 		{"/v1/./customizations", "/v1/customizations", true},
 		{"/v1/x/../customizations", "/v1/customizations", true},
 		{"/v1/customizations/.", "/v1/customizations", true},

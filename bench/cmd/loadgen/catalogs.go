@@ -4,41 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/otel-audit/auditprocessor/bench"
 	"github.com/otel-audit/auditprocessor/catalog"
 )
-
-// The catalog file format (README.md, "Catalogs"), for writing.
-type fileCatalog struct {
-	Service     string       `yaml:"service"`
-	DisplayName string       `yaml:"display_name"`
-	Regions     []fileRegion `yaml:"regions"`
-	Events      []fileEvent  `yaml:"events"`
-}
-
-type fileRegion struct {
-	ID          string `yaml:"id"`
-	Name        string `yaml:"name"`
-	Geography   string `yaml:"geography"`
-	SendsEvents bool   `yaml:"sends_events"`
-}
-
-type fileEvent struct {
-	Action      string `yaml:"action"`
-	Kind        string `yaml:"kind,omitempty"`
-	Method      string `yaml:"method,omitempty"`
-	Route       string `yaml:"route,omitempty"`
-	RouteRegex  string `yaml:"route_regex,omitempty"`
-	Description string `yaml:"description,omitempty"`
-	Severity    string `yaml:"severity,omitempty"`
-}
-
-var zoneSuffix = regexp.MustCompile(`-[0-9]+$`)
 
 // writeAllSendingCatalogs writes every built-in catalog into dir as a
 // catalog file with the same events, in which every region sends audit
@@ -53,30 +23,23 @@ func writeAllSendingCatalogs(dir string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		fc := fileCatalog{Service: c.Service, DisplayName: c.DisplayName}
+		all := *c
+		all.Regions = nil
 		for _, r := range c.Regions {
-			fc.Regions = append(fc.Regions, fileRegion{ID: r.ID, Name: r.Name, Geography: r.Geography, SendsEvents: true})
+			r.SendsEvents = true
+			all.Regions = append(all.Regions, r)
 		}
 		for _, raw := range bench.Regions {
 			id := strings.ToLower(raw)
-			if c.RegionIndex(id) >= 0 || c.RegionIndex(zoneSuffix.ReplaceAllString(id, "")) >= 0 {
-				continue // listed, or a zone of a listed region
+			if c.RegionIndex(id) >= 0 {
+				continue
 			}
-			fc.Regions = append(fc.Regions, fileRegion{ID: id, Name: id, Geography: "benchmark", SendsEvents: true})
+			if r, ok := catalog.ZoneRegion(id); ok && c.RegionIndex(r) >= 0 {
+				continue // a zone of a listed region
+			}
+			all.Regions = append(all.Regions, catalog.Region{ID: id, Name: id, Geography: "benchmark", SendsEvents: true})
 		}
-		for _, ev := range c.Events {
-			fe := fileEvent{Action: ev.Action, Method: ev.Method, Description: ev.Description, Severity: ev.Severity}
-			if ev.Kind != catalog.KindAPI {
-				fe.Kind = ev.Kind
-			}
-			if ev.RouteIsRegex {
-				fe.RouteRegex = ev.Route
-			} else {
-				fe.Route = ev.Route
-			}
-			fc.Events = append(fc.Events, fe)
-		}
-		data, err := yaml.Marshal(&fc)
+		data, err := catalog.Encode(&all, fmt.Sprintf("%s with every region sending events (bench/cmd/loadgen)", name))
 		if err != nil {
 			return nil, err
 		}
