@@ -80,6 +80,21 @@ type Event struct {
 	Catalog *Catalog
 }
 
+// ActionParts splits an action named service.object.verb: the first
+// dot-separated part, the middle ones (joined by dots; "" for fewer than
+// three parts), the last one, and how many parts there are.
+func ActionParts(action string) (service, object, verb string, parts int) {
+	p := strings.Split(action, ".")
+	verb = p[len(p)-1]
+	if len(p) >= 2 {
+		service = p[0]
+	}
+	if len(p) >= 3 {
+		object = strings.Join(p[1:len(p)-1], ".")
+	}
+	return service, object, verb, len(p)
+}
+
 // HasRoute tells whether the event can match an HTTP record.
 func (e *Event) HasRoute() bool { return e.Route != "" }
 

@@ -223,3 +223,18 @@ func TestParseWithoutRegions(t *testing.T) {
 		})
 	}
 }
+
+func TestActionParts(t *testing.T) {
+	for _, tc := range []struct {
+		action, service, object, verb string
+		parts                         int
+	}{
+		{"speech-to-text.custom-language-model.create", "speech-to-text", "custom-language-model", "create", 3},
+		{"svc.a.b.delete", "svc", "a.b", "delete", 4},
+		{"svc.read", "svc", "", "read", 2},
+		{"read", "", "", "read", 1},
+	} {
+		service, object, verb, parts := ActionParts(tc.action)
+		assert.Equal(t, [4]any{tc.service, tc.object, tc.verb, tc.parts}, [4]any{service, object, verb, parts}, tc.action)
+	}
+}

@@ -113,13 +113,13 @@ func lintCatalog(c *catalog.Catalog) []string {
 	at := func(ev *catalog.Event) string { return fmt.Sprintf("%s:%d", c.Source, ev.Line) }
 	for i := range c.Events {
 		ev := &c.Events[i]
-		parts := strings.Split(ev.Action, ".")
+		service, object, verb, parts := catalog.ActionParts(ev.Action)
 		switch {
-		case len(parts) != 3:
-			warns = append(warns, fmt.Sprintf("%s: action %s is not service.object.verb (it has %d parts)", at(ev), ev.Action, len(parts)))
-		case parts[0] != c.Service:
+		case parts != 3:
+			warns = append(warns, fmt.Sprintf("%s: action %s is not service.object.verb (it has %d parts)", at(ev), ev.Action, parts))
+		case service != c.Service:
 			warns = append(warns, fmt.Sprintf("%s: action %s does not start with the service name %s", at(ev), ev.Action, c.Service))
-		case !actionPartRE.MatchString(parts[1]) || !actionPartRE.MatchString(parts[2]):
+		case !actionPartRE.MatchString(object) || !actionPartRE.MatchString(verb):
 			warns = append(warns, fmt.Sprintf("%s: action %s: object and verb should be lower-case words joined by - or _", at(ev), ev.Action))
 		}
 	}

@@ -178,11 +178,11 @@ func fieldsOf(c *catalog.Catalog, ev *catalog.Event) *eventFields {
 		f.message = c.DisplayName + ": " + ev.Action
 	}
 	f.failure = f.message + failureSuffix
-	parts := strings.Split(ev.Action, ".")
-	if len(parts) >= 3 {
-		f.targetType = parts[0] + "/" + strings.Join(parts[1:len(parts)-1], ".")
+	service, object, verb, _ := catalog.ActionParts(ev.Action)
+	if object != "" {
+		f.targetType = service + "/" + object
 	}
-	switch parts[len(parts)-1] {
+	switch verb {
 	case "delete":
 		f.severity = SeverityCritical
 	case "update":
