@@ -63,8 +63,8 @@ func (m *Matcher) Candidates(method, s string, route bool) []*Event {
 				continue
 			}
 			one := &node{}
-			one.insert(compiled{ev, p})
-			if one.match(s, false, route) == ev {
+			one.insert(compiled{ev: ev, p: p})
+			if one.match(s, false, route, nil) == ev {
 				out = append(out, ev)
 			}
 		}

@@ -37,6 +37,55 @@ type node struct {
 	rests    []restEdge
 	end      *Event // the path ends here
 	endSlash *Event // the path ends here with a trailing slash
+	// ends and endsSlash hold, where events of several catalogs of a shared
+	// Matcher (CompileShared) end here, every one of them by the index of
+	// its catalog, found through a Scope; nil elsewhere.
+	ends, endsSlash []*Event
+	// endCat and endSlashCat are the catalog indexes of end and endSlash.
+	endCat, endSlashCat int32
+}
+
+// A Scope is a set of catalogs of a shared Matcher (CompileShared): a
+// lookup in it returns the most specific route among those catalogs'
+// routes. It is immutable and safe for concurrent use.
+type Scope struct {
+	catalogs []*Catalog
+	index    []int // of each catalog in the Matcher's
+}
+
+// NewScope returns the scope of some of the matcher's catalogs.
+func (m *Matcher) NewScope(catalogs ...*Catalog) *Scope {
+	sc := &Scope{catalogs: slices.Clone(catalogs)}
+	for _, c := range catalogs {
+		if i := slices.Index(m.catalogs, c); i >= 0 {
+			sc.index = append(sc.index, i)
+		}
+	}
+	return sc
+}
+
+// in returns the event of the scope among the events that end at a node:
+// first, or more by catalog index when there are several; first with no
+// scope. The scope's catalogs were checked against each other, so at most
+// one of them has an event at a node.
+func (sc *Scope) in(first *Event, more []*Event) *Event {
+	if sc == nil || first == nil {
+		return first
+	}
+	if more == nil {
+		for _, c := range sc.catalogs {
+			if first.Catalog == c {
+				return first
+			}
+		}
+		return nil
+	}
+	for _, i := range sc.index {
+		if ev := more[i]; ev != nil {
+			return ev
+		}
+	}
+	return nil
 }
 
 type paramEdge struct {
@@ -54,6 +103,9 @@ type restEdge struct {
 type compiled struct {
 	ev *Event
 	p  pattern
+	// cat is the index of the event's catalog among the Matcher's, and cats
+	// their number: a shared Matcher's nodes keep their events by index.
+	cat, cats int
 }
 
 // maxErrors bounds how many conflicts one Compile reports.
@@ -93,51 +145,14 @@ func CheckServices(catalogs ...*Catalog) error {
 
 // Compile is the package's Compile with these options.
 func (o Options) Compile(catalogs ...*Catalog) (*Matcher, error) {
-	m := &Matcher{catalogs: catalogs, opts: o, trees: map[string]*node{}}
-	var errs []error
-	services := map[string]*Catalog{}
-	byMethod := map[string][]compiled{}
-	for _, c := range catalogs {
-		if prev := services[c.Service]; prev != nil {
-			errs = append(errs, fmt.Errorf("catalogs %s and %s both describe service %q", prev.Source, c.Source, c.Service))
-			continue
-		}
-		services[c.Service] = c
-		for i := range c.Events {
-			ev := &c.Events[i]
-			if !ev.HasRoute() {
-				continue
-			}
-			p, err := routeOf(ev, o.folds(ev))
-			if err != nil { // Parse already rejected it; a hand-built Catalog may not have
-				errs = append(errs, fmt.Errorf("%s: %w", ev.Ref(), err))
-				continue
-			}
-			byMethod[ev.Method] = append(byMethod[ev.Method], compiled{ev, p})
-		}
-	}
+	m, byMethod, errs := o.build(catalogs)
 	type ordered struct {
 		specific, general *Event
 		example           string
 	}
 	var checks []ordered
-	methods := make([]string, 0, len(byMethod))
-	for method := range byMethod {
-		methods = append(methods, method)
-	}
-	slices.Sort(methods)
-	for _, method := range methods {
-		routes := byMethod[method]
-		root := &node{}
-		m.trees[method] = root
-		if i := methodIndex(method); i >= 0 {
-			m.known[i] = root
-		}
-		for _, r := range routes {
-			root.insert(r)
-			m.routes++
-		}
-		forEachCandidatePair(routes, func(a, b compiled) {
+	for _, method := range sortedMethods(byMethod) {
+		forEachCandidatePair(byMethod[method], func(a, b compiled) {
 			rel, example := relate(a.p, b.p)
 			switch rel {
 			case relEqual:
@@ -163,6 +178,75 @@ func (o Options) Compile(catalogs ...*Catalog) (*Matcher, error) {
 		}
 	}
 	return m, nil
+}
+
+// CompileShared builds one Matcher of catalogs that are not checked
+// against each other: each is checked on its own (as Compile checks it),
+// and the caller checks the ones that can apply to the same record. Their
+// trees are shared (identical routes share their nodes), and a lookup in a
+// Scope returns the most specific route among the scope's catalogs, as a
+// Matcher compiled from just those would.
+func (o Options) CompileShared(catalogs ...*Catalog) (*Matcher, error) {
+	errs := []error{CheckServices(catalogs...)}
+	for _, c := range catalogs {
+		if _, err := o.Compile(c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	m, _, _ := o.build(catalogs)
+	return m, nil
+}
+
+// build parses the catalogs' routes and builds the trees, checking nothing
+// but that each route parses.
+func (o Options) build(catalogs []*Catalog) (*Matcher, map[string][]compiled, []error) {
+	m := &Matcher{catalogs: catalogs, opts: o, trees: map[string]*node{}}
+	var errs []error
+	services := map[string]*Catalog{}
+	byMethod := map[string][]compiled{}
+	for ci, c := range catalogs {
+		if prev := services[c.Service]; prev != nil {
+			errs = append(errs, fmt.Errorf("catalogs %s and %s both describe service %q", prev.Source, c.Source, c.Service))
+			continue
+		}
+		services[c.Service] = c
+		for i := range c.Events {
+			ev := &c.Events[i]
+			if !ev.HasRoute() {
+				continue
+			}
+			p, err := routeOf(ev, o.folds(ev))
+			if err != nil { // Parse already rejected it; a hand-built Catalog may not have
+				errs = append(errs, fmt.Errorf("%s: %w", ev.Ref(), err))
+				continue
+			}
+			byMethod[ev.Method] = append(byMethod[ev.Method], compiled{ev: ev, p: p, cat: ci, cats: len(catalogs)})
+		}
+	}
+	for _, method := range sortedMethods(byMethod) {
+		root := &node{}
+		m.trees[method] = root
+		if i := methodIndex(method); i >= 0 {
+			m.known[i] = root
+		}
+		for _, r := range byMethod[method] {
+			root.insert(r)
+			m.routes++
+		}
+	}
+	return m, byMethod, errs
+}
+
+func sortedMethods(byMethod map[string][]compiled) []string {
+	methods := make([]string, 0, len(byMethod))
+	for method := range byMethod {
+		methods = append(methods, method)
+	}
+	slices.Sort(methods)
+	return methods
 }
 
 // forEachCandidatePair calls f for every pair of routes that may overlap,
@@ -265,12 +349,32 @@ func (n *node) insert(r compiled) {
 			n = n.rests[i].child
 		}
 	}
-	if r.p.trail != trailRequired && n.end == nil {
-		n.end = r.ev
+	if r.p.trail != trailRequired {
+		n.end, n.endCat, n.ends = addEnd(n.end, n.endCat, n.ends, r)
 	}
-	if r.p.trail != trailNone && n.endSlash == nil {
-		n.endSlash = r.ev
+	if r.p.trail != trailNone {
+		n.endSlash, n.endSlashCat, n.endsSlash = addEnd(n.endSlash, n.endSlashCat, n.endsSlash, r)
 	}
+}
+
+// addEnd adds an event that ends at a node: the first one is the node's
+// (Compile rejects a second one of the catalogs it checks together); when
+// a shared Matcher's other catalogs end here too, more holds each
+// catalog's first event by catalog index, for their Scope.
+func addEnd(first *Event, firstCat int32, more []*Event, r compiled) (*Event, int32, []*Event) {
+	switch {
+	case first == nil:
+		return r.ev, int32(r.cat), more
+	case first.Catalog == r.ev.Catalog || r.cats == 0:
+		return first, firstCat, more
+	case more == nil:
+		more = make([]*Event, r.cats)
+		more[firstCat] = first
+	}
+	if more[r.cat] == nil {
+		more[r.cat] = r.ev
+	}
+	return first, firstCat, more
 }
 
 // tree returns the tree of a method, or nil.
@@ -312,35 +416,41 @@ func methodIndex(method string) int {
 // canonicalise it first. A HEAD request that no HEAD route matches gets the
 // GET route, as servers serve it (ServeMux, Express, Flask, Spring): the GET
 // handler runs, so the GET action happens.
-func (m *Matcher) MatchPath(method, path string) *Event {
-	ev := m.matchPath(method, path)
+func (m *Matcher) MatchPath(method, path string) *Event { return m.MatchPathIn(method, path, nil) }
+
+// MatchPathIn is MatchPath among the routes of a scope's catalogs (nil: all).
+func (m *Matcher) MatchPathIn(method, path string, sc *Scope) *Event {
+	ev := m.matchPath(method, path, sc)
 	if ev == nil && method == http.MethodHead {
-		ev = m.matchPath(http.MethodGet, path)
+		ev = m.matchPath(http.MethodGet, path, sc)
 	}
 	return ev
 }
 
-func (m *Matcher) matchPath(method, path string) *Event {
+func (m *Matcher) matchPath(method, path string, sc *Scope) *Event {
 	root := m.tree(method)
 	if root == nil || len(path) == 0 || path[0] != '/' {
 		return nil
 	}
-	return root.match(path[1:], false, false)
+	return root.match(path[1:], false, false, sc)
 }
 
 // MatchRoute returns the event whose route has the same shape as a route
 // template reported by a server (any parameter syntax, see classifySegment),
 // or nil. A missing leading slash is tolerated. HEAD falls back to GET as in
 // MatchPath.
-func (m *Matcher) MatchRoute(method, route string) *Event {
-	ev := m.matchRoute(method, route)
+func (m *Matcher) MatchRoute(method, route string) *Event { return m.MatchRouteIn(method, route, nil) }
+
+// MatchRouteIn is MatchRoute among the routes of a scope's catalogs (nil: all).
+func (m *Matcher) MatchRouteIn(method, route string, sc *Scope) *Event {
+	ev := m.matchRoute(method, route, sc)
 	if ev == nil && method == http.MethodHead {
-		ev = m.matchRoute(http.MethodGet, route)
+		ev = m.matchRoute(http.MethodGet, route, sc)
 	}
 	return ev
 }
 
-func (m *Matcher) matchRoute(method, route string) *Event {
+func (m *Matcher) matchRoute(method, route string, sc *Scope) *Event {
 	root := m.tree(method)
 	if root == nil || route == "" {
 		return nil
@@ -352,15 +462,15 @@ func (m *Matcher) matchRoute(method, route string) *Event {
 	if strings.HasSuffix(route, "{$}") {
 		route = route[:len(route)-3]
 	}
-	return root.match(route, false, true)
+	return root.match(route, false, true, sc)
 }
 
 // match matches what is left of the path after a "/": s holds the remaining
 // segments, done says none is left. In route mode the segments are those of
 // a route template, whose parameters match any parameter or rest edge.
-func (n *node) match(s string, done, route bool) *Event {
+func (n *node) match(s string, done, route bool, sc *Scope) *Event {
 	if done {
-		return n.end
+		return sc.in(n.end, n.ends)
 	}
 	seg, next, nextDone := s, "", true
 	end := strings.IndexByte(s, '/')
@@ -368,7 +478,9 @@ func (n *node) match(s string, done, route bool) *Event {
 		seg, next, nextDone = s[:end], s[end+1:], false
 	}
 	if s == "" && n.endSlash != nil {
-		return n.endSlash
+		if ev := sc.in(n.endSlash, n.endsSlash); ev != nil {
+			return ev
+		}
 	}
 	kind := segLiteral
 	if route {
@@ -376,13 +488,13 @@ func (n *node) match(s string, done, route bool) *Event {
 	}
 	if kind == segLiteral {
 		if child := n.lits.get(seg); child != nil {
-			if ev := child.match(next, nextDone, route); ev != nil {
+			if ev := child.match(next, nextDone, route, sc); ev != nil {
 				return ev
 			}
 		}
 		if len(n.folds.edges) > 0 { // most nodes have none: no call then
 			if child := n.folds.getFold(seg); child != nil {
-				if ev := child.match(next, nextDone, route); ev != nil {
+				if ev := child.match(next, nextDone, route, sc); ev != nil {
 					return ev
 				}
 			}
@@ -394,13 +506,13 @@ func (n *node) match(s string, done, route bool) *Event {
 			if kind == segLiteral && p.check != nil && !p.check(seg) {
 				continue
 			}
-			if ev := p.child.match(next, nextDone, route); ev != nil {
+			if ev := p.child.match(next, nextDone, route, sc); ev != nil {
 				return ev
 			}
 		}
 	}
 	for i := range n.rests {
-		if ev := n.rests[i].match(s, end, route); ev != nil {
+		if ev := n.rests[i].match(s, end, route, sc); ev != nil {
 			return ev
 		}
 	}
@@ -491,7 +603,7 @@ func (l *literals) getFold(seg string) *node {
 // match consumes one segment, then two, and so on, trying the child after
 // each. i is where the first segment of s ends, as the node found it (-1
 // when it is the last).
-func (r *restEdge) match(s string, i int, route bool) *Event {
+func (r *restEdge) match(s string, i int, route bool, sc *Scope) *Event {
 	for pos := 0; ; {
 		consumed, next, done := s, "", true
 		if i >= 0 {
@@ -500,7 +612,7 @@ func (r *restEdge) match(s string, i int, route bool) *Event {
 		if consumed != "" || r.allowEmpty {
 			// a reported {rest...} stands for the whole remainder
 			if !route || done || classifySegment(lastSegment(consumed)) != segRest {
-				if ev := r.child.match(next, done, route); ev != nil {
+				if ev := r.child.match(next, done, route, sc); ev != nil {
 					return ev
 				}
 			}

@@ -343,7 +343,7 @@ func agreeWithReference(t *testing.T, cats []*Catalog, mixCase bool) {
 			}
 			p, err := routeOf(ev, opts.folds(ev))
 			require.NoError(t, err)
-			byMethod[ev.Method] = append(byMethod[ev.Method], compiled{ev, p})
+			byMethod[ev.Method] = append(byMethod[ev.Method], compiled{ev: ev, p: p})
 			res[ev] = routeregexp.Of(ev.Route, ev.RouteIsRegex, opts.folds(ev))
 			words = append(words, strings.Split(concrete(p)[1:], "/")...)
 		}

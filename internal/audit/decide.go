@@ -108,11 +108,11 @@ func (a *Auditor) Decide(attrs pcommon.Map, rr *Resource, spanName string, spanE
 // whether the service sends events from there (filled for the first record
 // that needs it, then reused).
 type Resource struct {
-	names   selection
-	matcher *catalog.Matcher // of names; only when no catalog has hosts
-	raw     string
-	n       int
-	memo    [4]struct {
+	names selection
+	scope *catalog.Scope // of names; only when no catalog has hosts
+	raw   string
+	n     int
+	memo  [4]struct {
 		svc   *service
 		id    string
 		sends bool
@@ -125,7 +125,7 @@ func (a *Auditor) NewResource(resource pcommon.Map) Resource {
 	if len(a.scopes.list) > 0 {
 		r.names = a.scopes.byName(FirstString(resource, a.keys.ServiceName))
 		if !a.scopes.anyHosts {
-			r.matcher = a.scopes.matcher(r.names)
+			r.scope = a.scopes.scope(r.names)
 		}
 	}
 	return r

@@ -99,7 +99,7 @@ func load(cfg *Config, read func(string) ([]byte, error)) (*Auditor, error) {
 	a := &Auditor{
 		catalogs:  catalogs,
 		matcher:   m,
-		scopes:    scopes{list: scoped, opts: opts, sets: map[selection]*catalog.Matcher{}},
+		scopes:    scopes{list: scoped, opts: opts, sets: map[selection]*catalog.Scope{}},
 		fields:    map[*catalog.Event]*eventFields{},
 		services:  map[*catalog.Catalog]*service{},
 		switches:  cfg.Fields,
@@ -153,26 +153,26 @@ func load(cfg *Config, read func(string) ([]byte, error)) (*Auditor, error) {
 	return a, nil
 }
 
-// compile compiles each scoped catalog on its own, and every two whose
+// compile checks each scoped catalog on its own, and every two whose
 // selectors overlap together, so that routes conflict only between
-// catalogs that can apply to the same record.
+// catalogs that can apply to the same record; then it compiles them all
+// into one shared matcher.
 func (s *scopes) compile() error {
 	var errs []error
+	cats := make([]*catalog.Catalog, len(s.list))
 	for i, sc := range s.list {
+		cats[i] = sc.cat
 		if sc.hosts != nil {
 			s.anyHosts = true
 		} else {
 			s.anyHost.add(i)
 		}
-		var one selection
-		one.add(i)
-		m, err := s.opts.Compile(sc.cat)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		s.sets[one] = m
 	}
+	shared, err := s.opts.CompileShared(cats...)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	s.shared = shared
 	for i := range s.list {
 		for j := i + 1; j < len(s.list); j++ {
 			a, b := s.list[i], s.list[j]

@@ -118,9 +118,9 @@ func (a *Auditor) Match(attrs pcommon.Map, res *Resource, spanName string) (m Ma
 	} else {
 		r.Route, r.HasRoute = routeFromSpanName(spanName, r.Method)
 	}
-	scoped := a.scopedFor(attrs, res, &m)
+	scope := a.scopedFor(attrs, res, &m)
 	if r.HasRoute {
-		if m.Event, m.Matcher = matchRoute(scoped, a.matcher, r.Method, r.Route); m.Event != nil {
+		if m.Event, m.Matcher = a.matchRoute(scope, r.Method, r.Route); m.Event != nil {
 			m.Result, m.ByRoute = Matched, true
 			return m
 		}
@@ -143,7 +143,7 @@ func (a *Auditor) Match(attrs pcommon.Map, res *Resource, spanName string) (m Ma
 		return m
 	}
 	r.HasPath = true
-	if m.Event, m.Matcher = matchPath(scoped, a.matcher, r.Method, r.Path); m.Event != nil {
+	if m.Event, m.Matcher = a.matchPath(scope, r.Method, r.Path); m.Event != nil {
 		m.Result = Matched
 	} else {
 		m.Result = Unmatched
@@ -151,9 +151,9 @@ func (a *Auditor) Match(attrs pcommon.Map, res *Resource, spanName string) (m Ma
 	return m
 }
 
-// scopedFor returns the matcher of the scoped catalogs that apply to the
+// scopedFor returns the scope of the scoped catalogs that apply to the
 // record (nil for none) and marks a record none applies to.
-func (a *Auditor) scopedFor(attrs pcommon.Map, res *Resource, m *Match) *catalog.Matcher {
+func (a *Auditor) scopedFor(attrs pcommon.Map, res *Resource, m *Match) *catalog.Scope {
 	if len(a.scopes.list) == 0 {
 		return nil
 	}
@@ -161,31 +161,34 @@ func (a *Auditor) scopedFor(attrs pcommon.Map, res *Resource, m *Match) *catalog
 		empty := a.NewResource(pcommon.NewMap())
 		res = &empty
 	}
-	names, scoped := res.names, res.matcher
+	names, scope := res.names, res.scope
 	if a.scopes.anyHosts {
 		names = names.and(a.scopes.byHost(a.hostOf(attrs)))
-		scoped = a.scopes.matcher(names)
+		scope = a.scopes.scope(names)
 	}
-	m.Unselected = names == selection{}
-	return scoped
+	m.Unselected = scope == nil
+	return scope
 }
 
-func matchRoute(first, then *catalog.Matcher, method, route string) (*catalog.Event, *catalog.Matcher) {
-	if first != nil {
-		if ev := first.MatchRoute(method, route); ev != nil {
-			return ev, first
+// matchRoute finds a reported route in the scoped catalogs of the scope
+// first, then in the unscoped ones; it returns the matcher that decided.
+func (a *Auditor) matchRoute(scope *catalog.Scope, method, route string) (*catalog.Event, *catalog.Matcher) {
+	if scope != nil {
+		if ev := a.scopes.shared.MatchRouteIn(method, route, scope); ev != nil {
+			return ev, a.scopes.shared
 		}
 	}
-	return then.MatchRoute(method, route), then
+	return a.matcher.MatchRoute(method, route), a.matcher
 }
 
-func matchPath(first, then *catalog.Matcher, method, path string) (*catalog.Event, *catalog.Matcher) {
-	if first != nil {
-		if ev := first.MatchPath(method, path); ev != nil {
-			return ev, first
+// matchPath is matchRoute for a concrete path.
+func (a *Auditor) matchPath(scope *catalog.Scope, method, path string) (*catalog.Event, *catalog.Matcher) {
+	if scope != nil {
+		if ev := a.scopes.shared.MatchPathIn(method, path, scope); ev != nil {
+			return ev, a.scopes.shared
 		}
 	}
-	return then.MatchPath(method, path), then
+	return a.matcher.MatchPath(method, path), a.matcher
 }
 
 // MatchRequest resolves a method and a request target given as text (a
@@ -211,7 +214,18 @@ func (a *Auditor) MatchRequest(method, target string, route bool, service, host 
 	default:
 		attrs.PutStr(a.keys.Target[0], target)
 	}
-	return a.Match(attrs, &res, "")
+	m := a.Match(attrs, &res, "")
+	if m.Matcher != nil && m.Matcher == a.scopes.shared {
+		// for explaining: the catalogs that applied, not every scoped one
+		sel := res.names
+		if a.scopes.anyHosts {
+			sel = sel.and(a.scopes.byHost(a.hostOf(attrs)))
+		}
+		if own, err := a.scopes.opts.Compile(a.scopes.catalogs(sel)...); err == nil {
+			m.Matcher = own
+		}
+	}
+	return m
 }
 
 // path returns the request path from url.path, http.target or the full URL.

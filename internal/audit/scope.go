@@ -56,16 +56,17 @@ type scope struct {
 	names, hosts []string
 }
 
-// scopes holds the scoped catalogs and the matchers of the sets of them that
-// records select, compiled once per set: the single ones at load, the others
-// (selectors that overlap) when a record first selects them.
+// scopes holds the scoped catalogs, compiled into one shared matcher
+// (identical routes share their nodes), and the catalog.Scope of each set of
+// them that records select, made when a set is first selected.
 type scopes struct {
 	list     []scope
 	anyHosts bool      // some catalog has hosts: a record's host is read
 	anyHost  selection // the catalogs without hosts
 	opts     catalog.Options
+	shared   *catalog.Matcher
 	mu       sync.RWMutex
-	sets     map[selection]*catalog.Matcher
+	sets     map[selection]*catalog.Scope
 	// byNameCache remembers the selection of each service.name seen (up to
 	// maxCachedNames of them): a gateway sees the same few names again and
 	// again, and a lookup costs less than matching every catalog's globs.
@@ -75,30 +76,32 @@ type scopes struct {
 
 const maxCachedNames = 10000
 
-func (s *scopes) matcher(sel selection) *catalog.Matcher {
+// scope returns the catalog.Scope of a selection; nil for none.
+func (s *scopes) scope(sel selection) *catalog.Scope {
 	if sel == (selection{}) {
 		return nil
 	}
 	s.mu.RLock()
-	m, ok := s.sets[sel]
+	sc, ok := s.sets[sel]
 	s.mu.RUnlock()
 	if ok {
-		return m
+		return sc
 	}
+	sc = s.shared.NewScope(s.catalogs(sel)...)
+	s.mu.Lock()
+	s.sets[sel] = sc
+	s.mu.Unlock()
+	return sc
+}
+
+func (s *scopes) catalogs(sel selection) []*catalog.Catalog {
 	var cats []*catalog.Catalog
 	for i := range s.list {
 		if sel.has(i) {
 			cats = append(cats, s.list[i].cat)
 		}
 	}
-	// Every pair of these was compiled together at load (their selectors
-	// overlap), so the set compiles; were it not to, the record is matched
-	// against the unscoped catalogs only.
-	m, _ = s.opts.Compile(cats...)
-	s.mu.Lock()
-	s.sets[sel] = m
-	s.mu.Unlock()
-	return m
+	return cats
 }
 
 // byName is the selection of the catalogs whose service_names select name
