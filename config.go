@@ -43,9 +43,16 @@ const (
 )
 
 var (
-	_ component.Config  = (*Config)(nil)
-	_ confmap.Validator = (*Config)(nil)
+	_ component.Config    = (*Config)(nil)
+	_ confmap.Validator   = (*Config)(nil)
+	_ confmap.Unmarshaler = (*Config)(nil)
 )
+
+// Unmarshal rejects unknown keys with their path and the key a user probably
+// meant, then decodes the configuration.
+func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	return audit.Unmarshal(conf, cfg)
+}
 
 // Validate checks each value on its own; catalogs are loaded, and service
 // names and region ids checked against them, when the processor is created.

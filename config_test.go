@@ -89,11 +89,12 @@ func TestDefaultConfig(t *testing.T) {
 
 func TestInvalidConfig(t *testing.T) {
 	for _, tc := range []struct{ file, want string }{
-		{"invalid_policy.yaml", "decoding failed due to the following error(s):\n\n'unmatched' must be keep or drop, got \"kepp\""},
-		{"invalid_on_missing.yaml", "decoding failed due to the following error(s):\n\n'region.on_missing' must be keep or drop, got \"discard\""},
-		{"invalid_span_kind.yaml", "decoding failed due to the following error(s):\n\n'span_kinds[1]' must be one of client, consumer, internal, producer, server, got \"serve\""},
-		{"invalid_regions_mode.yaml", "decoding failed due to the following error(s):\n\n'services[speech-to-text].regions_mode' must be add or replace, got \"merge\""},
-		{"invalid_unknown_key.yaml", "decoding failed due to the following error(s):\n\n'auditprocessor.Config' has invalid keys: catalogs"},
+		{"invalid_policy.yaml", "'' 'unmatched' must be keep or drop, got \"kepp\""},
+		{"invalid_on_missing.yaml", "'' 'region.on_missing' must be keep or drop, got \"discard\""},
+		{"invalid_span_kind.yaml", "'' 'span_kinds[1]' must be one of client, consumer, internal, producer, server, got \"serve\""},
+		{"invalid_regions_mode.yaml", "'' 'services[speech-to-text].regions_mode' must be add or replace, got \"merge\""},
+		{"invalid_unknown_key.yaml", "decoding failed due to the following error(s):\n\n'' catalogs: unknown key"},
+		{"invalid_typo.yaml", "decoding failed due to the following error(s):\n\n'' attributes.metod: unknown key (did you mean method?)\nservices.speech-to-text.regons: unknown key (did you mean regions?)\nunmached: unknown key (did you mean unmatched?)"},
 		{"invalid_builtin.yaml", `builtin_catalogs[1]: unknown built-in catalog "text-to-speech" (built in: backup-recovery, speech-to-text)`},
 		{"invalid_no_catalog.yaml", "builtin_catalogs and catalog_files are both empty: there is no catalog to match against"},
 		{"invalid_empty_span_kinds.yaml", "span_kinds is empty: no span would be audited"},

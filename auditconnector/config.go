@@ -44,9 +44,16 @@ type EventConfig struct {
 const DefaultObserverName = "ActivityTracker"
 
 var (
-	_ component.Config  = (*Config)(nil)
-	_ confmap.Validator = (*Config)(nil)
+	_ component.Config    = (*Config)(nil)
+	_ confmap.Validator   = (*Config)(nil)
+	_ confmap.Unmarshaler = (*Config)(nil)
 )
+
+// Unmarshal rejects unknown keys with their path and the key a user probably
+// meant, then decodes the configuration.
+func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	return audit.Unmarshal(conf, cfg)
+}
 
 // Validate runs the shared checks and checks the event options.
 func (cfg *Config) Validate() error {

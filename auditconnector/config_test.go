@@ -28,7 +28,7 @@ func TestConfig(t *testing.T) {
 		{"empty observer", map[string]any{"event": map[string]any{"observer_name": " "}}, "event.observer_name is empty"},
 		{"audit. target key", map[string]any{"event": map[string]any{"target_name": []any{"audit.name"}}}, `event.target_name[0]: "audit.name" is in the audit. namespace`},
 		{"empty target key", map[string]any{"event": map[string]any{"target_id": []any{""}}}, "event.target_id[0] is empty"},
-		{"unknown event key", map[string]any{"event": map[string]any{"observer": "x"}}, "has invalid keys: observer"},
+		{"unknown event key", map[string]any{"event": map[string]any{"observer_nane": "x"}}, "event.observer_nane: unknown key (did you mean observer_name?)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := createDefaultConfig().(*Config)
