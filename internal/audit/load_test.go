@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
 // writeCatalog writes a catalog file into a test's directory.
@@ -74,5 +75,18 @@ func TestEditDistance(t *testing.T) {
 	}{{"", "", 0}, {"unmached", "unmatched", 1}, {"kitten", "sitting", 3}, {"metod", "method", 1}, {"abc", "", 3}} {
 		assert.Equal(t, tc.d, editDistance(tc.a, tc.b), "%q %q", tc.a, tc.b)
 		assert.Equal(t, tc.d, editDistance(tc.b, tc.a), "%q %q", tc.b, tc.a)
+	}
+}
+
+// TestAuditsKindsExactly: a span kind outside the five (10, whose low bits
+// are SERVER's) is never audited.
+func TestAuditsKindsExactly(t *testing.T) {
+	cfg := NewDefaultConfig()
+	a, err := Load(&cfg)
+	require.NoError(t, err)
+	assert.True(t, a.Audits(ptrace.SpanKindServer))
+	assert.False(t, a.Audits(ptrace.SpanKindClient))
+	for _, k := range []ptrace.SpanKind{10, -6, 8, 1 << 20} {
+		assert.False(t, a.Audits(k), "kind %d", k)
 	}
 }
