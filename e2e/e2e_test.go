@@ -245,6 +245,23 @@ var signals = []struct {
 // the input pipelines have exported all n, and returns that scrape.
 func waitAccounted(t *testing.T, metricsURL string, n int) harness.Metrics {
 	t.Helper()
+	return waitMetrics(t, metricsURL, "records", func(m harness.Metrics) bool {
+		done := true
+		for _, s := range signals {
+			accepted := m.Sum("otelcol_receiver_accepted_"+s.items, map[string]string{"receiver": "otlp"})
+			out := m.Sum("otelcol_processor_outgoing_items", map[string]string{"processor": "audit", "otel_signal": s.signal})
+			sent := m.Sum("otelcol_exporter_sent_"+s.items, map[string]string{"exporter": "otlp_http"})
+			inputSent := m.Sum("otelcol_exporter_sent_"+s.items, map[string]string{"exporter": "otlp_http/input"})
+			done = done && accepted == float64(n) && sent == out && inputSent == float64(n)
+		}
+		return done
+	})
+}
+
+// waitMetrics scrapes the collector's metrics until done holds, for up to
+// 30 seconds, and returns that scrape; what names what is waited for.
+func waitMetrics(t *testing.T, metricsURL, what string, done func(harness.Metrics) bool) harness.Metrics {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	var last harness.Metrics
@@ -252,21 +269,13 @@ func waitAccounted(t *testing.T, metricsURL string, n int) harness.Metrics {
 		m, err := harness.Scrape(ctx, metricsURL)
 		if err == nil {
 			last = m
-			done := true
-			for _, s := range signals {
-				accepted := m.Sum("otelcol_receiver_accepted_"+s.items, map[string]string{"receiver": "otlp"})
-				out := m.Sum("otelcol_processor_outgoing_items", map[string]string{"processor": "audit", "otel_signal": s.signal})
-				sent := m.Sum("otelcol_exporter_sent_"+s.items, map[string]string{"exporter": "otlp_http"})
-				inputSent := m.Sum("otelcol_exporter_sent_"+s.items, map[string]string{"exporter": "otlp_http/input"})
-				done = done && accepted == float64(n) && sent == out && inputSent == float64(n)
-			}
-			if done {
+			if done(m) {
 				return m
 			}
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("records not accounted for within the deadline; last scrape:\n%s", dump(last))
+			t.Fatalf("%s not accounted for within the deadline; last scrape:\n%s", what, dump(last))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

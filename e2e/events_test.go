@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -134,23 +133,9 @@ func assertEvents(t *testing.T, sc scenario, metricsURL string, events *harness.
 // events exporter has sent them all, and returns that scrape.
 func waitEvents(t *testing.T, metricsURL string, want int) harness.Metrics {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	var last harness.Metrics
-	for {
-		m, err := harness.Scrape(ctx, metricsURL)
-		if err == nil {
-			last = m
-			emitted := m.Sum("otelcol_connector_audit_events_emitted", map[string]string{"signal": "traces"})
-			sent := m.Sum("otelcol_exporter_sent_log_records", map[string]string{"exporter": "otlp_http/events"})
-			if emitted == float64(want) && sent == emitted {
-				return m
-			}
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("events not accounted for within the deadline; last scrape:\n%s", dump(last))
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return waitMetrics(t, metricsURL, "events", func(m harness.Metrics) bool {
+		emitted := m.Sum("otelcol_connector_audit_events_emitted", map[string]string{"signal": "traces"})
+		sent := m.Sum("otelcol_exporter_sent_log_records", map[string]string{"exporter": "otlp_http/events"})
+		return emitted == float64(want) && sent == emitted
+	})
 }
