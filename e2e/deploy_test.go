@@ -501,8 +501,9 @@ func makeVar(t *testing.T, file, name string) string {
 // copies the binary it makes to the entrypoint; the image runs as the
 // Deployment's non-root user; its command's configuration file is the one
 // the ConfigMap mounts; the queue directory is a volume and the directory of
-// file_storage; the mount points it provides are the Deployment's; and the
-// image `make image` builds is the Deployment's.
+// file_storage; the mount points it provides are the Deployment's, the
+// catalog directory among them; and the image `make image` builds is the
+// Deployment's.
 func TestDockerfile(t *testing.T) {
 	ins := parseDockerfile(t, dockerfile)
 	named, final := stages(ins)
@@ -605,6 +606,11 @@ func TestDockerfile(t *testing.T) {
 		mounted = append(mounted, mt.path)
 	}
 	assert.ElementsMatch(t, mounted, provided, "the image's mount points and the Deployment's volumeMounts")
+	catalogs := list(cfg, "processors", "audit", "catalog_files")
+	require.NotEmpty(t, catalogs)
+	for _, f := range catalogs {
+		assert.Contains(t, provided, path.Dir(f.(string)), "the catalog directory of %s is a mount point of the image", f)
+	}
 
 	// `make image` builds the image the Deployment runs.
 	assert.Equal(t, makeVar(t, "../build/dist.mk", "IMAGE"), str(c, "image"))
