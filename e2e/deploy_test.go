@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path"
@@ -22,7 +25,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/otel-audit/auditprocessor/e2e/internal/harness"
 )
 
 // The deployment files: deploy/kubernetes/ and the Dockerfile. These tests
@@ -616,20 +624,14 @@ func TestDockerfile(t *testing.T) {
 	assert.Equal(t, makeVar(t, "../build/dist.mk", "IMAGE"), str(c, "image"))
 }
 
-// TestManifestConfigValidates runs the distribution's validate command on
-// the ConfigMap's collector configuration, with the catalogs ConfigMap
-// written out where the configuration looks for them and the Deployment's
-// environment; and checks, as the control, that a catalog the ConfigMap
-// lacks fails it.
-func TestManifestConfigValidates(t *testing.T) {
-	binary := collectorBinary(t)
-	m := loadManifests(t)
+// layOut writes the ConfigMap-backed mounts of the Deployment under dir
+// (dir/etc/otelcol-audit/catalogs/orders.yaml, ...), makes the other mount
+// points there too, and returns the ConfigMap's collector configuration
+// with every mount path moved under dir, and the Deployment's environment.
+func layOut(t *testing.T, m *manifests, dir string) (config string, env []string) {
+	t.Helper()
 	deploy := m.get(t, "Deployment", "otelcol-audit")
-	_, text := m.collectorConfig(t)
-	dir := t.TempDir()
-
-	// Lay out each ConfigMap-backed mount in dir, and move the paths the
-	// configuration names there.
+	_, config = m.collectorConfig(t)
 	for _, mt := range mounts(t, deploy) {
 		local := filepath.Join(dir, filepath.FromSlash(mt.path))
 		require.NoError(t, os.MkdirAll(local, 0o755))
@@ -638,13 +640,28 @@ func TestManifestConfigValidates(t *testing.T) {
 				require.NoError(t, os.WriteFile(filepath.Join(local, key), []byte(value.(string)), 0o644))
 			}
 		}
-		text = strings.ReplaceAll(text, mt.path+"/", local+"/")
-		text = strings.ReplaceAll(text, mt.path+"\n", local+"\n")
+		config = strings.ReplaceAll(config, mt.path+"/", local+"/")
+		config = strings.ReplaceAll(config, mt.path+"\n", local+"\n")
 	}
-	var env []string
+	var cfg map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(config), &cfg))
+	for _, p := range configPaths(cfg) {
+		require.True(t, strings.HasPrefix(p, dir+"/"), "%s: not moved under the test's directory", p)
+	}
 	for _, e := range list(container(t, deploy), "env") {
 		env = append(env, str(e, "name")+"="+str(e, "value"))
 	}
+	return config, env
+}
+
+// TestManifestConfigValidates runs the distribution's validate command on
+// the ConfigMap's collector configuration, with the catalogs ConfigMap
+// written out where the configuration looks for them and the Deployment's
+// environment; and checks, as the control, that a catalog the ConfigMap
+// lacks fails it.
+func TestManifestConfigValidates(t *testing.T) {
+	binary := collectorBinary(t)
+	text, env := layOut(t, loadManifests(t), t.TempDir())
 	run := func(config string) (string, error) {
 		t.Helper()
 		path := filepath.Join(t.TempDir(), "config.yaml")
@@ -659,6 +676,101 @@ func TestManifestConfigValidates(t *testing.T) {
 	out, err = run(strings.Replace(text, "/orders.yaml]", "/payments.yaml]", 1))
 	require.Error(t, err)
 	assert.Contains(t, out, "payments.yaml: no such file or directory")
+}
+
+// TestManifestConfigRuns runs the ConfigMap's configuration as the pod
+// would, its mounts laid out in a directory: the Secret's files are made by
+// a CA of the test's, under the names the Deployment's items give. An
+// orders service with a client certificate sends a span and an access log
+// over mutual TLS; both arrive tagged with the catalog ConfigMap's action,
+// with the span's event; a sender without a certificate is refused; and the
+// probes' path answers 200 on health_check.
+func TestManifestConfigRuns(t *testing.T) {
+	binary := collectorBinary(t)
+	m := loadManifests(t)
+	dir := t.TempDir()
+	config, _ := layOut(t, m, dir)
+	tlsDir := filepath.Join(dir, "etc", "otelcol-audit", "tls")
+	ca := newCA(t, tlsDir, "senders-ca")
+	ca.issue(t, "collector", x509.ExtKeyUsageServerAuth)
+	sender := ca.issue(t, "orders", x509.ExtKeyUsageClientAuth)
+	for _, f := range []string{"collector.crt", "collector.key", "senders-ca.crt"} {
+		require.FileExists(t, filepath.Join(tlsDir, f), "the Secret's item")
+	}
+	path := filepath.Join(dir, "config.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(config), 0o644))
+
+	backend, err := harness.StartBackend("")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = backend.Close() })
+	events, err := harness.StartBackend("")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = events.Close() })
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	// The harness moves the receivers, health_check and metrics to free
+	// loopback ports; the rest (TLS, catalogs, queue) is the ConfigMap's.
+	col, err := harness.StartCollector(ctx, harness.CollectorOptions{
+		Binary: binary, Dir: t.TempDir(), BaseConfig: path,
+		ExportEndpoint: backend.URL, EventsEndpoint: events.URL,
+	})
+	require.NoError(t, err)
+	stopOnCleanup(t, "collector", col)
+
+	// The probes: GET on the path they name, on health_check.
+	probePath := str(container(t, m.get(t, "Deployment", "otelcol-audit")), "readinessProbe", "httpGet", "path")
+	resp, err := http.Get(strings.TrimSuffix(col.HealthURL, "/") + probePath)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "readiness probe")
+
+	client := httpClient(&tls.Config{RootCAs: ca.pool(), Certificates: []tls.Certificate{sender}})
+	base := "https://" + col.HTTPEndpoint
+	id := newTraceID()
+	require.NoError(t, harness.ExportTraces(t.Context(), client, base, ordersSpan(id)))
+	require.NoError(t, harness.ExportLogs(t.Context(), client, base, ordersLog(id)))
+	err = harness.ExportTraces(t.Context(), httpClient(&tls.Config{RootCAs: ca.pool()}), base, ordersSpan(newTraceID()))
+	assert.ErrorContains(t, err, "tls: certificate required", "a sender without a client certificate")
+
+	waitFor(t, 30*time.Second, "the span, the access log and the event", func() (bool, string) {
+		return len(backend.Records()) >= 2 && len(events.Records()) >= 1,
+			fmt.Sprintf("%d records, %d events", len(backend.Records()), len(events.Records()))
+	})
+	recs := append(backend.Records(), events.Records()...)
+	require.Len(t, recs, 3)
+	for _, rec := range recs {
+		assert.Equal(t, id, rec.TraceID)
+	}
+	for _, rec := range backend.Records() {
+		assert.Equal(t, map[string]string{"audit.action": "orders.order.create", "audit.outcome": "success", "audit.region": "us-south"},
+			map[string]string{"audit.action": rec.Str("audit.action"), "audit.outcome": rec.Str("audit.outcome"), "audit.region": rec.Str("audit.region")},
+			rec.Signal)
+	}
+	assert.Equal(t, "orders.order.create", events.Records()[0].Body.Map().AsRaw()["action"], "the event's action")
+}
+
+// ordersSpan and ordersLog are a request of the ConfigMap's orders catalog,
+// from us-south, where orders sends audit events.
+func ordersSpan(id pcommon.TraceID) ptrace.Traces {
+	td := auditedSpan(id)
+	rs := td.ResourceSpans().At(0)
+	ordersRequest(rs.Resource().Attributes(), rs.ScopeSpans().At(0).Spans().At(0).Attributes())
+	rs.ScopeSpans().At(0).Spans().At(0).SetName("POST /api/orders")
+	return td
+}
+
+func ordersLog(id pcommon.TraceID) plog.Logs {
+	ld := auditedLog(id)
+	rl := ld.ResourceLogs().At(0)
+	ordersRequest(rl.Resource().Attributes(), rl.ScopeLogs().At(0).LogRecords().At(0).Attributes())
+	return ld
+}
+
+func ordersRequest(res, attrs pcommon.Map) {
+	res.PutStr("service.name", "orders")
+	res.PutStr("cloud.region", "us-south")
+	attrs.PutStr("url.path", "/api/orders")
+	attrs.PutStr("http.route", "/api/orders")
 }
 
 // execCommand runs name with args and env added to the environment, and
