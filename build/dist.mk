@@ -9,6 +9,7 @@
 #   make demo      build if needed, run the demo (e2e/cmd/auditdemo) against it; it
 #                  records what the collector received and exported in $(DEMO_RECORDING)
 #   make test-e2e  build if needed, run the end-to-end test in e2e/
+#   make image     build the container image (Dockerfile) with docker or podman
 #
 # Only Go is needed: OCB and every component are fetched from the Go module proxy.
 
@@ -60,3 +61,14 @@ test-e2e: $(DIST_BIN)
 
 clean-dist:
 	rm -rf dist $(OCB)
+
+# make image: the container image of the distribution (Dockerfile), with
+# docker or else podman; IMAGE names it. The image's build runs `make dist`
+# itself, from the Go module proxy: it needs no ./dist here.
+IMAGE          ?= otelcol-audit:0.1.0
+CONTAINER_TOOL ?= $(shell command -v docker 2>/dev/null || command -v podman 2>/dev/null)
+
+.PHONY: image
+image:
+	@test -n "$(CONTAINER_TOOL)" || { echo "make image needs docker or podman (or CONTAINER_TOOL=...)" >&2; exit 1; }
+	$(CONTAINER_TOOL) build -t $(IMAGE) .
