@@ -700,12 +700,8 @@ func TestManifestConfigRuns(t *testing.T) {
 	path := filepath.Join(dir, "config.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(config), 0o644))
 
-	backend, err := harness.StartBackend("")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = backend.Close() })
-	events, err := harness.StartBackend("")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = events.Close() })
+	backend := startBackend(t, "")
+	events := startBackend(t, "")
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	// The harness moves the receivers, health_check and metrics to free

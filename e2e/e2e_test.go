@@ -145,16 +145,10 @@ func runScenario(t *testing.T, binary, tool string, sc scenario) {
 		t.Logf("recording in %s", recording)
 	}
 	// backend receives what the collector exports, input what it received.
-	backend, err := harness.StartBackend(filepath.Join(recording, "output"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = backend.Close() })
-	input, err := harness.StartBackend(filepath.Join(recording, "input"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = input.Close() })
+	backend := startBackend(t, filepath.Join(recording, "output"))
+	input := startBackend(t, filepath.Join(recording, "input"))
 	// events receives the audit connector's events.
-	events, err := harness.StartBackend("")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = events.Close() })
+	events := startBackend(t, "")
 
 	startCtx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
@@ -443,4 +437,14 @@ func collectorBinary(t *testing.T) string {
 	})
 	require.NoError(t, buildErr)
 	return buildPath
+}
+
+// startBackend starts a backend (recording into dir unless it is "") that
+// is closed when the test ends.
+func startBackend(t *testing.T, dir string) *harness.Backend {
+	t.Helper()
+	b, err := harness.StartBackend(dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	return b
 }

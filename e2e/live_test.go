@@ -62,9 +62,7 @@ func TestLiveCatalog(t *testing.T) {
 	file := filepath.Join(mount.dir, "gadgets.yaml")
 	require.NoError(t, os.Symlink(filepath.Join("..data", "gadgets.yaml"), file))
 
-	backend, err := harness.StartBackend("")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = backend.Close() })
+	backend := startBackend(t, "")
 	startCtx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	col, err := harness.StartCollector(startCtx, harness.CollectorOptions{
