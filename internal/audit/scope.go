@@ -38,7 +38,7 @@ import (
 // comparable bit set.
 const maxScoped = 256
 
-// selection is a set of scoped catalogs, by their index in Auditor.scoped.
+// selection is a set of scoped catalogs, by their index in scopes.list.
 type selection [maxScoped / 64]uint64
 
 func (s *selection) add(i int)     { s[i/64] |= 1 << (i % 64) }
