@@ -62,9 +62,9 @@ type Decision struct {
 // Emits tells whether the record is an audit event: matched and kept.
 func (d *Decision) Emits() bool { return d.Result == Matched && d.Drop == Keep }
 
-// Decide reads one record and decides what happens to it; rr is the region
-// of the record's resource (NewResource), spanError whether a span's
-// status is Error. It reads the record and never changes it.
+// Decide reads one record and decides what happens to it; rr is the
+// record's resource (NewResource), spanError whether a span's status is
+// Error. It reads the record and never changes it.
 func (a *Auditor) Decide(attrs pcommon.Map, rr *Resource, spanName string, spanError bool) (d Decision) {
 	d.Match = a.Match(attrs, rr, spanName)
 	switch d.Result {
@@ -103,7 +103,7 @@ func (a *Auditor) Decide(attrs pcommon.Map, rr *Resource, spanName string, spanE
 
 // Resource is what a resource's attributes decide for all its records,
 // worked out once per resource: the scoped catalogs its service.name
-// selects (and their matcher, when no catalog is scoped by host), and the
+// selects (and their Scope, when no catalog is scoped by host), and the
 // region on the resource with, per service, what it normalises to and
 // whether the service sends events from there (filled for the first record
 // that needs it, then reused).
