@@ -2,6 +2,8 @@ package auditprocessor
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,11 +15,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor/processortest"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otel-audit/auditprocessor/internal/metadata"
+	"github.com/otel-audit/auditprocessor/internal/metadatatest"
 )
 
 // liveCatalog is version v of a catalog whose display name says its version.
@@ -142,4 +147,58 @@ func closed(c chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// TestReloadTelemetry: the processor's reload counters and the content in
+// force, as the collector exposes them.
+func TestReloadTelemetry(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "gadgets.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(liveCatalog(1)), 0o600))
+	cfg := createDefaultConfig().(*Config)
+	cfg.BuiltinCatalogs = nil
+	cfg.CatalogFiles = []string{file}
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	p, err := NewFactory().CreateTraces(t.Context(), metadatatest.NewSettings(tel), cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	require.NoError(t, p.Start(t.Context(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
+
+	reloads := func(result string) int64 {
+		m, err := tel.GetMetric("otelcol_processor_audit_catalog_reloads")
+		if err != nil {
+			return 0
+		}
+		var n int64
+		for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+			if v, _ := dp.Attributes.Value("result"); v.AsString() == result {
+				n += dp.Value
+			}
+		}
+		return n
+	}
+	inForce := func() string {
+		m, err := tel.GetMetric("otelcol_processor_audit_catalog_in_force")
+		require.NoError(t, err)
+		dps := m.Data.(metricdata.Gauge[int64]).DataPoints
+		require.Len(t, dps, 1)
+		f, _ := dps[0].Attributes.Value("catalog_file")
+		assert.Equal(t, file, f.AsString())
+		sum, _ := dps[0].Attributes.Value("sha256")
+		return sum.AsString()
+	}
+	hash := func(content string) string {
+		s := sha256.Sum256([]byte(content))
+		return hex.EncodeToString(s[:])
+	}
+	assert.Equal(t, hash(liveCatalog(1)), inForce())
+	require.NoError(t, os.WriteFile(file, []byte(liveCatalog(2)), 0o600))
+	require.Eventually(t, func() bool { return reloads("success") == 1 }, 5*time.Second, 20*time.Millisecond)
+	assert.Equal(t, hash(liveCatalog(2)), inForce())
+	require.NoError(t, os.WriteFile(file, []byte("service: gadgets\nevents: ["), 0o600))
+	require.Eventually(t, func() bool { return reloads("failure") == 1 }, 5*time.Second, 20*time.Millisecond)
+	assert.Equal(t, hash(liveCatalog(2)), inForce(), "the last good content stays in force")
+	require.NoError(t, os.Remove(file))
+	require.Eventually(t, func() bool { return reloads("failure") == 2 }, 5*time.Second, 20*time.Millisecond, "a deleted file")
+	assert.Equal(t, int64(1), reloads("success"))
 }
