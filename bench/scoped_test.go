@@ -38,7 +38,7 @@ func identicalYAML(tb testing.TB, name string) []byte {
 				Action:       fmt.Sprintf("%s.g%d-%s", name, g, r.action),
 				Kind:         catalog.KindAPI,
 				Method:       r.method,
-				Route:        strings.Trim(fmt.Sprintf(r.route, "v1", fmt.Sprintf("res%d", g), "v2"), "'"),
+				Route:        fmt.Sprintf(r.route, "v1", fmt.Sprintf("res%d", g), "v2"),
 				RouteIsRegex: r.key == "route_regex",
 			})
 		}
