@@ -4,6 +4,7 @@
 // in, and optionally a PNG plot of ns/record against catalog size.
 //
 //	benchtable [-png plot.png] results.txt...
+//	benchtable -e2e e2e.csv -png plot.png   (make bench-e2e: CPU per span against the offered rate)
 package main
 
 import (
@@ -23,8 +24,16 @@ const recordsPerOp = 1000
 type results map[string]map[string][]float64 // benchmark -> unit -> samples
 
 func main() {
-	png := flag.String("png", "", "write a plot of ns/record against catalog size to this file")
+	png := flag.String("png", "", "write a plot of ns/record against catalog size to this file (with -e2e: of CPU per span against the offered rate)")
+	e2e := flag.String("e2e", "", "plot the end-to-end results of bench/cmd/loadgen -csv instead (needs -png)")
 	flag.Parse()
+	if *e2e != "" {
+		if err := e2ePlot(*e2e, *png); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: benchtable [-png FILE] RESULTS...")
 		os.Exit(2)
@@ -183,4 +192,20 @@ func (r results) print(w io.Writer) {
 	if ok1 && ok2 {
 		fmt.Fprintf(w, "| allocs/record, ours − floor (spans) | %+.3f | ≤ 0 | %s |\n", (o-f)/recordsPerOp, map[bool]string{true: "met", false: "MISSED"}[o <= f])
 	}
+}
+
+func e2ePlot(file, png string) error {
+	if png == "" {
+		return fmt.Errorf("-e2e needs -png")
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rows, err := readE2E(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	return plotE2E(rows, png)
 }

@@ -37,12 +37,24 @@ type collector struct {
 	waitErr error
 }
 
-// pipelineConfig is what differs between the runs: the processors between
-// memory_limiter and batch, and their configuration.
+// pipelineConfig is what differs between the runs: the collector binary,
+// the processors between memory_limiter and batch and their configuration,
+// and the audit connector.
 type pipelineConfig struct {
 	name  string
 	about string // one line for the report
-	audit string // the audit processor's YAML body; "" = not in the pipeline
+	// binary is the distribution that runs it: binAudit (otelcol-audit,
+	// -collector), binFloor (otelcol-floor, -floor-collector) or binOTTL
+	// (otelcol-ottl, -ottl-collector).
+	binary string
+	audit  string // the audit processor's YAML body; "" = not in the pipeline
+	// processors are other processors, in pipeline order, between
+	// memory_limiter and batch (after audit): name and YAML body.
+	processors []namedYAML
+	// connector is the audit connector's YAML body; "" = none. With it the
+	// traces pipeline exports to the connector too, and a logs pipeline
+	// exports its events to the same sink.
+	connector string
 	// tagged: the configuration is sent the pre-tagged input (the spans as
 	// the audit configuration exports them) instead of the plain one.
 	tagged bool
@@ -50,16 +62,38 @@ type pipelineConfig struct {
 	base string
 }
 
+type namedYAML struct{ name, body string }
+
+// The distributions a configuration can run on.
+const (
+	binAudit = "otelcol-audit"
+	binFloor = "otelcol-floor"
+	binOTTL  = "otelcol-ottl"
+)
+
 // collectorYAML is the configuration of every run: OTLP in (gRPC and HTTP)
-// on loopback, memory_limiter, [audit,] batch, OTLP/HTTP out without
+// on loopback, memory_limiter, [processors,] batch, OTLP/HTTP out without
 // compression to the driver's sink, the collector's own metrics in
-// Prometheus format. Only the audit processor differs between runs.
+// Prometheus format. Only the processors (and the connector) differ.
 func collectorYAML(p pipelineConfig, grpcPort, httpPort, metricsPort int, sinkURL string) string {
-	processors := "[memory_limiter, batch]"
-	audit := ""
+	procs := []namedYAML{}
 	if p.audit != "" {
-		processors = "[memory_limiter, audit, batch]"
-		audit = "  audit:\n" + indent(strings.TrimSpace(p.audit), "    ") + "\n"
+		procs = append(procs, namedYAML{"audit", p.audit})
+	}
+	procs = append(procs, p.processors...)
+	chain := []string{"memory_limiter"}
+	var defs strings.Builder
+	for _, np := range procs {
+		chain = append(chain, np.name)
+		defs.WriteString("  " + np.name + ":\n" + indent(strings.TrimSpace(np.body), "    ") + "\n")
+	}
+	chain = append(chain, "batch")
+	exporters := "[otlp_http]"
+	connectors, events := "", ""
+	if p.connector != "" {
+		exporters = "[otlp_http, audit]"
+		connectors = "connectors:\n  audit:\n" + indent(strings.TrimSpace(p.connector), "    ") + "\n"
+		events = "    logs/events:\n      receivers: [audit]\n      exporters: [otlp_http]\n"
 	}
 	return fmt.Sprintf(`# %[1]s: written by bench/cmd/loadgen
 receivers:
@@ -77,7 +111,7 @@ processors:
 %[4]s  batch:
     timeout: 200ms
     send_batch_size: 8192
-exporters:
+%[8]sexporters:
   otlp_http:
     endpoint: %[5]s
     compression: none
@@ -96,9 +130,9 @@ service:
   pipelines:
     traces:
       receivers: [otlp]
-      processors: %[7]s
-      exporters: [otlp_http]
-`, p.name, grpcPort, httpPort, audit, sinkURL, metricsPort, processors)
+      processors: [%[7]s]
+      exporters: %[9]s
+%[10]s`, p.name, grpcPort, httpPort, defs.String(), sinkURL, metricsPort, strings.Join(chain, ", "), connectors, exporters, events)
 }
 
 func indent(s, prefix string) string {

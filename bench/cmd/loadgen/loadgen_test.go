@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor/processortest"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/otel-audit/auditprocessor"
 	"github.com/otel-audit/auditprocessor/bench"
@@ -37,7 +39,7 @@ func TestCountSpans(t *testing.T) {
 
 // The "audit" configuration tags what the default one tags and drops nothing.
 func TestAllSendingCatalogsDropNothing(t *testing.T) {
-	files, err := writeAllSendingCatalogs(t.TempDir())
+	files, err := bench.WriteAllSending(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,11 +96,11 @@ func TestAllSendingCatalogsDropNothing(t *testing.T) {
 // same bytes it received, so "audit-tagged" and "without-tagged" decode and
 // export the same data and differ only by the processor's work.
 func TestPreTaggedInput(t *testing.T) {
-	files, err := writeAllSendingCatalogs(t.TempDir())
+	files, err := bench.WriteAllSending(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := pipelines(files)
+	all := pipelines(files, bench.PeerConfig{})
 	if !all["audit-tagged"].tagged || !all["without-tagged"].tagged || all["audit"].tagged ||
 		all["audit-tagged"].audit != all["audit"].audit || all["without-tagged"].audit != "" ||
 		all["audit-tagged"].base != "without-tagged" || all["audit"].base != "without" {
@@ -191,7 +193,7 @@ otelcol_processor_audit_records_dropped{reason="unsupported_region",signal="logs
 //
 //	go test -run '^$' -bench Processor ./cmd/loadgen
 func BenchmarkProcessor(b *testing.B) {
-	files, err := writeAllSendingCatalogs(b.TempDir())
+	files, err := bench.WriteAllSending(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -207,7 +209,7 @@ func BenchmarkProcessor(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	all := pipelines(files)
+	all := pipelines(files, bench.PeerConfig{})
 	pretagged, err := tagPayloads(plain, all["audit"].audit)
 	if err != nil {
 		b.Fatal(err)
@@ -266,5 +268,66 @@ func TestWriteSplit(t *testing.T) {
 	writeSplit(&b, o, groups(results, o.configs, o.rates))
 	if b.Len() != 0 {
 		t.Errorf("without audit-tagged, no split; got\n%s", b.String())
+	}
+}
+
+// The peer's collector configuration carries the generated OTTL unchanged,
+// in the pipeline order transform, filter; the connector configuration
+// exports the traces to the connector and its events to the sink.
+func TestPeerAndConnectorYAML(t *testing.T) {
+	catalogs, err := bench.AllSending()
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := bench.PeerRules(catalogs)
+	all := pipelines([]string{"/tmp/a.yaml"}, peer)
+	var cfg struct {
+		Processors struct {
+			Transform struct {
+				TraceStatements []struct {
+					Context    string   `yaml:"context"`
+					Statements []string `yaml:"statements"`
+				} `yaml:"trace_statements"`
+			} `yaml:"transform"`
+			Filter struct {
+				TraceConditions []struct {
+					Context    string   `yaml:"context"`
+					Conditions []string `yaml:"conditions"`
+				} `yaml:"trace_conditions"`
+			} `yaml:"filter"`
+		} `yaml:"processors"`
+		Connectors map[string]any `yaml:"connectors"`
+		Service    struct {
+			Pipelines map[string]struct {
+				Receivers  []string `yaml:"receivers"`
+				Processors []string `yaml:"processors"`
+				Exporters  []string `yaml:"exporters"`
+			} `yaml:"pipelines"`
+		} `yaml:"service"`
+	}
+	if err := yaml.Unmarshal([]byte(collectorYAML(all["ottl"], 1, 2, 3, "http://127.0.0.1:4")), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	ts, fc := cfg.Processors.Transform.TraceStatements, cfg.Processors.Filter.TraceConditions
+	if len(ts) != 1 || ts[0].Context != "span" || !slices.Equal(ts[0].Statements, peer.Statements) {
+		t.Errorf("transform statements differ from the peer's: %+v", ts)
+	}
+	if len(fc) != 1 || fc[0].Context != "span" || !slices.Equal(fc[0].Conditions, peer.Conditions) {
+		t.Errorf("filter conditions differ from the peer's: %+v", fc)
+	}
+	if got := cfg.Service.Pipelines["traces"].Processors; !slices.Equal(got, []string{"memory_limiter", "transform", "filter", "batch"}) {
+		t.Errorf("ottl pipeline %v", got)
+	}
+
+	cfg.Service.Pipelines = nil
+	if err := yaml.Unmarshal([]byte(collectorYAML(all["audit-connector"], 1, 2, 3, "http://127.0.0.1:4")), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	traces, events := cfg.Service.Pipelines["traces"], cfg.Service.Pipelines["logs/events"]
+	if !slices.Equal(traces.Exporters, []string{"otlp_http", "audit"}) || !slices.Equal(traces.Processors, []string{"memory_limiter", "audit", "batch"}) {
+		t.Errorf("connector's traces pipeline %+v", traces)
+	}
+	if !slices.Equal(events.Receivers, []string{"audit"}) || !slices.Equal(events.Exporters, []string{"otlp_http"}) || cfg.Connectors["audit"] == nil {
+		t.Errorf("connector's events pipeline %+v, connectors %v", events, cfg.Connectors)
 	}
 }

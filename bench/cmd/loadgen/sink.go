@@ -26,6 +26,7 @@ type sink struct {
 
 	requests      atomic.Int64
 	spans         atomic.Int64
+	events        atomic.Int64 // log records (the audit connector's events)
 	bad           atomic.Int64 // requests that could not be read
 	sampledSpans  atomic.Int64
 	sampledTagged atomic.Int64
@@ -41,6 +42,7 @@ func startSink() (*sink, error) {
 	s := &sink{URL: "http://" + l.Addr().String()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/traces", s.handle)
+	mux.HandleFunc("POST /v1/logs", s.handleLogs)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = s.srv.Serve(l) }()
 	return s, nil
@@ -88,6 +90,27 @@ func (s *sink) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	s.spans.Add(int64(n))
 	// An empty ExportTraceServiceResponse: full success.
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	w.WriteHeader(http.StatusOK)
+}
+
+// handleLogs counts the log records of an OTLP/HTTP protobuf logs request:
+// ExportLogsServiceRequest.resource_logs = 1, ResourceLogs.scope_logs = 2,
+// ScopeLogs.log_records = 2, the same numbers as for spans.
+func (s *sink) handleLogs(w http.ResponseWriter, r *http.Request) {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 256<<20))
+	if err != nil || r.Header.Get("Content-Encoding") != "" || r.Header.Get("Content-Type") != "application/x-protobuf" {
+		s.bad.Add(1)
+		http.Error(w, "uncompressed application/x-protobuf only", http.StatusBadRequest)
+		return
+	}
+	n, err := countSpans(data)
+	if err != nil {
+		s.bad.Add(1)
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.events.Add(int64(n))
 	w.Header().Set("Content-Type", "application/x-protobuf")
 	w.WriteHeader(http.StatusOK)
 }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"fmt"
@@ -6,18 +6,17 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/otel-audit/auditprocessor/bench"
 	"github.com/otel-audit/auditprocessor/catalog"
 )
 
-// writeAllSendingCatalogs writes every built-in catalog into dir as a
-// catalog file with the same events, in which every region sends audit
-// events, and the regions of the benchmark input that no built-in catalog
-// lists (ap-north) are added, sending too. With these as catalog_files (and
-// no built-in catalogs) the processor matches and tags exactly as with the
-// built-in ones and drops nothing.
-func writeAllSendingCatalogs(dir string) ([]string, error) {
-	var files []string
+// AllSending returns the built-in catalogs with the same events, in which
+// every region sends audit events, and the regions of the benchmark input
+// that no built-in catalog lists (ap-north) are added, sending too. With
+// these (as catalog_files, and no built-in catalogs) the processor matches
+// and tags exactly as with the built-in ones and drops nothing; the peer's
+// statements generated from them drop nothing either.
+func AllSending() ([]*catalog.Catalog, error) {
+	var out []*catalog.Catalog
 	for _, name := range catalog.BuiltinNames() {
 		c, err := catalog.Builtin(name)
 		if err != nil {
@@ -29,7 +28,7 @@ func writeAllSendingCatalogs(dir string) ([]string, error) {
 			r.SendsEvents = true
 			all.Regions = append(all.Regions, r)
 		}
-		for _, raw := range bench.Regions {
+		for _, raw := range Regions {
 			id := strings.ToLower(raw)
 			if c.RegionIndex(id) >= 0 {
 				continue
@@ -39,7 +38,22 @@ func writeAllSendingCatalogs(dir string) ([]string, error) {
 			}
 			all.Regions = append(all.Regions, catalog.Region{ID: id, Name: id, Geography: "benchmark", SendsEvents: true})
 		}
-		data, err := catalog.Encode(&all, fmt.Sprintf("%s with every region sending events (bench/cmd/loadgen)", name))
+		out = append(out, &all)
+	}
+	return out, nil
+}
+
+// WriteAllSending writes the AllSending catalogs into dir as catalog files,
+// one per built-in catalog, and returns their paths.
+func WriteAllSending(dir string) ([]string, error) {
+	catalogs, err := AllSending()
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, c := range catalogs {
+		name := c.Service
+		data, err := catalog.Encode(c, fmt.Sprintf("%s with every region sending events (bench.AllSending)", name))
 		if err != nil {
 			return nil, err
 		}
