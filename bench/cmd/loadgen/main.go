@@ -238,11 +238,12 @@ func filterYAML(peer bench.PeerConfig) string {
 }
 
 // yamlList writes each string as a YAML list item, double-quoted (a JSON
-// string is a YAML double-quoted scalar).
+// string is a YAML double-quoted scalar), with every $ doubled: the
+// collector reads $$ as a $ and ${NAME} as a variable to expand.
 func yamlList(items []string, prefix string) string {
 	var b strings.Builder
 	for _, it := range items {
-		q, _ := json.Marshal(it)
+		q, _ := json.Marshal(strings.ReplaceAll(it, "$", "$$"))
 		b.WriteString("\n" + prefix + "- " + string(q))
 	}
 	return b.String()
