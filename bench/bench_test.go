@@ -67,6 +67,11 @@ type catalogSet struct {
 	name     string // "builtin" or the number of routes
 	services int    // synthetic services; 0 for the built-in catalogs
 	layout   Layout
+	// core: the built-in catalogs' events with every region sending
+	// (AllSending, as catalog_files) and the optional fields off, so that
+	// the processor drops nothing and writes audit.action, audit.outcome and
+	// audit.region: the floor's own work.
+	core bool
 }
 
 func (s catalogSet) routes() int {
@@ -78,8 +83,9 @@ func (s catalogSet) routes() int {
 
 var (
 	builtin        = catalogSet{name: "builtin"}
-	scaleSets      = []catalogSet{builtin, {"100", 5, OwnPrefix}, {"1000", 50, OwnPrefix}, {"10000", 500, OwnPrefix}}
-	sharedSets     = []catalogSet{{"1000-shared", 50, SharedPrefix}, {"10000-shared", 500, SharedPrefix}}
+	builtinCore    = catalogSet{name: "builtin", core: true}
+	scaleSets      = []catalogSet{builtin, {"100", 5, OwnPrefix, false}, {"1000", 50, OwnPrefix, false}, {"10000", 500, OwnPrefix, false}}
+	sharedSets     = []catalogSet{{"1000-shared", 50, SharedPrefix, false}, {"10000-shared", 500, SharedPrefix, false}}
 	catalogsCache  sync.Map // catalogSet -> []*catalog.Catalog
 	matchersCache  sync.Map // catalogSet -> *catalog.Matcher
 	filesCache     sync.Map // catalogSet -> []string
@@ -154,6 +160,15 @@ func peerOf(tb testing.TB, s catalogSet) *Peer {
 func config(tb testing.TB, s catalogSet) component.Config {
 	f := auditprocessor.NewFactory()
 	cfg := f.CreateDefaultConfig().(*auditprocessor.Config)
+	if s.core {
+		files, err := WriteAllSending(scratch)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cfg.BuiltinCatalogs = []string{}
+		cfg.CatalogFiles = files
+		cfg.Fields.Severity, cfg.Fields.ReasonCode, cfg.Fields.TargetType, cfg.Fields.Message, cfg.Fields.InitiatorID = false, false, false, false, false
+	}
 	if s.services > 0 {
 		cfg.BuiltinCatalogs = []string{}
 		cfg.CatalogFiles = filesOf(tb, s)
@@ -288,6 +303,12 @@ func BenchmarkTraces(b *testing.B) {
 			runTraces(b, traceBatches(b, s), func(td ptrace.Traces) error { return p.ConsumeTraces(ctx, td) })
 		})
 	}
+	// ours-core: nothing dropped, the floor's three attributes written.
+	b.Run("contender=ours-core/catalog=builtin", func(b *testing.B) {
+		slowOnly(b, false)
+		p := newTracesProcessor(b, builtinCore)
+		runTraces(b, traceBatches(b, builtinCore), func(td ptrace.Traces) error { return p.ConsumeTraces(ctx, td) })
+	})
 	b.Run("contender=connector/catalog=builtin", func(b *testing.B) {
 		slowOnly(b, false)
 		events := 0
@@ -315,6 +336,11 @@ func BenchmarkLogs(b *testing.B) {
 		slowOnly(b, false)
 		p := newLogsProcessor(b, builtin)
 		runLogs(b, logBatches(b, builtin), func(ld plog.Logs) error { return p.ConsumeLogs(ctx, ld) })
+	})
+	b.Run("contender=ours-core/catalog=builtin", func(b *testing.B) {
+		slowOnly(b, false)
+		p := newLogsProcessor(b, builtinCore)
+		runLogs(b, logBatches(b, builtinCore), func(ld plog.Logs) error { return p.ConsumeLogs(ctx, ld) })
 	})
 	b.Run("contender=connector/catalog=builtin", func(b *testing.B) {
 		slowOnly(b, false)

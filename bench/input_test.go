@@ -11,7 +11,7 @@ import (
 // Every derived request resolves to its own event, by path and by each
 // reported route syntax; every unmatched request resolves to nothing.
 func TestRequestsMatchTheirEvents(t *testing.T) {
-	for _, s := range []catalogSet{builtin, {"100", 5, OwnPrefix}, {"100-shared", 5, SharedPrefix}} {
+	for _, s := range []catalogSet{builtin, {"100", 5, OwnPrefix, false}, {"100-shared", 5, SharedPrefix, false}} {
 		m := matcherOf(t, s)
 		matched, unmatched := Requests(catalogsOf(t, s), rand.New(rand.NewPCG(1, 2)))
 		if len(matched) != m.Routes() {

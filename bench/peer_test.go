@@ -48,7 +48,7 @@ func outcomes(td ptrace.Traces, into map[pcommon.SpanID]outcome) {
 // every action (hence the statement order) is compared. Records from regions
 // the catalogs do not list are dropped either way.
 func TestPeerAgreesWithProcessor(t *testing.T) {
-	for _, s := range []catalogSet{builtin, {"100", 5, OwnPrefix}, {"1000", 50, OwnPrefix}} {
+	for _, s := range []catalogSet{builtin, {"100", 5, OwnPrefix, false}, {"1000", 50, OwnPrefix, false}} {
 		for _, allSend := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/all-regions-send=%t", s.name, allSend), func(t *testing.T) {
 				agree(t, s, allSend)
