@@ -261,7 +261,7 @@ func routeFromSpanName(name, method string) (string, bool) {
 		return "", false
 	}
 	route := name[len(method)+1:]
-	if strings.ContainsAny(route, " \t") {
+	if strings.IndexByte(route, ' ') >= 0 || strings.IndexByte(route, '\t') >= 0 {
 		return "", false
 	}
 	return route, true
