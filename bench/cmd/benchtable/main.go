@@ -121,19 +121,23 @@ func (r results) print(w io.Writer) {
 		}
 		return strings.Compare(a, b)
 	})
-	fmt.Fprintln(w, "| benchmark | runs | ns/record | allocs/record | B/record | ms/op |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| benchmark | runs | ns/record | cpu-ns/record | allocs/record | B/record | ms/op |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
 	for _, n := range names {
 		runs := len(r[n]["ns/op"])
 		nsOp, _ := r.get(n, "ns/op")
 		if strings.HasPrefix(n, "Compile/") {
-			fmt.Fprintf(w, "| %s | %d | | | | %.1f |\n", n, runs, nsOp/1e6)
+			fmt.Fprintf(w, "| %s | %d | | | | | %.1f |\n", n, runs, nsOp/1e6)
 			continue
 		}
 		nsRec, _ := r.get(n, "ns/record")
+		cpu := ""
+		if v, ok := r.get(n, "cpu-ns/record"); ok {
+			cpu = fmt.Sprintf("%.0f", v)
+		}
 		allocs, _ := r.get(n, "allocs/op")
 		bytes, _ := r.get(n, "B/op")
-		fmt.Fprintf(w, "| %s | %d | %.0f | %.2f | %.0f | %.2f |\n", n, runs, nsRec, allocs/recordsPerOp, bytes/recordsPerOp, nsOp/1e6)
+		fmt.Fprintf(w, "| %s | %d | %.0f | %s | %.2f | %.0f | %.2f |\n", n, runs, nsRec, cpu, allocs/recordsPerOp, bytes/recordsPerOp, nsOp/1e6)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| ratio (medians) | value | target | |")
@@ -161,6 +165,10 @@ func (r results) print(w io.Writer) {
 		peer  = "Traces/contender=peer/catalog="
 		match = "Matcher/catalog="
 	)
+	ratio("ours-core / floor, spans: nothing dropped, 3 fields", "Traces/contender=ours-core/catalog=builtin", "Traces/contender=floor", "ns/record", 1.2, true)
+	ratio("ours-core / floor, spans, CPU time", "Traces/contender=ours-core/catalog=builtin", "Traces/contender=floor", "cpu-ns/record", 1.2, true)
+	ratio("ours-core / floor, log records: nothing dropped, 3 fields", "Logs/contender=ours-core/catalog=builtin", "Logs/contender=floor", "ns/record", 1.2, true)
+	ratio("ours-core / floor, log records, CPU time", "Logs/contender=ours-core/catalog=builtin", "Logs/contender=floor", "cpu-ns/record", 1.2, true)
 	ratio("ours / floor, spans", ours+"builtin", "Traces/contender=floor", "ns/record", 1.2, true)
 	ratio("ours / floor, log records", "Logs/contender=ours/catalog=builtin", "Logs/contender=floor", "ns/record", 1.2, true)
 	ratio("peer / ours, built-in catalogs", peer+"builtin", ours+"builtin", "ns/record", 15, false)
