@@ -36,6 +36,9 @@ type Live struct {
 	mu       sync.Mutex
 	inForce  map[string]string // catalog file: SHA-256 of the content in force
 	lastSeen map[string]string // the content last tried (good or bad)
+	// compiles counts the catalogs parsed and compiled (for the tests: a
+	// check of unchanged files compiles nothing).
+	compiles atomic.Int64
 
 	stop chan struct{}
 	done chan struct{}
@@ -74,18 +77,42 @@ func (l *Live) InForce() map[string]string {
 // loadNow reads every catalog file once, loads them and returns the
 // content's hashes.
 func (l *Live) loadNow() (*Auditor, map[string]string, error) {
-	hashes := map[string]string{}
-	a, err := load(&l.cfg, func(file string) ([]byte, error) {
+	files, hashes := l.read()
+	a, err := l.load(files)
+	return a, hashes, err
+}
+
+// read reads every catalog file once and returns what it read (the content,
+// or the error) and the SHA-256 of each content, in hex; an unreadable file
+// hashes to its error.
+func (l *Live) read() (map[string]fileRead, map[string]string) {
+	files := make(map[string]fileRead, len(l.cfg.CatalogFiles))
+	hashes := make(map[string]string, len(l.cfg.CatalogFiles))
+	for _, file := range l.cfg.CatalogFiles {
 		data, err := os.ReadFile(file)
+		files[file] = fileRead{data, err}
 		if err != nil {
 			hashes[file] = "unreadable: " + err.Error()
-			return nil, err
+			continue
 		}
 		sum := sha256.Sum256(data)
 		hashes[file] = hex.EncodeToString(sum[:])
-		return data, nil
+	}
+	return files, hashes
+}
+
+type fileRead struct {
+	data []byte
+	err  error
+}
+
+// load parses and compiles the catalogs from what read read.
+func (l *Live) load(files map[string]fileRead) (*Auditor, error) {
+	l.compiles.Add(1)
+	return load(&l.cfg, func(file string) ([]byte, error) {
+		f := files[file]
+		return f.data, f.err
 	})
-	return a, hashes, err
 }
 
 // Instrument counts the reloads with reloads (by result) and reports the
@@ -184,14 +211,20 @@ func (l *Live) watch(w *fsnotify.Watcher) {
 }
 
 // check reloads the catalogs when a file's content differs from the
-// content last tried.
+// content last tried. The files are read and hashed first: unchanged content (every poll, and
+// every notification of another file in a watched directory) is neither
+// parsed nor compiled again. check runs on the watcher's goroutine only.
 func (l *Live) check() {
-	a, hashes, err := l.loadNow()
+	files, hashes := l.read()
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if maps.Equal(hashes, l.lastSeen) {
+	same := maps.Equal(hashes, l.lastSeen)
+	l.mu.Unlock()
+	if same {
 		return // nothing new (or the same bad content again: logged once)
 	}
+	a, err := l.load(files)
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.lastSeen = hashes
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {

@@ -187,6 +187,26 @@ func TestReloadPolling(t *testing.T) {
 	}
 }
 
+// TestReloadPollingUnchanged: polls (and notifications of other files in
+// the watched directory) of unchanged catalog files read and hash them but
+// neither parse nor compile them; a change compiles once.
+func TestReloadPollingUnchanged(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "gadgets.yaml")
+	write(t, file, gadgets(1))
+	h := newLiveHarness(t, file, 10*time.Millisecond)
+	for i := 0; i < 5; i++ {
+		write(t, filepath.Join(dir, "other.log"), fmt.Sprintf("line %d\n", i))
+		time.Sleep(40 * time.Millisecond)
+	}
+	assert.EqualValues(t, 1, h.live.compiles.Load(), "compiled again without a change")
+	write(t, file, gadgets(2))
+	h.waitFor(t, 1, 0)
+	time.Sleep(100 * time.Millisecond)
+	assert.EqualValues(t, 2, h.live.compiles.Load())
+	assert.Equal(t, "gadgets.widget.create", h.action("/v1/widgets"))
+}
+
 // TestReloadFailures: invalid YAML, a route conflict, a region the
 // services overrides name that the new catalog lacks, and a deleted file
 // are not used: the last good catalogs stay, each failure is logged once
