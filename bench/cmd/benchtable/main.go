@@ -3,7 +3,7 @@
 // ns/record and allocs/record, the ratios the performance targets are stated
 // in, and optionally a PNG plot of ns/record against catalog size.
 //
-//	benchtable [-png plot.png] results.txt...
+//	benchtable [-png plot.png] results.txt...   (a benchmark in a later file replaces its runs in earlier ones)
 //	benchtable -e2e e2e.csv -png plot.png   (make bench-e2e: CPU per span against the offered rate)
 package main
 
@@ -45,7 +45,11 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		res.read(f)
+		file := results{}
+		file.read(f)
+		for name, units := range file {
+			res[name] = units // a later file's run of a benchmark replaces an earlier one's
+		}
 		f.Close()
 	}
 	res.print(os.Stdout)
