@@ -827,10 +827,15 @@ func writeComparisons(w io.Writer, o options, gs map[string]map[float64]group) {
 			continue
 		}
 		mn, md := median(num), median(den)
+		if md <= 0 {
+			fmt.Fprintf(w, "- overhead of `%s` / overhead of `%s` (medians over the %d steps all sustained: %s): %+.1f%% / %+.1f%%: no ratio, the second is within the noise of its base\n",
+				c.num, c.den, len(num), strings.Join(steps, ", "), 100*mn, 100*md)
+			continue
+		}
 		verdict := ""
 		if c.ok != nil {
 			verdict = "; target " + c.target + ": met"
-			if md <= 0 || !c.ok(mn/md) {
+			if !c.ok(mn / md) {
 				verdict = "; target " + c.target + ": MISSED"
 			}
 		}
