@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"io"
 	"math"
-	"os"
 	"strconv"
 )
 
@@ -133,15 +131,7 @@ func plotE2E(rows []e2eRow, file string) error {
 		text(img, lx+40, ly-scale, st.label, black)
 		ly += 26
 	}
-	f, err := os.Create(file)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return writePNG(file, img)
 }
 
 // niceStep rounds v up to 1, 2 or 5 times a power of ten.

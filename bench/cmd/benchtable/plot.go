@@ -101,15 +101,7 @@ func (r results) plot(file string) error {
 		text(img, lx+40, y-scale, l.name, black)
 	}
 
-	f, err := os.Create(file)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return writePNG(file, img)
 }
 
 func siLabel(v float64) string {
@@ -242,4 +234,17 @@ var glyphs = map[rune][5]string{
 	'(': {".#.", "#..", "#..", "#..", ".#."},
 	')': {".#.", "..#", "..#", "..#", ".#."},
 	' ': {"...", "...", "...", "...", "..."},
+}
+
+// writePNG writes img to file as a PNG.
+func writePNG(file string, img image.Image) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
