@@ -1,21 +1,17 @@
 package auditprocessor
 
 import (
-	"context"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otel-audit/auditprocessor/catalog"
 	"github.com/otel-audit/auditprocessor/internal/audit"
-	"github.com/otel-audit/auditprocessor/internal/metadatatest"
 )
 
 // The agreement tests feed every case of the bad-data table and of the
@@ -95,48 +91,19 @@ func TestAgreementBadData(t *testing.T) {
 	require.NoError(t, err)
 	decisions := map[string]int{}
 	for _, tc := range badDataCases {
-		for _, signal := range []string{"traces", "logs"} {
+		for _, signal := range signals {
 			t.Run(signal+"/"+tc.name, func(t *testing.T) {
-				tel := componenttest.NewTelemetry()
-				t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-				set := metadatatest.NewSettings(tel)
+				in := newOne(t, signal, tc.resource, tc.attrs, tc.spanName)
+				resource, _, _ := in.levels()
+				res := a.NewResource(resource)
+				want := cliDecision(a.Match(in.attrs(), &res, in.spanName()))
+				r := start(t, signal, cfg)
 				var out pcommon.Map
-				kept := false
-				var want string
-				if signal == "traces" {
-					td := ptrace.NewTraces()
-					rs := td.ResourceSpans().AppendEmpty()
-					require.NoError(t, rs.Resource().Attributes().FromRaw(tc.resource))
-					s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
-					s.SetKind(ptrace.SpanKindServer)
-					s.SetName(tc.spanName)
-					require.NoError(t, s.Attributes().FromRaw(tc.attrs))
-					res := a.NewResource(rs.Resource().Attributes())
-					want = cliDecision(a.Match(s.Attributes(), &res, s.Name()))
-					sink := new(consumertest.TracesSink)
-					p, err := NewFactory().CreateTraces(t.Context(), set, cfg, sink)
-					require.NoError(t, err)
-					require.NoError(t, p.ConsumeTraces(t.Context(), td))
-					if kept = len(sink.AllTraces()) == 1; kept {
-						out = sink.AllTraces()[0].ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes()
-					}
-				} else {
-					ld := plog.NewLogs()
-					rl := ld.ResourceLogs().AppendEmpty()
-					require.NoError(t, rl.Resource().Attributes().FromRaw(tc.resource))
-					r := rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
-					require.NoError(t, r.Attributes().FromRaw(tc.attrs))
-					res := a.NewResource(rl.Resource().Attributes())
-					want = cliDecision(a.Match(r.Attributes(), &res, ""))
-					sink := new(consumertest.LogsSink)
-					p, err := NewFactory().CreateLogs(t.Context(), set, cfg, sink)
-					require.NoError(t, err)
-					require.NoError(t, p.ConsumeLogs(t.Context(), ld))
-					if kept = len(sink.AllLogs()) == 1; kept {
-						out = sink.AllLogs()[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes()
-					}
+				o, kept := r.run(t, in)
+				if kept {
+					out = o.attrs()
 				}
-				got := processorDecision(t, out, kept, tel, signal)
+				got := processorDecision(t, out, kept, r.tel, signal)
 				if got == "dropped" {
 					// coverage does not judge regions: it counts the match
 					assert.Equal(t, "action", classOf(want), want)
@@ -201,20 +168,16 @@ func TestAgreementServeMux(t *testing.T) {
 			s.Attributes().PutInt(indexKey, int64(len(coverage)-1))
 		}
 	}
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	sink := new(consumertest.TracesSink)
-	p, err := NewFactory().CreateTraces(t.Context(), metadatatest.NewSettings(tel), cfg, sink)
-	require.NoError(t, err)
-	require.NoError(t, p.ConsumeTraces(t.Context(), td))
-	require.Len(t, sink.AllTraces(), 1)
+	r := start(t, "traces", cfg)
+	out := r.consume(t, td).(ptrace.Traces)
+	tel := r.tel
 	seen, disagree, typed := 0, 0, 0
 	for _, w := range match {
 		if w != "-" {
 			typed++
 		}
 	}
-	for _, s := range sink.AllTraces()[0].ResourceSpans().At(0).ScopeSpans().At(0).Spans().All() {
+	for _, s := range out.ResourceSpans().At(0).ScopeSpans().At(0).Spans().All() {
 		i, ok := s.Attributes().Get(indexKey)
 		require.True(t, ok)
 		got := ""

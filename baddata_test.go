@@ -1,7 +1,6 @@
 package auditprocessor
 
 import (
-	"context"
 	"maps"
 	"os"
 	"slices"
@@ -11,13 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/collector/pdata/plog"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.yaml.in/yaml/v3"
-
-	"github.com/otel-audit/auditprocessor/internal/metadatatest"
 )
 
 // result is the stated outcome of one odd record.
@@ -117,92 +111,41 @@ var badDataCases = []badDataCase{
 // records, and checks the stated outcome and the counters.
 func TestBadData(t *testing.T) {
 	for _, tc := range badDataCases {
-		for _, signal := range []string{"traces", "logs"} {
+		for _, signal := range signals {
 			t.Run(signal+"/"+tc.name, func(t *testing.T) {
-				in, out, tel := runOdd(t, signal, tc.resource, tc.attrs, tc.spanName)
+				in := newOne(t, signal, tc.resource, tc.attrs, tc.spanName)
+				before := in.attrs().AsRaw()
+				r := start(t, signal, createDefaultConfig())
+				o, kept := r.run(t, in)
 				w := tc.want
 				if signal == "logs" && tc.logs != nil {
 					w = *tc.logs
 				}
-				switch {
-				case w.dropped:
-					assert.False(t, out.Len() > 0 || out.Exists(), "should be dropped")
-				case w.unchanged:
-					got := out.AsRaw()
-					want := in.AsRaw()
-					delete(want, "audit.action")
-					assert.Equal(t, want, got)
-				default:
-					require.True(t, out.Len() > 0)
-					assert.Equal(t, w.action, out.AsRaw()["audit.action"])
-					assert.Equal(t, w.outcome, out.AsRaw()["audit.outcome"])
-					region, hasRegion := out.AsRaw()["audit.region"]
-					if w.region == "" {
-						assert.False(t, hasRegion)
+				if w.dropped {
+					assert.False(t, kept, "should be dropped")
+				} else if assert.True(t, kept, "should be kept") {
+					got := o.attrs().AsRaw()
+					if w.unchanged {
+						delete(before, "audit.action")
+						assert.Equal(t, before, got)
 					} else {
-						assert.Equal(t, w.region, region)
+						assert.Equal(t, w.action, got["audit.action"])
+						assert.Equal(t, w.outcome, got["audit.outcome"])
+						region, hasRegion := got["audit.region"]
+						if w.region == "" {
+							assert.False(t, hasRegion)
+						} else {
+							assert.Equal(t, w.region, region)
+						}
 					}
 				}
+				tel := r.tel
 				checkCount(t, tel, "matched", signal, w.matched)
 				checkCount(t, tel, "unmatched", signal, w.unmatched)
 				checkCount(t, tel, "malformed", signal, w.malformed)
 			})
 		}
 	}
-}
-
-// outAttrs is what came out of one record: its attributes, or an empty map
-// that does not exist when it was dropped.
-type outAttrs struct {
-	m      map[string]any
-	exists bool
-}
-
-func (o outAttrs) Len() int              { return len(o.m) }
-func (o outAttrs) Exists() bool          { return o.exists }
-func (o outAttrs) AsRaw() map[string]any { return o.m }
-
-func runOdd(t *testing.T, signal string, resource, attrs map[string]any, spanName string) (in outAttrs, out outAttrs, tel *componenttest.Telemetry) {
-	t.Helper()
-	tel = componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	set := metadatatest.NewSettings(tel)
-	in = outAttrs{m: map[string]any{}, exists: true}
-	for k, v := range attrs {
-		in.m[k] = v
-	}
-	if signal == "traces" {
-		td := ptrace.NewTraces()
-		rs := td.ResourceSpans().AppendEmpty()
-		require.NoError(t, rs.Resource().Attributes().FromRaw(resource))
-		s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
-		s.SetKind(ptrace.SpanKindServer)
-		s.SetName(spanName)
-		require.NoError(t, s.Attributes().FromRaw(attrs))
-		in.m = s.Attributes().AsRaw()
-		sink := &consumertest.TracesSink{}
-		p, err := NewFactory().CreateTraces(t.Context(), set, createDefaultConfig(), sink)
-		require.NoError(t, err)
-		require.NoError(t, p.ConsumeTraces(t.Context(), td))
-		if len(sink.AllTraces()) == 1 {
-			out = outAttrs{m: sink.AllTraces()[0].ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes().AsRaw(), exists: true}
-		}
-		return in, out, tel
-	}
-	ld := plog.NewLogs()
-	rl := ld.ResourceLogs().AppendEmpty()
-	require.NoError(t, rl.Resource().Attributes().FromRaw(resource))
-	r := rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
-	require.NoError(t, r.Attributes().FromRaw(attrs))
-	in.m = r.Attributes().AsRaw()
-	sink := &consumertest.LogsSink{}
-	p, err := NewFactory().CreateLogs(t.Context(), set, createDefaultConfig(), sink)
-	require.NoError(t, err)
-	require.NoError(t, p.ConsumeLogs(t.Context(), ld))
-	if len(sink.AllLogs()) == 1 {
-		out = outAttrs{m: sink.AllLogs()[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().AsRaw(), exists: true}
-	}
-	return in, out, tel
 }
 
 // counter returns the sum of a processor counter over its data points with

@@ -15,14 +15,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otel-audit/auditprocessor/internal/metadata"
-	"github.com/otel-audit/auditprocessor/internal/metadatatest"
 )
 
 // liveCatalog is version v of a catalog whose display name says its version.
@@ -157,12 +155,7 @@ func TestReloadTelemetry(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.BuiltinCatalogs = nil
 	cfg.CatalogFiles = []string{file}
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	p, err := NewFactory().CreateTraces(t.Context(), metadatatest.NewSettings(tel), cfg, consumertest.NewNop())
-	require.NoError(t, err)
-	require.NoError(t, p.Start(t.Context(), componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
+	tel := start(t, "traces", cfg).tel
 
 	reloads := func(result string) int64 {
 		m, err := tel.GetMetric("otelcol_processor_audit_catalog_reloads")

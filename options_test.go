@@ -1,7 +1,6 @@
 package auditprocessor
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"strings"
@@ -10,9 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
@@ -41,25 +38,17 @@ func oneSpan(region string, kind ptrace.SpanKind, attrs map[string]any) ptrace.T
 // consumer (nothing when the batch was dropped whole).
 func runTraces(t *testing.T, cfg *Config, td ptrace.Traces) (out []ptrace.Traces, tel *componenttest.Telemetry) {
 	t.Helper()
-	tel = componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
 	require.NoError(t, cfg.Validate())
-	sink := &consumertest.TracesSink{}
-	p, err := NewFactory().CreateTraces(t.Context(), metadatatest.NewSettings(tel), cfg, sink)
-	require.NoError(t, err)
-	require.NoError(t, p.ConsumeTraces(t.Context(), td))
-	require.NoError(t, p.Shutdown(context.Background()))
-	return sink.AllTraces(), tel
+	r := start(t, "traces", cfg)
+	if o := r.consume(t, td); o != nil {
+		out = append(out, o.(ptrace.Traces))
+	}
+	return out, r.tel
 }
 
+// auditAttrs returns the audit.* attributes of the batch's first span.
 func auditAttrs(td ptrace.Traces) map[string]any {
-	got := map[string]any{}
-	for k, v := range td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes().All() {
-		if len(k) > 6 && k[:6] == "audit." {
-			got[k] = v.AsRaw()
-		}
-	}
-	return got
+	return auditOnly(td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes(), false)
 }
 
 var customizationsPOST = map[string]any{"http.request.method": "POST", "url.path": "/v1/customizations", "http.response.status_code": int64(201)}
@@ -194,53 +183,24 @@ func TestForgedAuditOnResourceAndScope(t *testing.T) {
 		m.PutStr("audit.region", "us-south")
 		m.PutStr(level+".kept", "yes")
 	}
-	for _, signal := range []string{"traces", "logs"} {
+	for _, signal := range signals {
 		for _, rec := range records {
 			if signal == "logs" && rec.kind != ptrace.SpanKindServer {
 				continue // log records have no kind
 			}
 			t.Run(signal+"/"+rec.name, func(t *testing.T) {
-				tel := componenttest.NewTelemetry()
-				t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-				p, err := newAuditProcessor(metadatatest.NewSettings(tel), createDefaultConfig().(*Config))
-				require.NoError(t, err)
-				// the three levels of one record, and a run that returns them as they come out
-				var resource, scope, record pcommon.Map
-				var process func() (resource, scope, record pcommon.Map)
+				in := newOne(t, signal, map[string]any{"cloud.region": "eu-de"}, rec.attrs, "")
 				if signal == "traces" {
-					td := ptrace.NewTraces()
-					rs := td.ResourceSpans().AppendEmpty()
-					ss := rs.ScopeSpans().AppendEmpty()
-					s := ss.Spans().AppendEmpty()
-					s.SetKind(rec.kind)
-					resource, scope, record = rs.Resource().Attributes(), ss.Scope().Attributes(), s.Attributes()
-					process = func() (pcommon.Map, pcommon.Map, pcommon.Map) {
-						out, err := p.processTraces(t.Context(), td)
-						require.NoError(t, err)
-						require.Equal(t, 1, out.SpanCount())
-						ss := out.ResourceSpans().At(0).ScopeSpans().At(0)
-						return out.ResourceSpans().At(0).Resource().Attributes(), ss.Scope().Attributes(), ss.Spans().At(0).Attributes()
-					}
-				} else {
-					ld := plog.NewLogs()
-					rl := ld.ResourceLogs().AppendEmpty()
-					sl := rl.ScopeLogs().AppendEmpty()
-					resource, scope, record = rl.Resource().Attributes(), sl.Scope().Attributes(), sl.LogRecords().AppendEmpty().Attributes()
-					process = func() (pcommon.Map, pcommon.Map, pcommon.Map) {
-						out, err := p.processLogs(t.Context(), ld)
-						require.NoError(t, err)
-						require.Equal(t, 1, out.LogRecordCount())
-						sl := out.ResourceLogs().At(0).ScopeLogs().At(0)
-						return out.ResourceLogs().At(0).Resource().Attributes(), sl.Scope().Attributes(), sl.LogRecords().At(0).Attributes()
-					}
+					in.td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).SetKind(rec.kind)
 				}
-				require.NoError(t, record.FromRaw(rec.attrs))
-				resource.PutStr("cloud.region", "eu-de")
+				resource, scope, record := in.levels()
 				forge(resource, "resource")
 				forge(scope, "scope")
 				forge(record, "record")
-				resource, scope, record = process()
-				require.NoError(t, p.shutdown(t.Context()))
+				r := start(t, signal, createDefaultConfig())
+				out, kept := r.run(t, in)
+				require.True(t, kept)
+				resource, scope, record = out.levels()
 				assert.Equal(t, map[string]any{"cloud.region": "eu-de", "resource.kept": "yes"}, resource.AsRaw())
 				assert.Equal(t, map[string]any{"scope.kept": "yes"}, scope.AsRaw())
 				got := record.AsRaw()
@@ -256,7 +216,7 @@ func TestForgedAuditOnResourceAndScope(t *testing.T) {
 					}
 				}
 				assert.Equal(t, want, got)
-				metadatatest.AssertEqualProcessorAuditAttributesRemoved(t, tel, countDP(signal, 6), metricdatatest.IgnoreTimestamp())
+				metadatatest.AssertEqualProcessorAuditAttributesRemoved(t, r.tel, countDP(signal, 6), metricdatatest.IgnoreTimestamp())
 			})
 		}
 	}

@@ -1,15 +1,12 @@
 package auditprocessor
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"path/filepath"
 	"testing"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/ptracetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -119,22 +116,8 @@ func checkRecord(t *testing.T, id string, w want, in pcommon.Map, out pcommon.Ma
 		return
 	}
 	// every attribute that is not audit.* is as it came in
-	rest := func(m pcommon.Map) map[string]any {
-		raw := m.AsRaw()
-		for k := range raw {
-			if len(k) > 6 && k[:6] == "audit." {
-				delete(raw, k)
-			}
-		}
-		return raw
-	}
-	assert.Equal(t, rest(in), rest(out), id)
-	audit := map[string]any{}
-	for k, v := range out.AsRaw() {
-		if len(k) > 6 && k[:6] == "audit." {
-			audit[k] = v
-		}
-	}
+	assert.Equal(t, auditOnly(in, true), auditOnly(out, true), id)
+	audit := auditOnly(out, false)
 	expect := map[string]any{}
 	if w.action != "" {
 		expect["audit.action"] = w.action
@@ -155,28 +138,41 @@ func checkRecord(t *testing.T, id string, w want, in pcommon.Map, out pcommon.Ma
 	assert.Equal(t, expect, audit, id)
 }
 
-func spansByID(td ptrace.Traces) map[string]ptrace.Span {
-	m := map[string]ptrace.Span{}
-	for _, rs := range td.ResourceSpans().All() {
-		for _, ss := range rs.ScopeSpans().All() {
-			for _, s := range ss.Spans().All() {
-				m[s.SpanID().String()] = s
+// attrsByID returns the attributes of each record of a batch (ptrace.Traces
+// or plog.Logs) by its span id.
+func attrsByID(batch any) map[string]pcommon.Map {
+	m := map[string]pcommon.Map{}
+	switch b := batch.(type) {
+	case ptrace.Traces:
+		for _, rs := range b.ResourceSpans().All() {
+			for _, ss := range rs.ScopeSpans().All() {
+				for _, s := range ss.Spans().All() {
+					m[s.SpanID().String()] = s.Attributes()
+				}
+			}
+		}
+	case plog.Logs:
+		for _, rl := range b.ResourceLogs().All() {
+			for _, sl := range rl.ScopeLogs().All() {
+				for _, r := range sl.LogRecords().All() {
+					m[r.SpanID().String()] = r.Attributes()
+				}
 			}
 		}
 	}
 	return m
 }
 
-func logsByID(ld plog.Logs) map[string]plog.LogRecord {
-	m := map[string]plog.LogRecord{}
-	for _, rl := range ld.ResourceLogs().All() {
-		for _, sl := range rl.ScopeLogs().All() {
-			for _, r := range sl.LogRecords().All() {
-				m[r.SpanID().String()] = r
-			}
-		}
+// checkRecords compares each record of in and out, by span id, with its
+// stated outcome; in holds exactly the records wants states.
+func checkRecords(t *testing.T, wants map[string]want, in, out any) {
+	t.Helper()
+	before, after := attrsByID(in), attrsByID(out)
+	require.Len(t, before, len(wants))
+	for id, w := range wants {
+		got, found := after[id]
+		checkRecord(t, id, w, before[id], got, found)
 	}
-	return m
 }
 
 func signalAttr(s string) attribute.KeyValue { return attribute.String("signal", s) }
@@ -192,38 +188,14 @@ func countDP(signal string, n int64) []metricdata.DataPoint[int64] {
 func TestGoldenTraces(t *testing.T) {
 	in, err := golden.ReadTraces(filepath.Join("testdata", "traces_input.yaml"))
 	require.NoError(t, err)
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	sink := &consumertest.TracesSink{}
-	p, err := NewFactory().CreateTraces(t.Context(), metadatatest.NewSettings(tel), createDefaultConfig(), sink)
-	require.NoError(t, err)
-	require.NoError(t, p.Start(t.Context(), componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
-
+	r := start(t, "traces", createDefaultConfig())
 	input := ptrace.NewTraces()
 	in.CopyTo(input)
-	require.NoError(t, p.ConsumeTraces(t.Context(), input))
-	require.Len(t, sink.AllTraces(), 1)
-	out := sink.AllTraces()[0]
+	out := r.consume(t, input).(ptrace.Traces)
+	checkGolden(t, filepath.Join("testdata", "traces_expected.yaml"), out)
+	tel := r.tel
 
-	expectedFile := filepath.Join("testdata", "traces_expected.yaml")
-	if *update {
-		require.NoError(t, golden.WriteTraces(t, expectedFile, out))
-	}
-	expected, err := golden.ReadTraces(expectedFile)
-	require.NoError(t, err)
-	require.NoError(t, ptracetest.CompareTraces(expected, out))
-
-	before, after := spansByID(in), spansByID(out)
-	require.Len(t, before, len(traceWants))
-	for id, w := range traceWants {
-		var out pcommon.Map
-		s, found := after[id]
-		if found {
-			out = s.Attributes()
-		}
-		checkRecord(t, id, w, before[id].Attributes(), out, found)
-	}
+	checkRecords(t, traceWants, in, out)
 	// the us-south resource keeps its unmatched span, the backup resource is
 	// emptied and removed, the empty scope that came in stays
 	assert.Equal(t, 3, out.ResourceSpans().Len())
@@ -239,38 +211,14 @@ func TestGoldenTraces(t *testing.T) {
 func TestGoldenLogs(t *testing.T) {
 	in, err := golden.ReadLogs(filepath.Join("testdata", "logs_input.yaml"))
 	require.NoError(t, err)
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	sink := &consumertest.LogsSink{}
-	p, err := NewFactory().CreateLogs(t.Context(), metadatatest.NewSettings(tel), createDefaultConfig(), sink)
-	require.NoError(t, err)
-	require.NoError(t, p.Start(t.Context(), componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
-
+	r := start(t, "logs", createDefaultConfig())
 	input := plog.NewLogs()
 	in.CopyTo(input)
-	require.NoError(t, p.ConsumeLogs(t.Context(), input))
-	require.Len(t, sink.AllLogs(), 1)
-	out := sink.AllLogs()[0]
+	out := r.consume(t, input).(plog.Logs)
+	checkGolden(t, filepath.Join("testdata", "logs_expected.yaml"), out)
+	tel := r.tel
 
-	expectedFile := filepath.Join("testdata", "logs_expected.yaml")
-	if *update {
-		require.NoError(t, golden.WriteLogs(t, expectedFile, out))
-	}
-	expected, err := golden.ReadLogs(expectedFile)
-	require.NoError(t, err)
-	require.NoError(t, plogtest.CompareLogs(expected, out))
-
-	before, after := logsByID(in), logsByID(out)
-	require.Len(t, before, len(logWants))
-	for id, w := range logWants {
-		var out pcommon.Map
-		r, found := after[id]
-		if found {
-			out = r.Attributes()
-		}
-		checkRecord(t, id, w, before[id].Attributes(), out, found)
-	}
+	checkRecords(t, logWants, in, out)
 	assert.Equal(t, 1, out.ResourceLogs().Len())
 
 	metadatatest.AssertEqualProcessorAuditRecordsMatched(t, tel, countDP("logs", 5), metricdatatest.IgnoreTimestamp())

@@ -1,22 +1,16 @@
 package auditprocessor
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/ptracetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otel-audit/auditprocessor/internal/metadata"
-	"github.com/otel-audit/auditprocessor/internal/metadatatest"
 )
 
 // scopedTraces: three services send the same two requests; speech-to-text
@@ -52,14 +46,9 @@ func scopedTraces() ptrace.Traces {
 func TestGoldenScoped(t *testing.T) {
 	cfg, err := loadConfig(t, "config.yaml", component.NewIDWithName(metadata.Type, "scoped"))
 	require.NoError(t, err)
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	sink := new(consumertest.TracesSink)
-	p, err := NewFactory().CreateTraces(t.Context(), metadatatest.NewSettings(tel), cfg, sink)
-	require.NoError(t, err)
-	require.NoError(t, p.ConsumeTraces(t.Context(), scopedTraces()))
-	require.Len(t, sink.AllTraces(), 1)
-	out := sink.AllTraces()[0]
+	r := start(t, "traces", cfg)
+	out := r.consume(t, scopedTraces()).(ptrace.Traces)
+	tel := r.tel
 
 	want := map[string]string{ // span id: audit.action ("" none)
 		"5c00000000000001": "speech-to-text.custom-language-model.create",
@@ -69,11 +58,11 @@ func TestGoldenScoped(t *testing.T) {
 		"5c00000000000005": "",
 		"5c00000000000006": "",
 	}
-	spans := spansByID(out)
-	require.Len(t, spans, len(want))
+	records := attrsByID(out)
+	require.Len(t, records, len(want))
 	for id, action := range want {
 		got := ""
-		if v, ok := spans[id].Attributes().Get("audit.action"); ok {
+		if v, ok := records[id].Get("audit.action"); ok {
 			got = v.Str()
 		}
 		assert.Equal(t, action, got, id)
@@ -82,11 +71,5 @@ func TestGoldenScoped(t *testing.T) {
 	assert.Equal(t, int64(2), counter(t, tel, "records_unmatched", "traces"))
 	assert.Equal(t, int64(4), counter(t, tel, "records_matched", "traces"))
 
-	path := filepath.Join("testdata", "scoped_expected.yaml")
-	if *update {
-		require.NoError(t, golden.WriteTraces(t, path, out))
-	}
-	expected, err := golden.ReadTraces(path)
-	require.NoError(t, err)
-	require.NoError(t, ptracetest.CompareTraces(expected, out))
+	checkGolden(t, filepath.Join("testdata", "scoped_expected.yaml"), out)
 }
