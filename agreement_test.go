@@ -10,8 +10,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
-	"github.com/otel-audit/auditprocessor/catalog"
 	"github.com/otel-audit/auditprocessor/internal/audit"
+	"github.com/otel-audit/auditprocessor/internal/audittest"
 )
 
 // The agreement tests feed every case of the bad-data table and of the
@@ -28,16 +28,7 @@ const indexKey = "test.index"
 // it matched and every decision shows on the record.
 func everyRegionConfig(t testing.TB) *Config {
 	cfg := createDefaultConfig().(*Config)
-	cfg.Services = map[string]ServiceConfig{}
-	for _, name := range catalog.BuiltinNames() {
-		c, err := catalog.Builtin(name)
-		require.NoError(t, err)
-		var ids []string
-		for _, r := range c.Regions {
-			ids = append(ids, r.ID)
-		}
-		cfg.Services[c.Service] = ServiceConfig{Regions: ids}
-	}
+	cfg.Services = audittest.EveryRegion(t)
 	return cfg
 }
 
@@ -91,19 +82,19 @@ func TestAgreementBadData(t *testing.T) {
 	require.NoError(t, err)
 	decisions := map[string]int{}
 	for _, tc := range badDataCases {
-		for _, signal := range signals {
+		for _, signal := range audittest.Signals {
 			t.Run(signal+"/"+tc.name, func(t *testing.T) {
-				in := newOne(t, signal, tc.resource, tc.attrs, tc.spanName)
-				resource, _, _ := in.levels()
+				in := audittest.NewOne(t, signal, tc.resource, tc.attrs, tc.spanName)
+				resource, _, _ := in.Levels()
 				res := a.NewResource(resource)
-				want := cliDecision(a.Match(in.attrs(), &res, in.spanName()))
-				r := start(t, signal, cfg)
+				want := cliDecision(a.Match(in.Attrs(), &res, in.SpanName()))
+				r := audittest.Start(t, NewFactory(), signal, cfg)
 				var out pcommon.Map
-				o, kept := r.run(t, in)
+				o, kept := r.Run(t, in)
 				if kept {
-					out = o.attrs()
+					out = o.Attrs()
 				}
-				got := processorDecision(t, out, kept, r.tel, signal)
+				got := processorDecision(t, out, kept, r.Tel, signal)
 				if got == "dropped" {
 					// coverage does not judge regions: it counts the match
 					assert.Equal(t, "action", classOf(want), want)
@@ -168,9 +159,9 @@ func TestAgreementServeMux(t *testing.T) {
 			s.Attributes().PutInt(indexKey, int64(len(coverage)-1))
 		}
 	}
-	r := start(t, "traces", cfg)
-	out := r.consume(t, td).(ptrace.Traces)
-	tel := r.tel
+	r := audittest.Start(t, NewFactory(), "traces", cfg)
+	out := r.Consume(t, td).(ptrace.Traces)
+	tel := r.Tel
 	seen, disagree, typed := 0, 0, 0
 	for _, w := range match {
 		if w != "-" {

@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/otel-audit/auditprocessor/internal/audittest"
 )
 
 // result is the stated outcome of one odd record.
@@ -111,12 +113,12 @@ var badDataCases = []badDataCase{
 // records, and checks the stated outcome and the counters.
 func TestBadData(t *testing.T) {
 	for _, tc := range badDataCases {
-		for _, signal := range signals {
+		for _, signal := range audittest.Signals {
 			t.Run(signal+"/"+tc.name, func(t *testing.T) {
-				in := newOne(t, signal, tc.resource, tc.attrs, tc.spanName)
-				before := in.attrs().AsRaw()
-				r := start(t, signal, createDefaultConfig())
-				o, kept := r.run(t, in)
+				in := audittest.NewOne(t, signal, tc.resource, tc.attrs, tc.spanName)
+				before := in.Attrs().AsRaw()
+				r := audittest.Start(t, NewFactory(), signal, createDefaultConfig())
+				o, kept := r.Run(t, in)
 				w := tc.want
 				if signal == "logs" && tc.logs != nil {
 					w = *tc.logs
@@ -124,7 +126,7 @@ func TestBadData(t *testing.T) {
 				if w.dropped {
 					assert.False(t, kept, "should be dropped")
 				} else if assert.True(t, kept, "should be kept") {
-					got := o.attrs().AsRaw()
+					got := o.Attrs().AsRaw()
 					if w.unchanged {
 						delete(before, "audit.action")
 						assert.Equal(t, before, got)
@@ -139,7 +141,7 @@ func TestBadData(t *testing.T) {
 						}
 					}
 				}
-				tel := r.tel
+				tel := r.Tel
 				checkCount(t, tel, "matched", signal, w.matched)
 				checkCount(t, tel, "unmatched", signal, w.unmatched)
 				checkCount(t, tel, "malformed", signal, w.malformed)

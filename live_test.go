@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/otel-audit/auditprocessor/internal/audittest"
 	"github.com/otel-audit/auditprocessor/internal/metadata"
 )
 
@@ -155,7 +156,7 @@ func TestReloadTelemetry(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.BuiltinCatalogs = nil
 	cfg.CatalogFiles = []string{file}
-	tel := start(t, "traces", cfg).tel
+	tel := audittest.Start(t, NewFactory(), "traces", cfg).Tel
 
 	reloads := func(result string) int64 {
 		m, err := tel.GetMetric("otelcol_processor_audit_catalog_reloads")

@@ -3,6 +3,7 @@ package auditprocessor
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,9 +12,9 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
+	"github.com/otel-audit/auditprocessor/internal/audittest"
 	"github.com/otel-audit/auditprocessor/internal/metadatatest"
 )
 
@@ -39,16 +40,16 @@ func oneSpan(region string, kind ptrace.SpanKind, attrs map[string]any) ptrace.T
 func runTraces(t *testing.T, cfg *Config, td ptrace.Traces) (out []ptrace.Traces, tel *componenttest.Telemetry) {
 	t.Helper()
 	require.NoError(t, cfg.Validate())
-	r := start(t, "traces", cfg)
-	if o := r.consume(t, td); o != nil {
+	r := audittest.Start(t, NewFactory(), "traces", cfg)
+	if o := r.Consume(t, td); o != nil {
 		out = append(out, o.(ptrace.Traces))
 	}
-	return out, r.tel
+	return out, r.Tel
 }
 
 // auditAttrs returns the audit.* attributes of the batch's first span.
 func auditAttrs(td ptrace.Traces) map[string]any {
-	return auditOnly(td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes(), false)
+	return audittest.AuditOnly(td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes(), false)
 }
 
 var customizationsPOST = map[string]any{"http.request.method": "POST", "url.path": "/v1/customizations", "http.response.status_code": int64(201)}
@@ -147,11 +148,11 @@ func TestEmptiedBatchIsSkipped(t *testing.T) {
 	cfg.Unmatched = PolicyDrop
 	out, tel := runTraces(t, cfg, td)
 	assert.Empty(t, out)
-	metadatatest.AssertEqualProcessorAuditRecordsDropped(t, tel, []metricdata.DataPoint[int64]{
-		dropsDP("traces", 1, "unsupported_region"), dropsDP("traces", 1, "missing_region"), dropsDP("traces", 1, "unmatched"),
-	}, metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualProcessorAuditRecordsMatched(t, tel, countDP("traces", 2), metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualProcessorAuditRecordsUnmatched(t, tel, countDP("traces", 1), metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorAuditRecordsDropped(t, tel, slices.Concat(
+		audittest.Drops("traces", 1, "unsupported_region"), audittest.Drops("traces", 1, "missing_region"), audittest.Drops("traces", 1, "unmatched"),
+	), metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorAuditRecordsMatched(t, tel, audittest.Count("traces", 2), metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorAuditRecordsUnmatched(t, tel, audittest.Count("traces", 1), metricdatatest.IgnoreTimestamp())
 }
 
 // TestEmptyBatchPassesThrough checks that what comes in empty is not dropped.
@@ -183,24 +184,24 @@ func TestForgedAuditOnResourceAndScope(t *testing.T) {
 		m.PutStr("audit.region", "us-south")
 		m.PutStr(level+".kept", "yes")
 	}
-	for _, signal := range signals {
+	for _, signal := range audittest.Signals {
 		for _, rec := range records {
 			if signal == "logs" && rec.kind != ptrace.SpanKindServer {
 				continue // log records have no kind
 			}
 			t.Run(signal+"/"+rec.name, func(t *testing.T) {
-				in := newOne(t, signal, map[string]any{"cloud.region": "eu-de"}, rec.attrs, "")
+				in := audittest.NewOne(t, signal, map[string]any{"cloud.region": "eu-de"}, rec.attrs, "")
 				if signal == "traces" {
-					in.td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).SetKind(rec.kind)
+					in.Traces.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).SetKind(rec.kind)
 				}
-				resource, scope, record := in.levels()
+				resource, scope, record := in.Levels()
 				forge(resource, "resource")
 				forge(scope, "scope")
 				forge(record, "record")
-				r := start(t, signal, createDefaultConfig())
-				out, kept := r.run(t, in)
+				r := audittest.Start(t, NewFactory(), signal, createDefaultConfig())
+				out, kept := r.Run(t, in)
 				require.True(t, kept)
-				resource, scope, record = out.levels()
+				resource, scope, record = out.Levels()
 				assert.Equal(t, map[string]any{"cloud.region": "eu-de", "resource.kept": "yes"}, resource.AsRaw())
 				assert.Equal(t, map[string]any{"scope.kept": "yes"}, scope.AsRaw())
 				got := record.AsRaw()
@@ -216,7 +217,7 @@ func TestForgedAuditOnResourceAndScope(t *testing.T) {
 					}
 				}
 				assert.Equal(t, want, got)
-				metadatatest.AssertEqualProcessorAuditAttributesRemoved(t, r.tel, countDP(signal, 6), metricdatatest.IgnoreTimestamp())
+				metadatatest.AssertEqualProcessorAuditAttributesRemoved(t, r.Tel, audittest.Count(signal, 6), metricdatatest.IgnoreTimestamp())
 			})
 		}
 	}
@@ -267,5 +268,5 @@ func TestResourceRegionPerService(t *testing.T) {
 		"/0":      "eu-de", "/2": "us-south", // the record's own region
 	}, got)
 	metadatatest.AssertEqualProcessorAuditRecordsDropped(t, tel,
-		[]metricdata.DataPoint[int64]{dropsDP("traces", 4, "unsupported_region")}, metricdatatest.IgnoreTimestamp())
+		audittest.Drops("traces", 4, "unsupported_region"), metricdatatest.IgnoreTimestamp())
 }

@@ -2,7 +2,6 @@ package auditprocessor
 
 import (
 	"errors"
-	"flag"
 	"path/filepath"
 	"testing"
 
@@ -14,14 +13,11 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
+	"github.com/otel-audit/auditprocessor/internal/audittest"
 	"github.com/otel-audit/auditprocessor/internal/metadatatest"
 )
-
-var update = flag.Bool("update", false, "rewrite the expected golden files from what the processor does (then read them record by record)")
 
 // want is the stated outcome of one input record, by its span id.
 type want struct {
@@ -116,8 +112,8 @@ func checkRecord(t *testing.T, id string, w want, in pcommon.Map, out pcommon.Ma
 		return
 	}
 	// every attribute that is not audit.* is as it came in
-	assert.Equal(t, auditOnly(in, true), auditOnly(out, true), id)
-	audit := auditOnly(out, false)
+	assert.Equal(t, audittest.AuditOnly(in, true), audittest.AuditOnly(out, true), id)
+	audit := audittest.AuditOnly(out, false)
 	expect := map[string]any{}
 	if w.action != "" {
 		expect["audit.action"] = w.action
@@ -138,36 +134,11 @@ func checkRecord(t *testing.T, id string, w want, in pcommon.Map, out pcommon.Ma
 	assert.Equal(t, expect, audit, id)
 }
 
-// attrsByID returns the attributes of each record of a batch (ptrace.Traces
-// or plog.Logs) by its span id.
-func attrsByID(batch any) map[string]pcommon.Map {
-	m := map[string]pcommon.Map{}
-	switch b := batch.(type) {
-	case ptrace.Traces:
-		for _, rs := range b.ResourceSpans().All() {
-			for _, ss := range rs.ScopeSpans().All() {
-				for _, s := range ss.Spans().All() {
-					m[s.SpanID().String()] = s.Attributes()
-				}
-			}
-		}
-	case plog.Logs:
-		for _, rl := range b.ResourceLogs().All() {
-			for _, sl := range rl.ScopeLogs().All() {
-				for _, r := range sl.LogRecords().All() {
-					m[r.SpanID().String()] = r.Attributes()
-				}
-			}
-		}
-	}
-	return m
-}
-
 // checkRecords compares each record of in and out, by span id, with its
 // stated outcome; in holds exactly the records wants states.
 func checkRecords(t *testing.T, wants map[string]want, in, out any) {
 	t.Helper()
-	before, after := attrsByID(in), attrsByID(out)
+	before, after := audittest.AttrsByID(in), audittest.AttrsByID(out)
 	require.Len(t, before, len(wants))
 	for id, w := range wants {
 		got, found := after[id]
@@ -175,25 +146,15 @@ func checkRecords(t *testing.T, wants map[string]want, in, out any) {
 	}
 }
 
-func signalAttr(s string) attribute.KeyValue { return attribute.String("signal", s) }
-
-func dropsDP(signal string, n int64, reason string) metricdata.DataPoint[int64] {
-	return metricdata.DataPoint[int64]{Value: n, Attributes: attribute.NewSet(signalAttr(signal), attribute.String("reason", reason))}
-}
-
-func countDP(signal string, n int64) []metricdata.DataPoint[int64] {
-	return []metricdata.DataPoint[int64]{{Value: n, Attributes: attribute.NewSet(signalAttr(signal))}}
-}
-
 func TestGoldenTraces(t *testing.T) {
 	in, err := golden.ReadTraces(filepath.Join("testdata", "traces_input.yaml"))
 	require.NoError(t, err)
-	r := start(t, "traces", createDefaultConfig())
+	r := audittest.Start(t, NewFactory(), "traces", createDefaultConfig())
 	input := ptrace.NewTraces()
 	in.CopyTo(input)
-	out := r.consume(t, input).(ptrace.Traces)
-	checkGolden(t, filepath.Join("testdata", "traces_expected.yaml"), out)
-	tel := r.tel
+	out := r.Consume(t, input).(ptrace.Traces)
+	audittest.CheckGolden(t, filepath.Join("testdata", "traces_expected.yaml"), out)
+	tel := r.Tel
 
 	checkRecords(t, traceWants, in, out)
 	// the us-south resource keeps its unmatched span, the backup resource is
@@ -202,28 +163,28 @@ func TestGoldenTraces(t *testing.T) {
 	assert.Equal(t, 2, out.ResourceSpans().At(0).ScopeSpans().Len())
 	assert.Equal(t, 0, out.ResourceSpans().At(0).ScopeSpans().At(1).Spans().Len())
 
-	metadatatest.AssertEqualProcessorAuditRecordsMatched(t, tel, countDP("traces", 10), metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualProcessorAuditRecordsUnmatched(t, tel, countDP("traces", 3), metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualProcessorAuditRecordsDropped(t, tel, []metricdata.DataPoint[int64]{dropsDP("traces", 3, "unsupported_region")}, metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualProcessorAuditAttributesRemoved(t, tel, countDP("traces", 3), metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorAuditRecordsMatched(t, tel, audittest.Count("traces", 10), metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorAuditRecordsUnmatched(t, tel, audittest.Count("traces", 3), metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorAuditRecordsDropped(t, tel, audittest.Drops("traces", 3, "unsupported_region"), metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorAuditAttributesRemoved(t, tel, audittest.Count("traces", 3), metricdatatest.IgnoreTimestamp())
 }
 
 func TestGoldenLogs(t *testing.T) {
 	in, err := golden.ReadLogs(filepath.Join("testdata", "logs_input.yaml"))
 	require.NoError(t, err)
-	r := start(t, "logs", createDefaultConfig())
+	r := audittest.Start(t, NewFactory(), "logs", createDefaultConfig())
 	input := plog.NewLogs()
 	in.CopyTo(input)
-	out := r.consume(t, input).(plog.Logs)
-	checkGolden(t, filepath.Join("testdata", "logs_expected.yaml"), out)
-	tel := r.tel
+	out := r.Consume(t, input).(plog.Logs)
+	audittest.CheckGolden(t, filepath.Join("testdata", "logs_expected.yaml"), out)
+	tel := r.Tel
 
 	checkRecords(t, logWants, in, out)
 	assert.Equal(t, 1, out.ResourceLogs().Len())
 
-	metadatatest.AssertEqualProcessorAuditRecordsMatched(t, tel, countDP("logs", 5), metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualProcessorAuditRecordsDropped(t, tel, []metricdata.DataPoint[int64]{dropsDP("logs", 2, "unsupported_region")}, metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualProcessorAuditAttributesRemoved(t, tel, countDP("logs", 1), metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorAuditRecordsMatched(t, tel, audittest.Count("logs", 5), metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorAuditRecordsDropped(t, tel, audittest.Drops("logs", 2, "unsupported_region"), metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorAuditAttributesRemoved(t, tel, audittest.Count("logs", 1), metricdatatest.IgnoreTimestamp())
 }
 
 var errNext = errors.New("next consumer failed")

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/otel-audit/auditprocessor/internal/audittest"
 	"github.com/otel-audit/auditprocessor/internal/metadata"
 )
 
@@ -46,9 +47,9 @@ func scopedTraces() ptrace.Traces {
 func TestGoldenScoped(t *testing.T) {
 	cfg, err := loadConfig(t, "config.yaml", component.NewIDWithName(metadata.Type, "scoped"))
 	require.NoError(t, err)
-	r := start(t, "traces", cfg)
-	out := r.consume(t, scopedTraces()).(ptrace.Traces)
-	tel := r.tel
+	r := audittest.Start(t, NewFactory(), "traces", cfg)
+	out := r.Consume(t, scopedTraces()).(ptrace.Traces)
+	tel := r.Tel
 
 	want := map[string]string{ // span id: audit.action ("" none)
 		"5c00000000000001": "speech-to-text.custom-language-model.create",
@@ -58,7 +59,7 @@ func TestGoldenScoped(t *testing.T) {
 		"5c00000000000005": "",
 		"5c00000000000006": "",
 	}
-	records := attrsByID(out)
+	records := audittest.AttrsByID(out)
 	require.Len(t, records, len(want))
 	for id, action := range want {
 		got := ""
@@ -71,5 +72,5 @@ func TestGoldenScoped(t *testing.T) {
 	assert.Equal(t, int64(2), counter(t, tel, "records_unmatched", "traces"))
 	assert.Equal(t, int64(4), counter(t, tel, "records_matched", "traces"))
 
-	checkGolden(t, filepath.Join("testdata", "scoped_expected.yaml"), out)
+	audittest.CheckGolden(t, filepath.Join("testdata", "scoped_expected.yaml"), out)
 }

@@ -2,10 +2,8 @@ package auditconnector
 
 import (
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,19 +16,14 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
-	"go.opentelemetry.io/collector/processor/processortest"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	auditprocessor "github.com/otel-audit/auditprocessor"
 	"github.com/otel-audit/auditprocessor/auditconnector/internal/metadata"
 	"github.com/otel-audit/auditprocessor/auditconnector/internal/metadatatest"
 	"github.com/otel-audit/auditprocessor/internal/audit"
-	processormetadata "github.com/otel-audit/auditprocessor/internal/metadata"
+	"github.com/otel-audit/auditprocessor/internal/audittest"
 )
-
-var update = flag.Bool("update", false, "rewrite the expected golden files from what the connector emits (then read them record by record)")
 
 // fixedNow is the observed time of every event in these tests.
 var fixedNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
@@ -65,12 +58,8 @@ func newHarness(t *testing.T, cfg *Config) *harness {
 func (h *harness) events() map[string]plog.LogRecord {
 	m := map[string]plog.LogRecord{}
 	for _, ld := range h.sink.AllLogs() {
-		for _, rl := range ld.ResourceLogs().All() {
-			for _, sl := range rl.ScopeLogs().All() {
-				for _, r := range sl.LogRecords().All() {
-					m[r.SpanID().String()] = r
-				}
-			}
+		for r := range audittest.Records(ld) {
+			m[r.SpanID.String()] = r.Log
 		}
 	}
 	return m
@@ -214,17 +203,6 @@ func readTraces(t *testing.T) ptrace.Traces {
 	return td
 }
 
-func compareGolden(t *testing.T, name string, got plog.Logs) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, golden.WriteLogs(t, path, got))
-	}
-	want, err := golden.ReadLogs(path)
-	require.NoError(t, err)
-	require.NoError(t, plogtest.CompareLogs(want, got))
-}
-
 func TestGoldenTracesToLogs(t *testing.T) {
 	h := newHarness(t, testConfig())
 	in := readTraces(t)
@@ -244,44 +222,35 @@ func TestGoldenTracesToLogs(t *testing.T) {
 	got := h.events()
 	checkEvents(t, got, want)
 	require.Len(t, h.sink.AllLogs(), 1)
-	compareGolden(t, "traces_events.yaml", h.sink.AllLogs()[0])
+	audittest.CheckGolden(t, filepath.Join("testdata", "traces_events.yaml"), h.sink.AllLogs()[0])
 	old := got[oldSemconvSpanID.String()].Body().Map().AsRaw()
 	assert.Equal(t, map[string]any{"id": "legacy-user", "host": map[string]any{"address": "10.1.2.3", "agent": "curl/8.0"}}, old["initiator"], "the older keys")
 	assert.Equal(t, map[string]any{"method": "PUT", "route": "/v1/customizations/{customization_id}/words/{word_name}"}, old["requestData"])
 
 	// an event's attributes are exactly the audit.* attributes the processor
 	// writes on its source span, never a forged one
-	sink := new(consumertest.TracesSink)
-	p, err := auditprocessor.NewFactory().CreateTraces(t.Context(), processortest.NewNopSettings(processormetadata.Type), &auditprocessor.Config{Config: testConfig().Config}, sink)
-	require.NoError(t, err)
-	require.NoError(t, p.ConsumeTraces(t.Context(), readTraces(t)))
+	p := audittest.Start(t, auditprocessor.NewFactory(), "traces", &auditprocessor.Config{Config: testConfig().Config})
 	tagged := 0
-	for _, td := range sink.AllTraces() {
-		for _, rs := range td.ResourceSpans().All() {
-			for _, ss := range rs.ScopeSpans().All() {
-				for _, s := range ss.Spans().All() {
-					id := s.SpanID().String()
-					written := auditOnly(s.Attributes())
-					if len(written) == 0 {
-						assert.NotContains(t, got, id)
-						continue
-					}
-					tagged++
-					if assert.Contains(t, got, id) {
-						assert.Equal(t, written, got[id].Attributes().AsRaw(), id)
-					}
-				}
-			}
+	for s := range audittest.Records(p.Consume(t, readTraces(t))) {
+		id := s.SpanID.String()
+		written := audittest.AuditOnly(s.Attrs, false)
+		if len(written) == 0 {
+			assert.NotContains(t, got, id)
+			continue
+		}
+		tagged++
+		if assert.Contains(t, got, id) {
+			assert.Equal(t, written, got[id].Attributes().AsRaw(), id)
 		}
 	}
 	assert.Len(t, want, tagged)
 
 	// events = matched - dropped; the counters reconcile with what came out
 	n := int64(len(want))
-	metadatatest.AssertEqualConnectorAuditEventsEmitted(t, h.tel, countDP("traces", n), metricdatatestIgnore...)
-	metadatatest.AssertEqualConnectorAuditRecordsMatched(t, h.tel, countDP("traces", n+1), metricdatatestIgnore...) // + 109, dropped
-	metadatatest.AssertEqualConnectorAuditRecordsDropped(t, h.tel, dropDPs("traces", 1, "unsupported_region"), metricdatatestIgnore...)
-	metadatatest.AssertEqualConnectorAuditRecordsUnmatched(t, h.tel, countDP("traces", 3), metricdatatestIgnore...)
+	metadatatest.AssertEqualConnectorAuditEventsEmitted(t, h.tel, audittest.Count("traces", n), metricdatatestIgnore...)
+	metadatatest.AssertEqualConnectorAuditRecordsMatched(t, h.tel, audittest.Count("traces", n+1), metricdatatestIgnore...) // + 109, dropped
+	metadatatest.AssertEqualConnectorAuditRecordsDropped(t, h.tel, audittest.Drops("traces", 1, "unsupported_region"), metricdatatestIgnore...)
+	metadatatest.AssertEqualConnectorAuditRecordsUnmatched(t, h.tel, audittest.Count("traces", 3), metricdatatestIgnore...)
 }
 
 func TestGoldenLogsToLogs(t *testing.T) {
@@ -295,19 +264,8 @@ func TestGoldenLogsToLogs(t *testing.T) {
 	got := h.events()
 	checkEvents(t, got, logEvents)
 	require.Len(t, h.sink.AllLogs(), 1)
-	compareGolden(t, "logs_events.yaml", h.sink.AllLogs()[0])
-	metadatatest.AssertEqualConnectorAuditEventsEmitted(t, h.tel, countDP("logs", int64(len(logEvents))), metricdatatestIgnore...)
-}
-
-// auditOnly returns a record's audit.* attributes.
-func auditOnly(attrs pcommon.Map) map[string]any {
-	m := map[string]any{}
-	for k, v := range attrs.All() {
-		if strings.HasPrefix(k, audit.Prefix) {
-			m[k] = v.AsRaw()
-		}
-	}
-	return m
+	audittest.CheckGolden(t, filepath.Join("testdata", "logs_events.yaml"), h.sink.AllLogs()[0])
+	metadatatest.AssertEqualConnectorAuditEventsEmitted(t, h.tel, audittest.Count("logs", int64(len(logEvents))), metricdatatestIgnore...)
 }
 
 // TestEventBody asserts every body field of one event, with the optional
@@ -414,14 +372,6 @@ func TestNoEventsNoCall(t *testing.T) {
 
 var metricdatatestIgnore = []metricdatatest.Option{metricdatatest.IgnoreTimestamp()}
 
-func countDP(signal string, n int64) []metricdata.DataPoint[int64] {
-	return []metricdata.DataPoint[int64]{{Value: n, Attributes: attribute.NewSet(attribute.String("signal", signal))}}
-}
-
-func dropDPs(signal string, n int64, reason string) []metricdata.DataPoint[int64] {
-	return []metricdata.DataPoint[int64]{{Value: n, Attributes: attribute.NewSet(attribute.String("signal", signal), attribute.String("reason", reason))}}
-}
-
 // TestEventsThroughTheProcessor: the audit processor in the logs pipeline
 // that carries the events passes them on as emitted; the same records sent
 // by a client (no connector's context) lose their audit.* attributes.
@@ -432,31 +382,20 @@ func TestEventsThroughTheProcessor(t *testing.T) {
 	emitted := direct.sink.AllLogs()[0]
 	require.Positive(t, emitted.LogRecordCount())
 
-	sink := new(consumertest.LogsSink)
-	p, err := auditprocessor.NewFactory().CreateLogs(t.Context(), processortest.NewNopSettings(processormetadata.Type), &auditprocessor.Config{Config: testConfig().Config}, sink)
-	require.NoError(t, err)
-	require.NoError(t, p.Start(t.Context(), componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
+	p := audittest.Start(t, auditprocessor.NewFactory(), "logs", &auditprocessor.Config{Config: testConfig().Config})
 	chained := newHarness(t, testConfig())
-	chained.c.next = p
+	chained.c.next = p.Logs
 	require.NoError(t, chained.c.ConsumeTraces(t.Context(), readTraces(t)))
-	require.Len(t, sink.AllLogs(), 1)
-	require.NoError(t, plogtest.CompareLogs(emitted, sink.AllLogs()[0]), "events reach the backend as emitted")
+	require.Len(t, p.LogsSink.AllLogs(), 1)
+	require.NoError(t, plogtest.CompareLogs(emitted, p.LogsSink.AllLogs()[0]), "events reach the backend as emitted")
 
 	// a client sends the same records over OTLP: every audit.* attribute goes
 	forged := plog.NewLogs()
 	emitted.CopyTo(forged)
-	sink.Reset()
-	require.NoError(t, p.ConsumeLogs(t.Context(), forged))
-	require.Len(t, sink.AllLogs(), 1)
-	out := sink.AllLogs()[0]
+	out := p.Consume(t, forged).(plog.Logs)
 	assert.Equal(t, emitted.LogRecordCount(), out.LogRecordCount(), "not HTTP records: kept")
-	for _, rl := range out.ResourceLogs().All() {
-		for _, sl := range rl.ScopeLogs().All() {
-			for _, r := range sl.LogRecords().All() {
-				assert.Empty(t, auditOnly(r.Attributes()), r.SpanID().String())
-			}
-		}
+	for r := range audittest.Records(out) {
+		assert.Empty(t, audittest.AuditOnly(r.Attrs, false), r.SpanID.String())
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otel-audit/auditprocessor/internal/audittest"
 )
 
 // TestDocExamples runs the examples of docs/auditcatalog.md and of the
@@ -33,14 +35,14 @@ func checkDocExamples(t *testing.T, doc string) {
 			n++
 			got := runStep(s.args)
 			fmt.Fprintf(&rewritten, "$ auditcatalog %s\n%s", quoteArgs(s.args), got)
-			if !*update {
+			if !*audittest.Update {
 				assert.Equal(t, s.output, got, "auditcatalog %s", quoteArgs(s.args))
 			}
 		}
 		parts[i+1] = rewritten.String() + "```\n" + after
 	}
 	assert.GreaterOrEqual(t, n, 4, "one example per command at least")
-	if *update {
+	if *audittest.Update {
 		require.NoError(t, os.WriteFile(doc, []byte(strings.Join(parts, "```console\n")), 0o644))
 	}
 }

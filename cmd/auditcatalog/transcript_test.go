@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,9 +10,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-var update = flag.Bool("update", false, "rewrite the transcripts in testdata/ with the output the commands give now")
+	"github.com/otel-audit/auditprocessor/internal/audittest"
+)
 
 // A transcript is a file of commands, each a line "$ auditcatalog ARGS"
 // followed by what it prints (standard output and standard error as one
@@ -111,11 +110,11 @@ func TestTranscripts(t *testing.T) {
 			for _, s := range readTranscript(t, string(data)) {
 				got := runStep(s.args)
 				fmt.Fprintf(&rewritten, "$ auditcatalog %s\n%s", quoteArgs(s.args), got)
-				if !*update {
+				if !*audittest.Update {
 					assert.Equal(t, s.output, got, "auditcatalog %s", quoteArgs(s.args))
 				}
 			}
-			if *update {
+			if *audittest.Update {
 				require.NoError(t, os.WriteFile(name, []byte(rewritten.String()), 0o644))
 			}
 		})

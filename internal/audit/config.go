@@ -174,14 +174,7 @@ const (
 )
 
 // UnmarshalText rejects anything but keep and drop.
-func (p *Policy) UnmarshalText(text []byte) error {
-	switch v := Policy(text); v {
-	case PolicyKeep, PolicyDrop:
-		*p = v
-		return nil
-	}
-	return fmt.Errorf("must be keep or drop, got %q", string(text))
-}
+func (p *Policy) UnmarshalText(text []byte) error { return oneOf(p, text, PolicyKeep, PolicyDrop) }
 
 // RegionsMode says how configured regions combine with a catalog's.
 type RegionsMode string
@@ -194,12 +187,21 @@ const (
 
 // UnmarshalText rejects anything but add and replace.
 func (m *RegionsMode) UnmarshalText(text []byte) error {
-	switch v := RegionsMode(text); v {
-	case RegionsAdd, RegionsReplace:
-		*m = v
+	return oneOf(m, text, RegionsAdd, RegionsReplace)
+}
+
+// oneOf sets v to text when text is one of values (the key's whole
+// vocabulary, named in the error otherwise).
+func oneOf[T ~string](v *T, text []byte, values ...T) error {
+	if i := slices.Index(values, T(text)); i >= 0 {
+		*v = values[i]
 		return nil
 	}
-	return fmt.Errorf("must be add or replace, got %q", string(text))
+	names := make([]string, len(values))
+	for i, value := range values {
+		names[i] = string(value)
+	}
+	return fmt.Errorf("must be %s or %s, got %q", strings.Join(names[:len(names)-1], ", "), names[len(names)-1], string(text))
 }
 
 // SpanKind is a span kind in lower case: server, client, internal, producer, consumer.
