@@ -146,45 +146,43 @@ func checkRecords(t *testing.T, wants map[string]want, in, out any) {
 	}
 }
 
-func TestGoldenTraces(t *testing.T) {
-	in, err := golden.ReadTraces(filepath.Join("testdata", "traces_input.yaml"))
-	require.NoError(t, err)
-	r := audittest.Start(t, NewFactory(), "traces", createDefaultConfig())
-	input := ptrace.NewTraces()
-	in.CopyTo(input)
-	out := r.Consume(t, input).(ptrace.Traces)
-	audittest.CheckGolden(t, filepath.Join("testdata", "traces_expected.yaml"), out)
-	tel := r.Tel
-
-	checkRecords(t, traceWants, in, out)
-	// the us-south resource keeps its unmatched span, the backup resource is
-	// emptied and removed, the empty scope that came in stays
-	assert.Equal(t, 3, out.ResourceSpans().Len())
-	assert.Equal(t, 2, out.ResourceSpans().At(0).ScopeSpans().Len())
-	assert.Equal(t, 0, out.ResourceSpans().At(0).ScopeSpans().At(1).Spans().Len())
-
-	metadatatest.AssertEqualProcessorAuditRecordsMatched(t, tel, audittest.Count("traces", 10), metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualProcessorAuditRecordsUnmatched(t, tel, audittest.Count("traces", 3), metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualProcessorAuditRecordsDropped(t, tel, audittest.Drops("traces", 3, "unsupported_region"), metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualProcessorAuditAttributesRemoved(t, tel, audittest.Count("traces", 3), metricdatatest.IgnoreTimestamp())
-}
-
-func TestGoldenLogs(t *testing.T) {
-	in, err := golden.ReadLogs(filepath.Join("testdata", "logs_input.yaml"))
-	require.NoError(t, err)
-	r := audittest.Start(t, NewFactory(), "logs", createDefaultConfig())
-	input := plog.NewLogs()
-	in.CopyTo(input)
-	out := r.Consume(t, input).(plog.Logs)
-	audittest.CheckGolden(t, filepath.Join("testdata", "logs_expected.yaml"), out)
-	tel := r.Tel
-
-	checkRecords(t, logWants, in, out)
-	assert.Equal(t, 1, out.ResourceLogs().Len())
-
-	metadatatest.AssertEqualProcessorAuditRecordsMatched(t, tel, audittest.Count("logs", 5), metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualProcessorAuditRecordsDropped(t, tel, audittest.Drops("logs", 2, "unsupported_region"), metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualProcessorAuditAttributesRemoved(t, tel, audittest.Count("logs", 1), metricdatatest.IgnoreTimestamp())
+// TestGolden runs each signal's golden input through the processor with
+// the default configuration: the output is the golden file's, each record
+// is as its want says, and the counters say what happened.
+func TestGolden(t *testing.T) {
+	for _, tc := range []struct {
+		signal                      string
+		wants                       map[string]want
+		matched, unmatched, dropped int64
+		removed                     int64
+		shape                       func(t *testing.T, out any)
+	}{
+		{"traces", traceWants, 10, 3, 3, 3, func(t *testing.T, out any) {
+			// the us-south resource keeps its unmatched span, the backup
+			// resource is emptied and removed, the empty scope that came in stays
+			rss := out.(ptrace.Traces).ResourceSpans()
+			assert.Equal(t, 3, rss.Len())
+			assert.Equal(t, 2, rss.At(0).ScopeSpans().Len())
+			assert.Equal(t, 0, rss.At(0).ScopeSpans().At(1).Spans().Len())
+		}},
+		{"logs", logWants, 5, 0, 2, 1, func(t *testing.T, out any) {
+			assert.Equal(t, 1, out.(plog.Logs).ResourceLogs().Len())
+		}},
+	} {
+		t.Run(tc.signal, func(t *testing.T) {
+			in := audittest.ReadBatch(t, tc.signal, filepath.Join("testdata", tc.signal+"_input.yaml"))
+			r := audittest.Start(t, NewFactory(), tc.signal, createDefaultConfig())
+			out := r.Consume(t, audittest.Clone(in))
+			audittest.CheckGolden(t, filepath.Join("testdata", tc.signal+"_expected.yaml"), out)
+			checkRecords(t, tc.wants, in, out)
+			tc.shape(t, out)
+			checkCount(t, r.Tel, "matched", tc.signal, tc.matched)
+			checkCount(t, r.Tel, "unmatched", tc.signal, tc.unmatched)
+			checkCount(t, r.Tel, "dropped", tc.signal, tc.dropped)
+			assert.Equal(t, tc.removed, counter(t, r.Tel, "attributes_removed", tc.signal), "attributes removed")
+			metadatatest.AssertEqualProcessorAuditRecordsDropped(t, r.Tel, audittest.Drops(tc.signal, tc.dropped, "unsupported_region"), metricdatatest.IgnoreTimestamp())
+		})
+	}
 }
 
 var errNext = errors.New("next consumer failed")

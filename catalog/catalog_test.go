@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"iter"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,6 +21,26 @@ func builtins(t testing.TB) []*Catalog {
 		cs = append(cs, c)
 	}
 	return cs
+}
+
+// routed yields every event of cats that has a route, with the route
+// parsed as written.
+func routed(t testing.TB, cats []*Catalog) iter.Seq2[*Event, pattern] {
+	return func(yield func(*Event, pattern) bool) {
+		for _, c := range cats {
+			for i := range c.Events {
+				ev := &c.Events[i]
+				if !ev.HasRoute() {
+					continue
+				}
+				p, err := parseRoute(ev.Route, ev.RouteIsRegex)
+				require.NoError(t, err)
+				if !yield(ev, p) {
+					return
+				}
+			}
+		}
+	}
 }
 
 func TestBuiltinNames(t *testing.T) {

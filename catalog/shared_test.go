@@ -35,22 +35,14 @@ func TestSharedAgreesWithSeparate(t *testing.T) {
 	sets := [][]*Catalog{{all[0]}, {all[1]}, {all[2]}, {all[3]}, {all[0], all[1]}, {all[2], all[3]}, {all[0], all[3]}}
 	rng := rand.New(rand.NewPCG(9, 9))
 	var requests [][3]string // method, path or route, "route" when a template
-	for _, c := range all {
-		for i := range c.Events {
-			ev := &c.Events[i]
-			if !ev.HasRoute() {
-				continue
+	for ev, p := range routed(t, all) {
+		path := concrete(p)
+		for _, v := range []string{path, path + "/", path + "/x", strings.TrimSuffix(path, "/") + "/7/runs", "/v1/customizations/" + path[1:]} {
+			for _, method := range []string{ev.Method, "GET", "HEAD"} {
+				requests = append(requests, [3]string{method, v, ""})
 			}
-			p, err := parseRoute(ev.Route, ev.RouteIsRegex)
-			require.NoError(t, err)
-			path := concrete(p)
-			for _, v := range []string{path, path + "/", path + "/x", strings.TrimSuffix(path, "/") + "/7/runs", "/v1/customizations/" + path[1:]} {
-				for _, method := range []string{ev.Method, "GET", "HEAD"} {
-					requests = append(requests, [3]string{method, v, ""})
-				}
-			}
-			requests = append(requests, [3]string{ev.Method, template(p, syntaxes[rng.IntN(len(syntaxes))].param, true), "route"})
 		}
+		requests = append(requests, [3]string{ev.Method, template(p, syntaxes[rng.IntN(len(syntaxes))].param, true), "route"})
 	}
 	found := 0
 	for _, set := range sets {

@@ -8,6 +8,7 @@ package audittest // import "github.com/otel-audit/auditprocessor/internal/audit
 import (
 	"context"
 	"flag"
+	"fmt"
 	"iter"
 	"strings"
 	"testing"
@@ -226,6 +227,38 @@ func (r *Running) Run(t testing.TB, o One) (One, bool) {
 		return One{Signal: o.Signal, Logs: out}, true
 	}
 	return One{}, false
+}
+
+// ReadBatch reads a golden file of signal: ptrace.Traces or plog.Logs.
+func ReadBatch(t testing.TB, signal, path string) any {
+	t.Helper()
+	var batch any
+	var err error
+	switch signal {
+	case "traces":
+		batch, err = golden.ReadTraces(path)
+	case "logs":
+		batch, err = golden.ReadLogs(path)
+	default:
+		t.Fatalf("no signal %q", signal)
+	}
+	require.NoError(t, err)
+	return batch
+}
+
+// Clone returns a copy of a batch, for a component that changes its input.
+func Clone(batch any) any {
+	switch b := batch.(type) {
+	case ptrace.Traces:
+		c := ptrace.NewTraces()
+		b.CopyTo(c)
+		return c
+	case plog.Logs:
+		c := plog.NewLogs()
+		b.CopyTo(c)
+		return c
+	}
+	panic(fmt.Sprintf("not a batch: %T", batch))
 }
 
 // CheckGolden compares out (ptrace.Traces or plog.Logs) with the golden
