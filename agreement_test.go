@@ -6,7 +6,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
@@ -48,19 +47,19 @@ func cliDecision(m audit.Match) string {
 
 // processorDecision is what the processor made of one record processed on
 // its own: the action it tagged, else what its counters say.
-func processorDecision(t *testing.T, out pcommon.Map, kept bool, tel *componenttest.Telemetry, signal string) string {
+func processorDecision(t *testing.T, out pcommon.Map, kept bool, r *audittest.Running, signal string) string {
 	if kept {
 		if v, ok := out.Get(audit.AttrAction); ok {
 			return v.Str()
 		}
 	}
 	for _, name := range []string{"unmatched", "malformed"} {
-		if n, ok := counterOK(t, tel, "records_"+name, signal); ok && n > 0 {
+		if n, ok := counterOK(t, r, "records_"+name, signal); ok && n > 0 {
 			return name
 		}
 	}
 	if !kept {
-		if n, _ := counterOK(t, tel, "records_matched", signal); n > 0 {
+		if n, _ := counterOK(t, r, "records_matched", signal); n > 0 {
 			return "dropped" // matched, from a region no catalog lists
 		}
 		t.Fatal("dropped without a match")
@@ -69,11 +68,11 @@ func processorDecision(t *testing.T, out pcommon.Map, kept bool, tel *componentt
 }
 
 // counterOK is counter, telling whether the metric was recorded at all.
-func counterOK(t *testing.T, tel *componenttest.Telemetry, name, signal string) (int64, bool) {
-	if _, err := tel.GetMetric("otelcol_processor_audit_" + name); err != nil {
+func counterOK(t *testing.T, r *audittest.Running, name, signal string) (int64, bool) {
+	if _, err := r.Tel.GetMetric("otelcol_processor_audit_" + name); err != nil {
 		return 0, false
 	}
-	return counter(t, tel, name, signal), true
+	return r.Counter(t, name, signal), true
 }
 
 func TestAgreementBadData(t *testing.T) {
@@ -94,7 +93,7 @@ func TestAgreementBadData(t *testing.T) {
 				if kept {
 					out = o.Attrs()
 				}
-				got := processorDecision(t, out, kept, r.Tel, signal)
+				got := processorDecision(t, out, kept, r, signal)
 				if got == "dropped" {
 					// coverage does not judge regions: it counts the match
 					assert.Equal(t, "action", classOf(want), want)
@@ -161,7 +160,6 @@ func TestAgreementServeMux(t *testing.T) {
 	}
 	r := audittest.Start(t, NewFactory(), "traces", cfg)
 	out := r.Consume(t, td).(ptrace.Traces)
-	tel := r.Tel
 	seen, disagree, typed := 0, 0, 0
 	for _, w := range match {
 		if w != "-" {
@@ -188,9 +186,9 @@ func TestAgreementServeMux(t *testing.T) {
 	require.Equal(t, len(coverage), seen, "the processor dropped nothing")
 	assert.Zero(t, disagree)
 	// the counters agree too: unmatched and malformed records
-	assert.Equal(t, int64(counts[audit.Unmatched]), counter(t, tel, "records_unmatched", "traces"))
-	assert.Equal(t, int64(counts[audit.Malformed]), counter(t, tel, "records_malformed", "traces"))
-	assert.Equal(t, int64(counts[audit.Matched]), counter(t, tel, "records_matched", "traces"))
+	assert.Equal(t, int64(counts[audit.Unmatched]), r.Counter(t, "records_unmatched", "traces"))
+	assert.Equal(t, int64(counts[audit.Malformed]), r.Counter(t, "records_malformed", "traces"))
+	assert.Equal(t, int64(counts[audit.Matched]), r.Counter(t, "records_matched", "traces"))
 	t.Logf("%d records: %d matched, %d unmatched, %d malformed; %d targets as typed to match", seen, counts[audit.Matched], counts[audit.Unmatched], counts[audit.Malformed], typed)
 	for _, r := range []audit.Result{audit.Matched, audit.Unmatched, audit.Malformed} {
 		assert.Positive(t, counts[r])

@@ -9,7 +9,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
@@ -37,14 +36,14 @@ func oneSpan(region string, kind ptrace.SpanKind, attrs map[string]any) ptrace.T
 
 // runTraces processes td with cfg and returns what reached the next
 // consumer (nothing when the batch was dropped whole).
-func runTraces(t *testing.T, cfg *Config, td ptrace.Traces) (out []ptrace.Traces, tel *componenttest.Telemetry) {
+func runTraces(t *testing.T, cfg *Config, td ptrace.Traces) (out []ptrace.Traces, r *audittest.Running) {
 	t.Helper()
 	require.NoError(t, cfg.Validate())
-	r := audittest.Start(t, NewFactory(), "traces", cfg)
+	r = audittest.Start(t, NewFactory(), "traces", cfg)
 	if o := r.Consume(t, td); o != nil {
 		out = append(out, o.(ptrace.Traces))
 	}
-	return out, r.Tel
+	return out, r
 }
 
 // auditAttrs returns the audit.* attributes of the batch's first span.
@@ -146,13 +145,13 @@ func TestEmptiedBatchIsSkipped(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Region.OnMissing = PolicyDrop
 	cfg.Unmatched = PolicyDrop
-	out, tel := runTraces(t, cfg, td)
+	out, r := runTraces(t, cfg, td)
 	assert.Empty(t, out)
-	metadatatest.AssertEqualProcessorAuditRecordsDropped(t, tel, slices.Concat(
+	metadatatest.AssertEqualProcessorAuditRecordsDropped(t, r.Tel, slices.Concat(
 		audittest.Drops("traces", 1, "unsupported_region"), audittest.Drops("traces", 1, "missing_region"), audittest.Drops("traces", 1, "unmatched"),
 	), metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualProcessorAuditRecordsMatched(t, tel, audittest.Count("traces", 2), metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualProcessorAuditRecordsUnmatched(t, tel, audittest.Count("traces", 1), metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorAuditRecordsMatched(t, r.Tel, audittest.Count("traces", 2), metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorAuditRecordsUnmatched(t, r.Tel, audittest.Count("traces", 1), metricdatatest.IgnoreTimestamp())
 }
 
 // TestEmptyBatchPassesThrough checks that what comes in empty is not dropped.
@@ -253,7 +252,7 @@ func TestResourceRegionPerService(t *testing.T) {
 	add("eu-de", backupPUT, customizationsPOST)
 	add("", withRegion(customizationsPOST, "eu-de"), withRegion(backupPUT, "eu-de"), withRegion(backupPUT, "us-south"))
 
-	out, tel := runTraces(t, cfg, td)
+	out, r := runTraces(t, cfg, td)
 	require.Len(t, out, 1)
 	got := map[string]any{}
 	for _, rs := range out[0].ResourceSpans().All() {
@@ -267,6 +266,6 @@ func TestResourceRegionPerService(t *testing.T) {
 		"eu-de/1": "eu-de",                   // speech sends from eu-de, backup does not
 		"/0":      "eu-de", "/2": "us-south", // the record's own region
 	}, got)
-	metadatatest.AssertEqualProcessorAuditRecordsDropped(t, tel,
+	metadatatest.AssertEqualProcessorAuditRecordsDropped(t, r.Tel,
 		audittest.Drops("traces", 4, "unsupported_region"), metricdatatest.IgnoreTimestamp())
 }

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/otel-audit/auditprocessor/internal/audittest"
 	"github.com/otel-audit/auditprocessor/internal/metadata"
 	"github.com/otel-audit/auditprocessor/internal/metadatatest"
 )
@@ -133,12 +134,12 @@ func TestAccountingMillionRecords(t *testing.T) {
 			want.add(recordKinds[(j+i%len(templates))%len(recordKinds)].want)
 		}
 	}
-	dropped := counter(t, tel, "records_dropped", "traces")
+	dropped := audittest.Counter(t, tel, "records_dropped", "traces")
 	assert.Equal(t, int64(total), passed.Load()+dropped, "in = passed on + dropped")
 	assert.Equal(t, want.dropped, dropped)
-	assert.Equal(t, want.matched, counter(t, tel, "records_matched", "traces"))
-	assert.Equal(t, want.unmatched, counter(t, tel, "records_unmatched", "traces"))
-	assert.Equal(t, want.malformed, counter(t, tel, "records_malformed", "traces"))
+	assert.Equal(t, want.matched, audittest.Counter(t, tel, "records_matched", "traces"))
+	assert.Equal(t, want.unmatched, audittest.Counter(t, tel, "records_unmatched", "traces"))
+	assert.Equal(t, want.malformed, audittest.Counter(t, tel, "records_malformed", "traces"))
 	// the collector's own item counters agree
 	in, out := itemCount(t, tel, "otelcol_processor_incoming_items"), itemCount(t, tel, "otelcol_processor_outgoing_items")
 	assert.Equal(t, int64(total), in)

@@ -49,7 +49,6 @@ func TestGoldenScoped(t *testing.T) {
 	require.NoError(t, err)
 	r := audittest.Start(t, NewFactory(), "traces", cfg)
 	out := r.Consume(t, scopedTraces()).(ptrace.Traces)
-	tel := r.Tel
 
 	want := map[string]string{ // span id: audit.action ("" none)
 		"5c00000000000001": "speech-to-text.custom-language-model.create",
@@ -68,9 +67,9 @@ func TestGoldenScoped(t *testing.T) {
 		}
 		assert.Equal(t, action, got, id)
 	}
-	assert.Equal(t, int64(2), counter(t, tel, "records_unselected", "traces"), "billing's two records")
-	assert.Equal(t, int64(2), counter(t, tel, "records_unmatched", "traces"))
-	assert.Equal(t, int64(4), counter(t, tel, "records_matched", "traces"))
+	assert.Equal(t, int64(2), r.Counter(t, "records_unselected", "traces"), "billing's two records")
+	assert.Equal(t, int64(2), r.Counter(t, "records_unmatched", "traces"))
+	assert.Equal(t, int64(4), r.Counter(t, "records_matched", "traces"))
 
 	audittest.CheckGolden(t, filepath.Join("testdata", "scoped_expected.yaml"), out)
 }

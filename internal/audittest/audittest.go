@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"iter"
+	"os"
 	"strings"
 	"testing"
 
@@ -27,6 +28,7 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/otel-audit/auditprocessor/catalog"
 	"github.com/otel-audit/auditprocessor/internal/audit"
@@ -265,24 +267,22 @@ func Clone(batch any) any {
 // file at path, after writing out there when the test runs with -update.
 func CheckGolden(t testing.TB, path string, out any) {
 	t.Helper()
+	var err error
 	switch out := out.(type) {
 	case ptrace.Traces:
 		if *Update {
 			require.NoError(t, golden.WriteTraces(t, path, out))
 		}
-		expected, err := golden.ReadTraces(path)
-		require.NoError(t, err)
-		require.NoError(t, ptracetest.CompareTraces(expected, out))
+		err = ptracetest.CompareTraces(ReadBatch(t, "traces", path).(ptrace.Traces), out)
 	case plog.Logs:
 		if *Update {
 			require.NoError(t, golden.WriteLogs(t, path, out))
 		}
-		expected, err := golden.ReadLogs(path)
-		require.NoError(t, err)
-		require.NoError(t, plogtest.CompareLogs(expected, out))
+		err = plogtest.CompareLogs(ReadBatch(t, "logs", path).(plog.Logs), out)
 	default:
 		t.Fatalf("%s: not a batch: %T", path, out)
 	}
+	require.NoError(t, err, path)
 }
 
 // AuditOnly returns the audit.* attributes of m, or with rest the others.
@@ -294,6 +294,50 @@ func AuditOnly(m pcommon.Map, rest bool) map[string]any {
 		}
 	}
 	return got
+}
+
+// Counter returns the sum of one of the component's counters over its data
+// points with the given signal; name is the metric's name after the
+// component's prefix (records_matched for processor_audit_records_matched).
+// The metric must be one that metadata.yaml (in the test's directory)
+// declares, so that a misspelt name fails rather than reads 0; a declared
+// counter that was never recorded is 0 (the components record counts above
+// zero only).
+func Counter(t testing.TB, tel *componenttest.Telemetry, name, signal string) int64 {
+	t.Helper()
+	data, err := os.ReadFile("metadata.yaml")
+	require.NoError(t, err)
+	var md struct {
+		Type   string `yaml:"type"`
+		Status struct {
+			Class string `yaml:"class"`
+		} `yaml:"status"`
+		Telemetry struct {
+			Metrics map[string]any `yaml:"metrics"`
+		} `yaml:"telemetry"`
+	}
+	require.NoError(t, yaml.Unmarshal(data, &md))
+	metric := md.Status.Class + "_" + md.Type + "_" + name
+	require.Contains(t, md.Telemetry.Metrics, metric, "not a metric of metadata.yaml")
+	m, err := tel.GetMetric("otelcol_" + metric)
+	if err != nil {
+		return 0
+	}
+	sum, ok := m.Data.(metricdata.Sum[int64])
+	require.True(t, ok, metric)
+	var n int64
+	for _, dp := range sum.DataPoints {
+		if v, _ := dp.Attributes.Value("signal"); v.AsString() == signal {
+			n += dp.Value
+		}
+	}
+	return n
+}
+
+// Counter is the counter of the running processor; see Counter.
+func (r *Running) Counter(t testing.TB, name, signal string) int64 {
+	t.Helper()
+	return Counter(t, r.Tel, name, signal)
 }
 
 // Count is the data point of a counter with only the signal attribute.
