@@ -19,15 +19,28 @@ import (
 	"github.com/otel-audit/auditprocessor/internal/metadata"
 )
 
-// readmeBlocks returns the README's yaml code blocks.
-func readmeBlocks(t *testing.T) []string {
-	data, err := os.ReadFile("README.md")
+// yamlBlocks returns the yaml code blocks of a Markdown file.
+func yamlBlocks(t *testing.T, path string) []string {
+	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	var blocks []string
 	for _, m := range regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(data), -1) {
 		blocks = append(blocks, m[1])
 	}
-	require.Len(t, blocks, 6, "the README's yaml examples: the pipeline, audit events, the catalog, scoped catalogs, live catalogs and their ConfigMap")
+	return blocks
+}
+
+// readmeBlocks returns the README's yaml code blocks.
+func readmeBlocks(t *testing.T) []string {
+	blocks := yamlBlocks(t, "README.md")
+	require.Len(t, blocks, 5, "the README's yaml examples: the pipeline, audit events, the catalog, scoped catalogs and live catalogs")
+	return blocks
+}
+
+// productionBlocks returns docs/production.md's yaml code blocks.
+func productionBlocks(t *testing.T) []string {
+	blocks := yamlBlocks(t, "docs/production.md")
+	require.Len(t, blocks, 1, "docs/production.md's yaml example: the Pod spec that mounts the live catalogs' ConfigMap")
 	return blocks
 }
 
@@ -89,7 +102,8 @@ func TestReadmeScoped(t *testing.T) {
 }
 
 // TestReadmeLive loads the README's live catalogs example, and checks that
-// the ConfigMap example mounts the directory its catalog_files name.
+// the ConfigMap example of docs/production.md mounts the directory its
+// catalog_files name.
 func TestReadmeLive(t *testing.T) {
 	var doc map[string]any
 	require.NoError(t, yaml.Unmarshal([]byte(readmeBlocks(t)[4]), &doc))
@@ -104,7 +118,7 @@ func TestReadmeLive(t *testing.T) {
 			} `yaml:"volumeMounts"`
 		} `yaml:"containers"`
 	}
-	require.NoError(t, yaml.Unmarshal([]byte(readmeBlocks(t)[5]), &pod))
+	require.NoError(t, yaml.Unmarshal([]byte(productionBlocks(t)[0]), &pod))
 	require.Len(t, cfg.CatalogFiles, 1)
 	assert.Equal(t, filepath.Dir(cfg.CatalogFiles[0]), pod.Containers[0].VolumeMounts[0].MountPath)
 }
