@@ -118,7 +118,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ProcessorAuditRecordsMalformed, err = builder.meter.Int64Counter(
 		"otelcol_processor_audit_records_malformed",
-		metric.WithDescription("Number of HTTP records passed through unchanged because an attribute the processor reads had an unusable type or value. [Alpha]"),
+		metric.WithDescription("Number of HTTP records with an attribute the processor reads of unusable type or value, passed through unchanged; a matched record whose status alone is unusable is tagged without a status and counted here too. [Alpha]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

@@ -86,7 +86,7 @@ func AssertEqualProcessorAuditRecordsDropped(t *testing.T, tt *componenttest.Tel
 func AssertEqualProcessorAuditRecordsMalformed(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_processor_audit_records_malformed",
-		Description: "Number of HTTP records passed through unchanged because an attribute the processor reads had an unusable type or value. [Alpha]",
+		Description: "Number of HTTP records with an attribute the processor reads of unusable type or value, passed through unchanged; a matched record whose status alone is unusable is tagged without a status and counted here too. [Alpha]",
 		Unit:        "{record}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
