@@ -2,11 +2,14 @@ package auditprocessor
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -212,4 +215,16 @@ func TestLifecycleEdges(t *testing.T) {
 	assert.NoError(t, lp.ConsumeLogs(ctx, makeLogs(9, 0)))
 	assert.NoError(t, lp.Shutdown(ctx))
 	assert.NoError(t, lp.Shutdown(ctx))
+}
+
+var errNext = errors.New("next consumer failed")
+
+// TestNextConsumerErrorIsReturned: an error of the next consumer reaches
+// the caller (the receiver), which can then tell its client to retry.
+func TestNextConsumerErrorIsReturned(t *testing.T) {
+	in, err := golden.ReadTraces(filepath.Join("testdata", "traces_input.yaml"))
+	require.NoError(t, err)
+	p, err := NewFactory().CreateTraces(t.Context(), metadatatest.NewSettings(componenttest.NewTelemetry()), createDefaultConfig(), consumertest.NewErr(errNext))
+	require.NoError(t, err)
+	assert.ErrorIs(t, p.ConsumeTraces(t.Context(), in), errNext)
 }

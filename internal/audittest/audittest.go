@@ -8,7 +8,6 @@ package audittest // import "github.com/otel-audit/auditprocessor/internal/audit
 import (
 	"context"
 	"flag"
-	"fmt"
 	"iter"
 	"os"
 	"strings"
@@ -246,21 +245,6 @@ func ReadBatch(t testing.TB, signal, path string) any {
 	}
 	require.NoError(t, err)
 	return batch
-}
-
-// Clone returns a copy of a batch, for a component that changes its input.
-func Clone(batch any) any {
-	switch b := batch.(type) {
-	case ptrace.Traces:
-		c := ptrace.NewTraces()
-		b.CopyTo(c)
-		return c
-	case plog.Logs:
-		c := plog.NewLogs()
-		b.CopyTo(c)
-		return c
-	}
-	panic(fmt.Sprintf("not a batch: %T", batch))
 }
 
 // CheckGolden compares out (ptrace.Traces or plog.Logs) with the golden
