@@ -196,25 +196,28 @@ func Start(t testing.TB, f processor.Factory, signal string, cfg component.Confi
 // returns what it passed on, or nil when it passed nothing on.
 func (r *Running) Consume(t testing.TB, batch any) any {
 	t.Helper()
+	var out []any
 	switch b := batch.(type) {
 	case ptrace.Traces:
 		r.TracesSink.Reset()
 		require.NoError(t, r.Traces.ConsumeTraces(t.Context(), b))
-		if out := r.TracesSink.AllTraces(); len(out) > 0 {
-			require.Len(t, out, 1)
-			return out[0]
+		for _, td := range r.TracesSink.AllTraces() {
+			out = append(out, td)
 		}
 	case plog.Logs:
 		r.LogsSink.Reset()
 		require.NoError(t, r.Logs.ConsumeLogs(t.Context(), b))
-		if out := r.LogsSink.AllLogs(); len(out) > 0 {
-			require.Len(t, out, 1)
-			return out[0]
+		for _, ld := range r.LogsSink.AllLogs() {
+			out = append(out, ld)
 		}
 	default:
 		t.Fatalf("not a batch: %T", batch)
 	}
-	return nil
+	if len(out) == 0 {
+		return nil
+	}
+	require.Len(t, out, 1, "one batch in, at most one out")
+	return out[0]
 }
 
 // Run passes a batch of one record on and returns the record as it came
