@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otel-audit/auditprocessor/e2e/internal/harness"
+	"github.com/otel-audit/auditprocessor/internal/audit"
 )
 
 // auditcatalogBinary builds the repository's cmd/auditcatalog into a
@@ -39,32 +40,6 @@ func auditcatalogBinary(t *testing.T) string {
 	return bin
 }
 
-// coverageReport is what auditcatalog coverage reports, as its --json
-// prints it; parseCoverageTable reads its table into one too.
-type coverageReport struct {
-	Spans      int              `json:"spans"`
-	LogRecords int              `json:"log_records"`
-	HTTP       int              `json:"http_records"`
-	Matched    int              `json:"matched"`
-	Unmatched  int              `json:"unmatched"`
-	Malformed  int              `json:"malformed"`
-	Actions    []actionCount    `json:"actions"`
-	Routes     []unmatchedRoute `json:"unmatched_routes"`
-}
-
-type actionCount struct {
-	Action  string `json:"action"`
-	Catalog string `json:"catalog"`
-	Records int    `json:"records"`
-}
-
-type unmatchedRoute struct {
-	Method  string `json:"method"`
-	Route   string `json:"route"`
-	From    string `json:"from"`
-	Records int    `json:"records"`
-}
-
 // routeKey is an unmatched route without its count.
 type routeKey struct{ method, route, from string }
 
@@ -75,7 +50,7 @@ func checkCoverage(t *testing.T, tool string, backend *harness.Backend, reqs []r
 	files := []string{backend.TracesFile, backend.LogsFile}
 
 	out := runTool(t, tool, append([]string{"coverage", "--json"}, files...)...)
-	var rep coverageReport
+	var rep audit.CoverageReport
 	require.NoError(t, json.Unmarshal([]byte(out), &rep), "coverage --json output:\n%s", out)
 	t.Run("json", func(t *testing.T) { assertCoverage(t, rep, reqs) })
 
@@ -109,7 +84,7 @@ func runTool(t *testing.T, tool string, args ...string) string {
 // the two read alike: the same method and path, the same route (otelhttp
 // puts it in the span name "{METHOD} {route}", the access log in http.route)
 // and so the same catalog action.
-func assertCoverage(t *testing.T, got coverageReport, reqs []request) {
+func assertCoverage(t *testing.T, got audit.CoverageReport, reqs []request) {
 	wantActions := map[string]int{}
 	wantRoutes := map[routeKey]int{}
 	matched := 0
@@ -172,8 +147,8 @@ func servedRoute(r request) string {
 // parseCoverageTable reads coverage's table output: the counts line, the
 // actions table, its "N of M actions seen" line, then the unmatched routes
 // table or "every HTTP record matched an event".
-func parseCoverageTable(out string) (coverageReport, error) {
-	var rep coverageReport
+func parseCoverageTable(out string) (audit.CoverageReport, error) {
+	var rep audit.CoverageReport
 	sc := bufio.NewScanner(strings.NewReader(out))
 	next := func() string {
 		if !sc.Scan() {
@@ -203,7 +178,7 @@ func parseCoverageTable(out string) (coverageReport, error) {
 		if err != nil {
 			return rep, fmt.Errorf("action row %q: %w", line, err)
 		}
-		rep.Actions = append(rep.Actions, actionCount{Action: f[1], Catalog: f[2], Records: n})
+		rep.Actions = append(rep.Actions, audit.ActionCount{Action: f[1], Catalog: f[2], Records: n})
 		if n > 0 {
 			seen++
 		}
@@ -230,7 +205,7 @@ func parseCoverageTable(out string) (coverageReport, error) {
 			if err != nil {
 				return rep, fmt.Errorf("unmatched route row %q: %w", line, err)
 			}
-			rep.Routes = append(rep.Routes, unmatchedRoute{Method: f[1], Route: f[2], From: f[3], Records: n})
+			rep.Routes = append(rep.Routes, audit.UnmatchedRoute{Method: f[1], Route: f[2], From: f[3], Records: n})
 		}
 	default:
 		return rep, fmt.Errorf("unexpected line %q after the actions", line)

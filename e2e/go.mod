@@ -2,7 +2,12 @@ module github.com/otel-audit/auditprocessor/e2e
 
 go 1.26.8
 
+// The coverage test reads auditcatalog coverage --json with the type the
+// command writes it with (internal/audit).
+replace github.com/otel-audit/auditprocessor => ../
+
 require (
+	github.com/otel-audit/auditprocessor v0.0.0
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/collector/pdata v1.70.0
 	go.opentelemetry.io/contrib/bridges/otelslog v0.21.0
@@ -15,6 +20,19 @@ require (
 	go.opentelemetry.io/otel/trace v1.47.0
 	go.yaml.in/yaml/v3 v3.0.5
 	google.golang.org/grpc v1.84.0
+)
+
+require (
+	github.com/fsnotify/fsnotify v1.10.1 // indirect
+	github.com/go-viper/mapstructure/v2 v2.5.0 // indirect
+	github.com/gobwas/glob v0.2.3 // indirect
+	github.com/knadh/koanf/maps v0.1.3 // indirect
+	github.com/knadh/koanf/providers/confmap v1.0.1 // indirect
+	github.com/knadh/koanf/v2 v2.3.8 // indirect
+	github.com/mitchellh/copystructure v1.2.0 // indirect
+	github.com/mitchellh/reflectwalk v1.0.2 // indirect
+	go.opentelemetry.io/collector/confmap v1.70.0 // indirect
+	go.uber.org/zap v1.28.0 // indirect
 )
 
 require (

@@ -18,32 +18,6 @@ import (
 	"github.com/otel-audit/auditprocessor/internal/audit"
 )
 
-// coverageReport is what coverage prints, and its --json form.
-type coverageReport struct {
-	Spans      int              `json:"spans"`
-	LogRecords int              `json:"log_records"`
-	HTTP       int              `json:"http_records"`
-	Matched    int              `json:"matched"`
-	Unmatched  int              `json:"unmatched"`
-	Malformed  int              `json:"malformed"`
-	Actions    []actionCount    `json:"actions"`
-	Routes     []unmatchedRoute `json:"unmatched_routes"`
-}
-
-type actionCount struct {
-	Action  string `json:"action"`
-	Catalog string `json:"catalog"`
-	Records int    `json:"records"`
-}
-
-type unmatchedRoute struct {
-	Method string `json:"method"`
-	Route  string `json:"route"`
-	// From is "route" for a route the server reported, "path" for a concrete path.
-	From    string `json:"from"`
-	Records int    `json:"records"`
-}
-
 func runCoverage(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("coverage", "[flags] FILE.json...")
 	var cf catalogFlags
@@ -103,9 +77,9 @@ func runCoverage(args []string, stdout, stderr io.Writer) int {
 
 type coverage struct {
 	a        *audit.Auditor
-	rep      coverageReport
+	rep      audit.CoverageReport
 	byAction map[string]int
-	byRoute  map[unmatchedRoute]int
+	byRoute  map[audit.UnmatchedRoute]int
 	// onTraces and onLogs receive each document read; they count records
 	// unless a test replaces them.
 	onTraces func(ptrace.Traces)
@@ -113,7 +87,7 @@ type coverage struct {
 }
 
 func newCoverage(a *audit.Auditor) *coverage {
-	c := &coverage{a: a, byAction: map[string]int{}, byRoute: map[unmatchedRoute]int{}}
+	c := &coverage{a: a, byAction: map[string]int{}, byRoute: map[audit.UnmatchedRoute]int{}}
 	c.onTraces, c.onLogs = c.countTraces, c.countLogs
 	return c
 }
@@ -200,7 +174,7 @@ func (c *coverage) record(attrs pcommon.Map, res *audit.Resource, spanName strin
 		c.byAction[m.Event.Action]++
 	case audit.Unmatched:
 		c.rep.Unmatched++
-		key := unmatchedRoute{Method: m.Request.Method, Route: m.Request.Route, From: "route"}
+		key := audit.UnmatchedRoute{Method: m.Request.Method, Route: m.Request.Route, From: "route"}
 		if !m.Request.HasRoute {
 			key.Route, key.From = m.Request.Path, "path"
 		}
@@ -209,9 +183,9 @@ func (c *coverage) record(attrs pcommon.Map, res *audit.Resource, spanName strin
 	c.rep.HTTP++
 }
 
-func (c *coverage) report() coverageReport {
+func (c *coverage) report() audit.CoverageReport {
 	rep := c.rep
-	rep.Actions = []actionCount{}
+	rep.Actions = []audit.ActionCount{}
 	for _, cat := range c.a.Catalogs() {
 		seen := map[string]bool{}
 		for _, ev := range cat.Events {
@@ -219,15 +193,15 @@ func (c *coverage) report() coverageReport {
 				continue
 			}
 			seen[ev.Action] = true
-			rep.Actions = append(rep.Actions, actionCount{Action: ev.Action, Catalog: cat.Source, Records: c.byAction[ev.Action]})
+			rep.Actions = append(rep.Actions, audit.ActionCount{Action: ev.Action, Catalog: cat.Source, Records: c.byAction[ev.Action]})
 		}
 	}
-	rep.Routes = []unmatchedRoute{}
+	rep.Routes = []audit.UnmatchedRoute{}
 	for k, n := range c.byRoute {
 		k.Records = n
 		rep.Routes = append(rep.Routes, k)
 	}
-	slices.SortFunc(rep.Routes, func(a, b unmatchedRoute) int {
+	slices.SortFunc(rep.Routes, func(a, b audit.UnmatchedRoute) int {
 		if a.Records != b.Records {
 			return b.Records - a.Records
 		}
@@ -236,7 +210,7 @@ func (c *coverage) report() coverageReport {
 	return rep
 }
 
-func printCoverage(out io.Writer, rep coverageReport) {
+func printCoverage(out io.Writer, rep audit.CoverageReport) {
 	fmt.Fprintf(out, "%d spans, %d log records: %d HTTP records, %d matched, %d unmatched, %d malformed\n\n",
 		rep.Spans, rep.LogRecords, rep.HTTP, rep.Matched, rep.Unmatched, rep.Malformed)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
