@@ -193,30 +193,16 @@ func parseInline(t *testing.T, name, body string) *Catalog {
 }
 
 func TestCompileConflicts(t *testing.T) {
-	for _, tc := range []struct{ name, events, want string }{
-		{"duplicate", `
-  - {action: a.thing.read, method: GET, route: "/v1/things/{id}"}
-  - {action: a.thing.get, method: GET, route: "/v1/things/{thing}"}
-`, "duplicate route: duplicate:6 (a.thing.read GET /v1/things/{id}) and duplicate:7 (a.thing.get GET /v1/things/{thing}) match the same paths, e.g. GET /v1/things/x"},
-		{"regex-duplicate", `
-  - {action: a.thing.read, method: GET, route: "/v1/things/{id}"}
-  - {action: a.thing.get, method: GET, route_regex: "/v1/things/[^/]+$"}
-`, "duplicate route: regex-duplicate:6 (a.thing.read GET /v1/things/{id}) and regex-duplicate:7 (a.thing.get GET /v1/things/[^/]+$) match the same paths, e.g. GET /v1/things/x"},
-		{"ambiguous", `
-  - {action: a.thing.read, method: GET, route: "/v1/{id}/words"}
-  - {action: a.word.read, method: GET, route: "/v1/things/{word}"}
-`, "ambiguous routes: ambiguous:6 (a.thing.read GET /v1/{id}/words) and ambiguous:7 (a.word.read GET /v1/things/{word}) both match GET /v1/things/words and neither is more specific"},
-		{"ambiguous-rests", `
-  - {action: a.thing.read, method: GET, route_regex: "/v1/.+/words"}
-  - {action: a.word.read, method: GET, route_regex: "/v1/things/.+"}
-`, "ambiguous routes: ambiguous-rests:6 (a.thing.read GET /v1/.+/words) and ambiguous-rests:7 (a.word.read GET /v1/things/.+) both match GET /v1/things/words and neither is more specific"},
-		{"ambiguous-constraints", `
-  - {action: a.thing.read, method: GET, route_regex: "/v1/\\d+"}
-  - {action: a.word.read, method: GET, route_regex: "/v1/[0-9a-f]+"}
-`, `ambiguous routes: ambiguous-constraints:6 (a.thing.read GET /v1/\d+) and ambiguous-constraints:7 (a.word.read GET /v1/[0-9a-f]+) both match GET /v1/0 and neither is more specific`},
+	// two events of one catalog (lines 5 and 6 of its file), and the error
+	for _, tc := range []struct{ name, first, second, want string }{
+		{"duplicate", `{action: a.thing.read, method: GET, route: "/v1/things/{id}"}`, `{action: a.thing.get, method: GET, route: "/v1/things/{thing}"}`, "duplicate route: duplicate:5 (a.thing.read GET /v1/things/{id}) and duplicate:6 (a.thing.get GET /v1/things/{thing}) match the same paths, e.g. GET /v1/things/x"},
+		{"regex-duplicate", `{action: a.thing.read, method: GET, route: "/v1/things/{id}"}`, `{action: a.thing.get, method: GET, route_regex: "/v1/things/[^/]+$"}`, "duplicate route: regex-duplicate:5 (a.thing.read GET /v1/things/{id}) and regex-duplicate:6 (a.thing.get GET /v1/things/[^/]+$) match the same paths, e.g. GET /v1/things/x"},
+		{"ambiguous", `{action: a.thing.read, method: GET, route: "/v1/{id}/words"}`, `{action: a.word.read, method: GET, route: "/v1/things/{word}"}`, "ambiguous routes: ambiguous:5 (a.thing.read GET /v1/{id}/words) and ambiguous:6 (a.word.read GET /v1/things/{word}) both match GET /v1/things/words and neither is more specific"},
+		{"ambiguous-rests", `{action: a.thing.read, method: GET, route_regex: "/v1/.+/words"}`, `{action: a.word.read, method: GET, route_regex: "/v1/things/.+"}`, "ambiguous routes: ambiguous-rests:5 (a.thing.read GET /v1/.+/words) and ambiguous-rests:6 (a.word.read GET /v1/things/.+) both match GET /v1/things/words and neither is more specific"},
+		{"ambiguous-constraints", `{action: a.thing.read, method: GET, route_regex: "/v1/\\d+"}`, `{action: a.word.read, method: GET, route_regex: "/v1/[0-9a-f]+"}`, `ambiguous routes: ambiguous-constraints:5 (a.thing.read GET /v1/\d+) and ambiguous-constraints:6 (a.word.read GET /v1/[0-9a-f]+) both match GET /v1/0 and neither is more specific`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Compile(parseInline(t, tc.name, tc.events))
+			_, err := Compile(parseInline(t, tc.name, "  - "+tc.first+"\n  - "+tc.second+"\n"))
 			assert.EqualError(t, err, tc.want)
 		})
 	}
