@@ -1,7 +1,8 @@
 // Package harness runs a built otelcol-audit binary on loopback ports, receives
 // what it exports on a small OTLP/HTTP backend, which can record it as the
 // file exporter would, and reads its own metrics. The demo program and the
-// end-to-end test share it.
+// end-to-end tests share it, and so does bench/cmd/loadgen (the end-to-end
+// benchmark), which requires this module.
 package harness
 
 import (
