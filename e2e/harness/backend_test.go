@@ -88,7 +88,15 @@ func TestBackendWithoutRecording(t *testing.T) {
 	require.NoError(t, b.Close())
 }
 
+// post sends body to url and requires 200 OK.
 func post(t *testing.T, url, contentType string, gz bool, body []byte) {
+	t.Helper()
+	require.Equal(t, http.StatusOK, postStatus(t, url, contentType, gz, body))
+}
+
+// postStatus sends body to url, gzip-compressed when gz is set, and returns
+// the status code of the answer.
+func postStatus(t *testing.T, url, contentType string, gz bool, body []byte) int {
 	t.Helper()
 	if gz {
 		var buf bytes.Buffer
@@ -107,7 +115,7 @@ func post(t *testing.T, url, contentType string, gz bool, body []byte) {
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	return resp.StatusCode
 }
 
 // readLines returns the file's lines, each of which must end in a newline.

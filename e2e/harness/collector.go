@@ -1,8 +1,10 @@
-// Package harness runs a built otelcol-audit binary on loopback ports, receives
-// what it exports on a small OTLP/HTTP backend, which can record it as the
-// file exporter would, and reads its own metrics. The demo program and the
-// end-to-end tests share it, and so does bench/cmd/loadgen (the end-to-end
-// benchmark), which requires this module.
+// Package harness runs a built collector binary (otelcol-audit, or any
+// distribution with an OTLP receiver and an otlp_http exporter) on loopback
+// ports, receives what it exports on a small OTLP/HTTP backend, which can
+// record it as the file exporter would, or on a sink that only counts it,
+// and reads the collector's own metrics. The demo program and the end-to-end
+// tests share it, and so does the end-to-end benchmark (bench/cmd/loadgen,
+// in the bench module, which requires this one).
 package harness
 
 import (
@@ -64,6 +66,10 @@ type CollectorOptions struct {
 	Overrides []string
 	// Env holds KEY=value pairs added to the collector's environment.
 	Env []string
+	// NoHealthCheck is for a BaseConfig of a distribution without the
+	// health_check extension: the file of ports leaves it out, and
+	// HealthURL is empty.
+	NoHealthCheck bool
 }
 
 // Collector is a running otelcol-audit process.
@@ -73,7 +79,8 @@ type Collector struct {
 	HTTPEndpoint string
 	// MetricsURL is the collector's own Prometheus endpoint.
 	MetricsURL string
-	// HealthURL is the health_check extension's endpoint.
+	// HealthURL is the health_check extension's endpoint; empty with
+	// NoHealthCheck.
 	HealthURL string
 	// ConfigPath is the configuration the collector runs (the generated one
 	// or BaseConfig), PortsPath the file merged over it that sets the
@@ -104,11 +111,15 @@ func StartCollector(ctx context.Context, opts CollectorOptions) (*Collector, err
 		GRPCEndpoint: fmt.Sprintf("127.0.0.1:%d", ports[0]),
 		HTTPEndpoint: fmt.Sprintf("127.0.0.1:%d", ports[1]),
 		MetricsURL:   fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[2]),
-		HealthURL:    fmt.Sprintf("http://127.0.0.1:%d/", ports[3]),
 		ConfigPath:   opts.BaseConfig,
 		PortsPath:    filepath.Join(opts.Dir, "ports.yaml"),
 		LogPath:      filepath.Join(opts.Dir, "collector.log"),
 		exited:       make(chan struct{}),
+	}
+	e := endpoints{grpc: c.GRPCEndpoint, http: c.HTTPEndpoint, metricsPort: ports[2]}
+	if !opts.NoHealthCheck {
+		e.health = fmt.Sprintf("127.0.0.1:%d", ports[3])
+		c.HealthURL = "http://" + e.health + "/"
 	}
 	if opts.BaseConfig == "" {
 		c.ConfigPath = filepath.Join(opts.Dir, "collector.yaml")
@@ -116,7 +127,6 @@ func StartCollector(ctx context.Context, opts CollectorOptions) (*Collector, err
 			return nil, err
 		}
 	}
-	e := endpoints{grpc: c.GRPCEndpoint, http: c.HTTPEndpoint, metricsPort: ports[2], health: fmt.Sprintf("127.0.0.1:%d", ports[3])}
 	if err := os.WriteFile(c.PortsPath, []byte(portsConfig(opts, e)), 0o644); err != nil {
 		return nil, err
 	}
@@ -188,6 +198,20 @@ func dialable(addr string) bool {
 	}
 	conn.Close()
 	return true
+}
+
+// PID is the collector's process id, which is also its process group's.
+func (c *Collector) PID() int { return c.cmd.Process.Pid }
+
+// Exited returns nil while the collector runs and, once it has exited, an
+// error that says how.
+func (c *Collector) Exited() error {
+	select {
+	case <-c.exited:
+		return fmt.Errorf("collector exited: %v", c.waitErr)
+	default:
+		return nil
+	}
 }
 
 // Stop sends SIGTERM to the collector's process group, waits up to timeout
@@ -314,7 +338,8 @@ type endpoints struct {
 }
 
 // portsConfig returns the configuration merged over the collector's: the
-// endpoints chosen for it, and the export endpoints that are set.
+// endpoints chosen for it (health_check's unless e.health is empty), and the
+// export endpoints that are set.
 func portsConfig(opts CollectorOptions, e endpoints) string {
 	var exporters string
 	for _, x := range []struct{ id, endpoint string }{
@@ -330,16 +355,20 @@ func portsConfig(opts CollectorOptions, e endpoints) string {
 	if exporters != "" {
 		exporters = "\nexporters:" + exporters
 	}
+	var extensions string
+	if e.health != "" {
+		extensions = fmt.Sprintf(`
+extensions:
+  health_check:
+    endpoint: %s`, e.health)
+	}
 	return fmt.Sprintf(`receivers:
   otlp:
     protocols:
       grpc:
         endpoint: %s
       http:
-        endpoint: %s%s
-extensions:
-  health_check:
-    endpoint: %s
+        endpoint: %s%s%s
 service:
   telemetry:
     metrics:
@@ -349,7 +378,7 @@ service:
               prometheus:
                 host: 127.0.0.1
                 port: %d
-`, e.grpc, e.http, exporters, e.health, e.metricsPort)
+`, e.grpc, e.http, exporters, extensions, e.metricsPort)
 }
 
 func indent(s, prefix string) string {
