@@ -268,7 +268,7 @@ func (c *Collector) Log() string {
 func collectorConfig(opts CollectorOptions) string {
 	audit := "{}"
 	if strings.TrimSpace(opts.AuditConfig) != "" {
-		audit = "\n" + indent(strings.TrimSpace(opts.AuditConfig), "    ")
+		audit = "\n" + Indent(strings.TrimSpace(opts.AuditConfig), "    ")
 	}
 	const pipeline = `
       receivers: [otlp]
@@ -381,7 +381,9 @@ service:
 `, e.grpc, e.http, exporters, extensions, e.metricsPort)
 }
 
-func indent(s, prefix string) string {
+// Indent prefixes every line of s but the empty ones with prefix: for
+// writing a YAML body under a key of a collector configuration.
+func Indent(s, prefix string) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
 		if l != "" {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/otel-audit/auditprocessor"
 	"github.com/otel-audit/auditprocessor/bench"
+	"github.com/otel-audit/auditprocessor/e2e/harness"
 )
 
 func input(t *testing.T) *bench.Input {
@@ -27,13 +28,47 @@ func input(t *testing.T) *bench.Input {
 	return bench.NewInput(catalogs, 42)
 }
 
-func TestCountSpans(t *testing.T) {
-	p, err := buildPayloads(input(t), 4, 500, 8) // checks countSpans on each
+// The sink counts the spans of the payloads as the decoder does (which
+// buildPayloads checks on each), and inspects 1 request in sampleEvery:
+// the HTTP sender sends the pre-tagged input straight to an instance's sink.
+func TestSinkCountsPayloads(t *testing.T) {
+	files, err := bench.WriteAllSending(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := countSpans(append(p.protos[0], 0xff)); err == nil {
-		t.Error("countSpans accepted a truncated field")
+	plain, err := buildPayloads(input(t), 4, 500, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre, err := tagPayloads(plain, pipelines(files, bench.PeerConfig{})["audit"].audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &instance{p: pre}
+	if in.sink, err = harness.StartSink(harness.SinkOptions{InspectEvery: sampleEvery, InspectTraces: in.inspect}); err != nil {
+		t.Fatal(err)
+	}
+	defer in.sink.Close()
+	s := newHTTPSender(in.sink.URL, pre, 1)
+	defer s.close()
+	want := 0
+	for i := range sampleEvery + 1 {
+		n, err := s.send(t.Context(), i%len(pre.spans))
+		if err != nil || n != pre.spans[i%len(pre.spans)] {
+			t.Fatalf("request %d: %d spans accepted, %v", i, n, err)
+		}
+		want += n
+	}
+	if got := in.sink.Spans(); got != int64(want) {
+		t.Errorf("the sink counted %d spans, want %d", got, want)
+	}
+	// Requests 1 and sampleEvery+1 are inspected: batches 0 and sampleEvery % 4.
+	spans, tagged := in.sampledSpans.Load(), in.sampledTagged.Load()
+	if wantSpans := pre.spans[0] + pre.spans[sampleEvery%len(pre.spans)]; spans != int64(wantSpans) {
+		t.Errorf("%d spans inspected, want %d", spans, wantSpans)
+	}
+	if share := float64(tagged) / float64(spans); share < 0.75 || share > 0.85 {
+		t.Errorf("tagged share of the inspected spans %.2f, want about 0.8", share)
 	}
 }
 
@@ -57,19 +92,8 @@ func TestAllSendingCatalogsDropNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, td := range sink.AllTraces() {
-			rss := td.ResourceSpans()
-			for i := 0; i < rss.Len(); i++ {
-				sss := rss.At(i).ScopeSpans()
-				for j := 0; j < sss.Len(); j++ {
-					ss := sss.At(j).Spans()
-					for k := 0; k < ss.Len(); k++ {
-						spans++
-						if _, ok := ss.At(k).Attributes().Get("audit.action"); ok {
-							tagged++
-						}
-					}
-				}
-			}
+			s, tg := countTagged(td)
+			spans, tagged = spans+s, tagged+tg
 		}
 		return spans, tagged
 	}
@@ -129,8 +153,8 @@ func TestPreTaggedInput(t *testing.T) {
 		if !bytes.Equal(again.protos[i], pre.protos[i]) {
 			t.Errorf("batch %d: the processor changed the pre-tagged input (%d bytes in, %d out)", i, len(pre.protos[i]), len(again.protos[i]))
 		}
-		if n, err := countSpans(pre.protos[i]); err != nil || n != pre.spans[i] {
-			t.Errorf("batch %d: countSpans = %d, %v; want %d", i, n, err, pre.spans[i])
+		if n, err := harness.CountRecords(pre.protos[i]); err != nil || n != pre.spans[i] {
+			t.Errorf("batch %d: CountRecords = %d, %v; want %d", i, n, err, pre.spans[i])
 		}
 		rss := pre.reqs[i].Traces().ResourceSpans()
 		for r := 0; r < rss.Len(); r++ {
@@ -161,8 +185,8 @@ func TestPreTaggedInput(t *testing.T) {
 }
 
 func TestCollectorYAML(t *testing.T) {
-	with := collectorYAML(pipelineConfig{name: "x", audit: "{}"}, 1, 2, 3, "http://127.0.0.1:4")
-	without := collectorYAML(pipelineConfig{name: "y"}, 1, 2, 3, "http://127.0.0.1:4")
+	with := collectorYAML(pipelineConfig{name: "x", audit: "{}"})
+	without := collectorYAML(pipelineConfig{name: "y"})
 	if !strings.Contains(with, "processors: [memory_limiter, audit, batch]") || !strings.Contains(with, "  audit:\n    {}\n") {
 		t.Errorf("with the processor:\n%s", with)
 	}
@@ -171,8 +195,8 @@ func TestCollectorYAML(t *testing.T) {
 	}
 }
 
-func TestParseMetrics(t *testing.T) {
-	m, err := parseMetrics(strings.NewReader(`# TYPE otelcol_receiver_accepted_spans counter
+func TestCountersOf(t *testing.T) {
+	m, err := harness.ParseMetrics(strings.NewReader(`# TYPE otelcol_receiver_accepted_spans counter
 otelcol_receiver_accepted_spans{receiver="otlp",transport="http"} 1500
 otelcol_receiver_accepted_spans{receiver="otlp",transport="grpc"} 500
 otelcol_processor_audit_records_dropped{reason="unsupported_region",signal="traces"} 7 1700000000000
@@ -305,7 +329,7 @@ func TestPeerAndConnectorYAML(t *testing.T) {
 			} `yaml:"pipelines"`
 		} `yaml:"service"`
 	}
-	if err := yaml.Unmarshal([]byte(collectorYAML(all["ottl"], 1, 2, 3, "http://127.0.0.1:4")), &cfg); err != nil {
+	if err := yaml.Unmarshal([]byte(collectorYAML(all["ottl"])), &cfg); err != nil {
 		t.Fatal(err)
 	}
 	ts, fc := cfg.Processors.Transform.TraceStatements, cfg.Processors.Filter.TraceConditions
@@ -325,7 +349,7 @@ func TestPeerAndConnectorYAML(t *testing.T) {
 	}
 
 	cfg.Service.Pipelines = nil
-	if err := yaml.Unmarshal([]byte(collectorYAML(all["audit-connector"], 1, 2, 3, "http://127.0.0.1:4")), &cfg); err != nil {
+	if err := yaml.Unmarshal([]byte(collectorYAML(all["audit-connector"])), &cfg); err != nil {
 		t.Fatal(err)
 	}
 	traces, events := cfg.Service.Pipelines["traces"], cfg.Service.Pipelines["logs/events"]

@@ -25,7 +25,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -38,7 +37,10 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
 	"github.com/otel-audit/auditprocessor/bench"
+	"github.com/otel-audit/auditprocessor/e2e/harness"
 )
 
 type options struct {
@@ -105,8 +107,8 @@ func main() {
 	if o.protocol != "http" && o.protocol != "grpc" {
 		fail(fmt.Errorf("-protocol must be http or grpc, got %q", o.protocol))
 	}
-	if o.batch < o.resources || o.concurrency < 1 || o.repeat < 1 || o.step <= 0 {
-		fail(errors.New("-batch must be at least -resources; -concurrency, -repeat and -step must be positive"))
+	if o.batch < o.resources || o.concurrency < 1 || o.repeat < 1 || o.step <= 0 || o.drain <= 0 {
+		fail(errors.New("-batch must be at least -resources; -concurrency, -repeat, -step and -drain must be positive"))
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -263,12 +265,26 @@ func configNames() []string {
 // instance is one configuration under test: its collector, sink and sender.
 type instance struct {
 	cfg     pipelineConfig
-	col     *collector
-	sink    *sink
+	col     *harness.Collector
+	sink    *harness.Sink
 	send    sender
 	p       *payloads    // what it is sent
 	next    atomic.Int64 // the next payload to send, round robin
 	stopped bool         // a step was not sustained and -keep-going is off
+	// The spans of the exported requests the sink decoded (1 in
+	// sampleEvery), and how many of them carry audit.action.
+	sampledSpans, sampledTagged atomic.Int64
+}
+
+// sampleEvery: the sink decodes one exported request in sampleEvery to see
+// how many spans carry audit.action.
+const sampleEvery = 25
+
+// inspect counts the spans of a request the sink decoded, and the tagged ones.
+func (in *instance) inspect(td ptrace.Traces) {
+	spans, tagged := countTagged(td)
+	in.sampledSpans.Add(int64(spans))
+	in.sampledTagged.Add(int64(tagged))
 }
 
 func run(ctx context.Context, o options) (err error) {
@@ -339,8 +355,8 @@ func run(ctx context.Context, o options) (err error) {
 			if in.send != nil {
 				in.send.close()
 			}
-			in.col.stop(5 * time.Second)
-			in.sink.close()
+			_ = in.col.Stop(5 * time.Second)
+			_ = in.sink.Close()
 		}
 	}()
 	for _, name := range o.configs {
@@ -348,38 +364,34 @@ func run(ctx context.Context, o options) (err error) {
 		if !ok {
 			return fmt.Errorf("unknown configuration %q (known: %s)", name, strings.Join(configNames(), ", "))
 		}
-		s, err := startSink()
-		if err != nil {
-			return err
-		}
-		col, err := startCollector(ctx, binaries[cfg.binary], dir, cfg, s.URL)
-		if err != nil {
-			s.close()
-			return err
-		}
-		p := plain
+		in := &instance{cfg: cfg, p: plain}
 		if cfg.tagged {
-			p = pretagged
+			in.p = pretagged
 		}
-		in := &instance{cfg: cfg, col: col, sink: s, p: p}
+		if in.sink, err = harness.StartSink(harness.SinkOptions{InspectEvery: sampleEvery, InspectTraces: in.inspect}); err != nil {
+			return err
+		}
+		if in.col, err = startCollector(ctx, binaries[cfg.binary], dir, cfg, in.sink.URL); err != nil {
+			_ = in.sink.Close()
+			return err
+		}
 		insts = append(insts, in)
 		if o.protocol == "grpc" {
-			gs, err := newGRPCSender(col.grpcEndpoint, p)
+			gs, err := newGRPCSender(in.col.GRPCEndpoint, in.p)
 			if err != nil {
 				return err
 			}
 			in.send = gs
 		} else {
-			in.send = newHTTPSender(col.httpURL, p, o.concurrency)
+			in.send = newHTTPSender("http://"+in.col.HTTPEndpoint, in.p, o.concurrency)
 		}
-		fmt.Fprintf(os.Stderr, "started %s (pid %d): %s\n", name, col.cmd.Process.Pid, cfg.about)
+		fmt.Fprintf(os.Stderr, "started %s (pid %d): %s\n", name, in.col.PID(), cfg.about)
 	}
 
-	httpc := &http.Client{Timeout: 5 * time.Second}
 	if o.warmup > 0 {
 		for _, in := range insts {
 			fmt.Fprintf(os.Stderr, "warm-up %s: %s at %.0f spans/s\n", in.cfg.name, o.warmup, o.rates[0])
-			if _, err := measure(ctx, httpc, in, o.rates[0], o.warmup, o); err != nil {
+			if _, err := measure(ctx, in, o.rates[0], o.warmup, o); err != nil {
 				return err
 			}
 		}
@@ -401,7 +413,7 @@ func run(ctx context.Context, o options) (err error) {
 						}
 					}
 					others := startOtherLoad(insts)
-					res, err := measure(ctx, httpc, in, rate, o.step, o)
+					res, err := measure(ctx, in, rate, o.step, o)
 					if err != nil {
 						return err
 					}
@@ -520,17 +532,17 @@ func sustainedAll(results []result, config string, rate float64) bool {
 
 // measure runs one step against in and waits until every accepted span has
 // reached the sink or was dropped by the processor (or -drain passes).
-func measure(ctx context.Context, httpc *http.Client, in *instance, rate float64, d time.Duration, o options) (result, error) {
+func measure(ctx context.Context, in *instance, rate float64, d time.Duration, o options) (result, error) {
 	res := result{config: in.cfg.name, rate: rate}
-	m0, err := scrape(ctx, httpc, in.col.metricsURL)
+	m0, err := harness.Scrape(ctx, in.col.MetricsURL)
 	if err != nil {
 		return res, err
 	}
 	c0 := countersOf(m0)
-	sink0 := in.sink.spans.Load()
-	events0 := in.sink.events.Load()
+	sink0 := in.sink.Spans()
+	events0 := in.sink.LogRecords()
 	drv0 := selfCPUSeconds()
-	cpu0, ticks0, err := in.col.cpuSeconds()
+	cpu0, ticks0, err := cpuSeconds(in.col.PID())
 	if err != nil {
 		return res, err
 	}
@@ -540,43 +552,33 @@ func measure(ctx context.Context, httpc *http.Client, in *instance, rate float64
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	if err := in.col.alive(); err != nil {
+	if err := alive(in.col, in.cfg.name); err != nil {
 		return res, err
 	}
 
 	// Drain: the batch processor holds spans up to its timeout (200ms), the
 	// exporter's queue may hold more.
-	deadline := time.Now().Add(o.drain)
-	var c1 counters
-	for {
-		delivered := in.sink.spans.Load() - sink0
-		m, err := scrape(ctx, httpc, in.col.metricsURL)
-		if err != nil {
-			return res, err
-		}
-		c1 = countersOf(m)
-		dropped := int64(c1.auditDropped - c0.auditDropped)
-		res.delivered = delivered
-		res.missing = int64(res.load.accepted) - delivered - dropped
-		if res.missing <= 0 {
-			res.drained = true
-			break
-		}
-		if time.Now().After(deadline) {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return res, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
+	drainCtx, cancel := context.WithTimeout(ctx, o.drain)
+	m1, err := harness.WaitMetrics(drainCtx, in.col.MetricsURL, func(m harness.Metrics) bool {
+		res.delivered = in.sink.Spans() - sink0
+		res.missing = int64(res.load.accepted) - res.delivered - int64(countersOf(m).auditDropped-c0.auditDropped)
+		return res.missing <= 0
+	})
+	cancel()
+	if ctx.Err() != nil {
+		return res, ctx.Err()
 	}
-	cpu1, ticks1, err := in.col.cpuSeconds()
+	if m1 == nil {
+		return res, err
+	}
+	res.drained = err == nil
+	c1 := countersOf(m1)
+	cpu1, ticks1, err := cpuSeconds(in.col.PID())
 	if err != nil {
 		return res, err
 	}
 	res.wall = time.Since(start)
-	res.events = in.sink.events.Load() - events0
+	res.events = in.sink.LogRecords() - events0
 	res.driverCPU = selfCPUSeconds() - drv0
 	res.cpu = cpu1 - cpu0
 	res.ticksCPU = ticks1 - ticks0
@@ -947,11 +949,11 @@ func pct(n, of int64) string {
 func tagged(insts []*instance, config string) string {
 	for _, in := range insts {
 		if in.cfg.name == config {
-			n := in.sink.sampledSpans.Load()
+			n := in.sampledSpans.Load()
 			if n == 0 {
 				return "–"
 			}
-			return pct(in.sink.sampledTagged.Load(), n)
+			return pct(in.sampledTagged.Load(), n)
 		}
 	}
 	return "–"
