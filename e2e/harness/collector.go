@@ -55,11 +55,13 @@ type CollectorOptions struct {
 
 	// BaseConfig, when not empty, is a configuration file to run instead of
 	// the generated one; AuditConfig and InputEndpoint are then unused. Over
-	// either, the collector reads a file written into Dir that moves its OTLP
-	// receiver, its health_check extension and its Prometheus reader to the
-	// ports chosen here and points its otlp_http exporter at ExportEndpoint
-	// and its otlp_http/events exporter at EventsEndpoint (each when set),
-	// then Overrides.
+	// either, the collector reads a file written into Dir that sets what the
+	// harness needs: the OTLP receiver's gRPC and HTTP protocols, the
+	// health_check extension and the collector's own metrics (level normal,
+	// a Prometheus reader) on the ports chosen here, its otlp_http exporter's
+	// endpoint to ExportEndpoint and its otlp_http/events exporter's to
+	// EventsEndpoint (each when set); then Overrides. A BaseConfig need not
+	// define the otlp receiver itself, only name it in its pipelines.
 	BaseConfig string
 	// Overrides are YAML documents merged over the configuration last, in
 	// order: maps merge key by key, anything else is replaced.
@@ -260,11 +262,10 @@ func (c *Collector) Log() string {
 
 // collectorConfig returns the collector configuration: OTLP in,
 // memory_limiter, the audit processor and batch for traces and logs, out over
-// OTLP/HTTP, its own metrics and a health_check; with an EventsEndpoint, the
-// audit connector and its logs/events pipeline; with an InputEndpoint, the
-// input pipelines. The endpoints of the receiver, the otlp_http and
-// otlp_http/events exporters, the metrics and the health_check are in
-// portsConfig.
+// OTLP/HTTP, and a health_check; with an EventsEndpoint, the audit connector
+// and its logs/events pipeline; with an InputEndpoint, the input pipelines.
+// The otlp receiver, the endpoints of the otlp_http and otlp_http/events
+// exporters, the metrics and the health_check's endpoint are in portsConfig.
 func collectorConfig(opts CollectorOptions) string {
 	audit := "{}"
 	if strings.TrimSpace(opts.AuditConfig) != "" {
@@ -301,12 +302,7 @@ connectors:
     traces/input:` + input + `
     logs/input:` + input
 	}
-	return fmt.Sprintf(`receivers:
-  otlp:
-    protocols:
-      grpc:
-      http:
-processors:
+	return fmt.Sprintf(`processors:
   memory_limiter:
     check_interval: 1s
     limit_mib: 256
@@ -323,8 +319,6 @@ service:
   telemetry:
     logs:
       level: warn
-    metrics:
-      level: normal
   pipelines:
     traces:%s
     logs:%s%s%s
@@ -338,8 +332,9 @@ type endpoints struct {
 }
 
 // portsConfig returns the configuration merged over the collector's: the
-// endpoints chosen for it (health_check's unless e.health is empty), and the
-// export endpoints that are set.
+// otlp receiver and the collector's metrics on the endpoints chosen for it,
+// health_check's endpoint unless e.health is empty, and the export endpoints
+// that are set.
 func portsConfig(opts CollectorOptions, e endpoints) string {
 	var exporters string
 	for _, x := range []struct{ id, endpoint string }{
@@ -372,6 +367,7 @@ extensions:
 service:
   telemetry:
     metrics:
+      level: normal
       readers:
         - pull:
             exporter:

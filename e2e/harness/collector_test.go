@@ -20,6 +20,14 @@ func TestPortsConfig(t *testing.T) {
 		}
 		Exporters  map[string]struct{ Endpoint string }
 		Extensions map[string]struct{ Endpoint string }
+		Service    struct {
+			Telemetry struct {
+				Metrics struct {
+					Level   string
+					Readers []map[string]any
+				}
+			}
+		}
 	}
 	e := endpoints{grpc: "127.0.0.1:1", http: "127.0.0.1:2", health: "127.0.0.1:4", metricsPort: 3}
 	var got config
@@ -28,6 +36,8 @@ func TestPortsConfig(t *testing.T) {
 	assert.Equal(t, "127.0.0.1:2", got.Receivers.OTLP.Protocols["http"].Endpoint)
 	assert.Equal(t, map[string]struct{ Endpoint string }{"otlp_http": {"http://127.0.0.1:5"}}, got.Exporters)
 	assert.Equal(t, "127.0.0.1:4", got.Extensions["health_check"].Endpoint)
+	assert.Equal(t, "normal", got.Service.Telemetry.Metrics.Level)
+	assert.Len(t, got.Service.Telemetry.Metrics.Readers, 1)
 
 	e.health = ""
 	got = config{}

@@ -46,11 +46,12 @@ const (
 	binOTTL  = "otelcol-ottl"
 )
 
-// collectorYAML is the configuration of every run: OTLP in (gRPC and HTTP),
-// memory_limiter, [processors,] batch, OTLP/HTTP out without compression to
-// the driver's sink, the collector's own metrics. Only the processors (and
-// the connector) differ. The harness sets the endpoints: the receiver's and
-// the Prometheus reader's on free loopback ports, the exporter's the sink's.
+// collectorYAML is the configuration of every run: OTLP in, memory_limiter,
+// [processors,] batch, OTLP/HTTP out without compression to the driver's
+// sink. Only the processors (and the connector) differ. The harness adds
+// the rest (harness.CollectorOptions.BaseConfig): the otlp receiver (gRPC
+// and HTTP) and the collector's own metrics (level normal, Prometheus) on
+// free loopback ports, and the sink's URL as the exporter's endpoint.
 func collectorYAML(p pipelineConfig) string {
 	procs := []namedYAML{}
 	if p.audit != "" {
@@ -72,11 +73,6 @@ func collectorYAML(p pipelineConfig) string {
 		events = "    logs/events:\n      receivers: [audit]\n      exporters: [otlp_http]\n"
 	}
 	return fmt.Sprintf(`# %[1]s: written by bench/cmd/loadgen
-receivers:
-  otlp:
-    protocols:
-      grpc:
-      http:
 processors:
   memory_limiter:
     check_interval: 1s
@@ -92,8 +88,6 @@ service:
   telemetry:
     logs:
       level: warn
-    metrics:
-      level: normal
   pipelines:
     traces:
       receivers: [otlp]
