@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -146,22 +145,12 @@ func (o *outage) backendsUp(t *testing.T) (records, events *harness.Backend) {
 // start runs the example on o's queue directory, exporting to o's backend.
 func (o *outage) start(t *testing.T) *harness.Collector {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	col, err := harness.StartCollector(ctx, harness.CollectorOptions{
-		Binary: o.binary, Dir: t.TempDir(), BaseConfig: exampleConfig,
+	return startCollector(t, "collector", harness.CollectorOptions{
+		Binary: o.binary, BaseConfig: exampleConfig,
 		ExportEndpoint: "http://" + o.backendAddr, EventsEndpoint: "http://" + o.eventsAddr,
 		Overrides: o.overrides,
 		Env:       []string{"AUDIT_QUEUE_DIR=" + o.queueDir},
 	})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_ = col.Stop(10 * time.Second)
-		if t.Failed() {
-			t.Logf("collector log (%s):\n%s", col.LogPath, col.Log())
-		}
-	})
-	return col
 }
 
 // sendAcknowledged sends n audited spans and n audited access-log records,
@@ -296,13 +285,8 @@ func TestDurabilityInMemoryQueueLoses(t *testing.T) {
 		return got["traces"][canary] > 0 && got["logs"][canary] > 0 && arrivals(events)["logs"][canary] > 0,
 			fmt.Sprintf("%d records and %d events arrived", len(backend.Records()), len(events.Records()))
 	})
-	waitFor(t, 30*time.Second, "the restarted collector's queues to be empty", func() (bool, string) {
-		m, err := harness.Scrape(t.Context(), col.MetricsURL)
-		if err != nil {
-			return false, err.Error()
-		}
-		size := m.Sum("otelcol_exporter_queue_size", nil)
-		return size == 0, fmt.Sprintf("queue size %g", size)
+	waitMetrics(t, col.MetricsURL, "the restarted collector's queues to be empty", func(m harness.Metrics) bool {
+		return m.Sum("otelcol_exporter_queue_size", nil) == 0
 	})
 
 	got := arrivals(backend)
@@ -346,8 +330,7 @@ exporters:
 		assert.Equal(t, http.StatusServiceUnavailable, refused.StatusCode)
 		assert.Contains(t, refused.Message, "sending queue is full")
 	}
-	m, err := harness.Scrape(t.Context(), col.MetricsURL)
-	require.NoError(t, err)
+	m := scrape(t, col.MetricsURL)
 	exporter := map[string]string{"exporter": "otlp_http"}
 	assert.Equal(t, float64(extra), m.Sum("otelcol_exporter_enqueue_failed_spans", exporter))
 	assert.Equal(t, float64(capacity), m.Sum("otelcol_exporter_queue_size", map[string]string{"exporter": "otlp_http", "data_type": "traces"}))

@@ -92,14 +92,10 @@ func TestExampleValidates(t *testing.T) {
 // it answers 200 while the collector runs and nothing once it has stopped.
 func TestHealthCheck(t *testing.T) {
 	binary := collectorBinary(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	col, err := harness.StartCollector(ctx, harness.CollectorOptions{
-		Binary: binary, Dir: t.TempDir(), BaseConfig: exampleConfig,
+	col := startCollector(t, "collector", harness.CollectorOptions{
+		Binary: binary, BaseConfig: exampleConfig,
 		Env: []string{"AUDIT_QUEUE_DIR=" + t.TempDir()},
 	})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = col.Stop(10 * time.Second) })
 
 	client := &http.Client{Timeout: 5 * time.Second}
 	resp, err := client.Get(col.HealthURL)

@@ -124,19 +124,10 @@ func TestMutualTLS(t *testing.T) {
 	require.NoError(t, os.WriteFile(config, []byte(strings.ReplaceAll(example, exampleDir, dir+"/")), 0o644))
 	backend := startBackend(t, "")
 	events := startBackend(t, "")
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	col, err := harness.StartCollector(ctx, harness.CollectorOptions{
-		Binary: binary, Dir: t.TempDir(), BaseConfig: config,
+	col := startCollector(t, "collector", harness.CollectorOptions{
+		Binary: binary, BaseConfig: config,
 		ExportEndpoint: backend.URL, EventsEndpoint: events.URL,
 		Env: []string{"AUDIT_QUEUE_DIR=" + t.TempDir()},
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_ = col.Stop(10 * time.Second)
-		if t.Failed() {
-			t.Logf("collector log (%s):\n%s", col.LogPath, col.Log())
-		}
 	})
 
 	refusedIDs := map[pcommon.TraceID]string{}
@@ -221,8 +212,7 @@ func TestMutualTLS(t *testing.T) {
 	}
 	assert.Len(t, backend.Records(), 2, "the known sender's span and access log")
 	assert.Len(t, events.Records(), 1, "the known sender's event")
-	m, err := harness.Scrape(t.Context(), col.MetricsURL)
-	require.NoError(t, err)
+	m := scrape(t, col.MetricsURL)
 	assert.Equal(t, 1.0, m.Sum("otelcol_receiver_accepted_spans", map[string]string{"receiver": "otlp"}))
 	assert.Equal(t, 1.0, m.Sum("otelcol_receiver_accepted_log_records", map[string]string{"receiver": "otlp"}))
 }

@@ -30,10 +30,8 @@ func TestScopedCatalogs(t *testing.T) {
 	require.NoError(t, err)
 	backend := startBackend(t, "")
 	events := startBackend(t, "")
-	startCtx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	col, err := harness.StartCollector(startCtx, harness.CollectorOptions{
-		Binary: binary, Dir: t.TempDir(), ExportEndpoint: backend.URL, EventsEndpoint: events.URL,
+	col := startCollector(t, "collector", harness.CollectorOptions{
+		Binary: binary, ExportEndpoint: backend.URL, EventsEndpoint: events.URL,
 		AuditConfig: fmt.Sprintf(`
 catalog_files: [%q]
 services:
@@ -42,15 +40,6 @@ services:
   voices:
     service_names: ["voices-*"]
 `, voices),
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if err := col.Stop(10 * time.Second); err != nil {
-			t.Error(err)
-		}
-		if t.Failed() {
-			t.Logf("collector log:\n%s", col.Log())
-		}
 	})
 
 	type sent struct {
