@@ -295,6 +295,41 @@ func TestWriteSplit(t *testing.T) {
 	}
 }
 
+// The CSV has a row per configuration and step that ran, configuration by
+// configuration; the report's table, step by step.
+func TestCSVAndReportOrder(t *testing.T) {
+	var results []result
+	for _, c := range []string{"without", "audit"} {
+		for _, rate := range []float64{1000, 2000} {
+			l := load{offered: int(rate), sent: int(rate), accepted: int(rate), duration: time.Second, elapsed: time.Second}
+			results = append(results, result{config: c, rate: rate, load: l, cpu: rate / 1e5, wall: time.Second, drained: true})
+		}
+	}
+	o := options{configs: []string{"audit", "without"}, rates: []float64{1000, 2000, 4000}}
+	var b strings.Builder
+	writeCSV(&b, o, results)
+	want := `config,rate,cpu_s_per_100k,achieved,sustained
+audit,1000,1.0000,1000,true
+audit,2000,1.0000,2000,true
+without,1000,1.0000,1000,true
+without,2000,1.0000,2000,true
+`
+	if b.String() != want {
+		t.Errorf("CSV:\n%s\nwant:\n%s", b.String(), want)
+	}
+	b.Reset()
+	writeReport(&b, o, "test", nil, results)
+	var rows []string
+	for _, l := range strings.Split(b.String(), "\n") {
+		if f := strings.Split(l, " | "); len(f) == 10 && strings.HasPrefix(l, "| ") && !strings.HasPrefix(l, "| offered") {
+			rows = append(rows, strings.TrimPrefix(f[0], "| ")+" "+f[1])
+		}
+	}
+	if want := []string{"1000 audit", "1000 without", "2000 audit", "2000 without"}; !slices.Equal(rows, want) {
+		t.Errorf("report rows %q, want %q", rows, want)
+	}
+}
+
 // The peer's collector configuration carries the generated OTTL unchanged,
 // in the pipeline order transform, filter; the connector configuration
 // exports the traces to the connector and its events to the sink.

@@ -651,6 +651,32 @@ func groups(results []result, configs []string, rates []float64) map[string]map[
 	return out
 }
 
+// ran returns the groups of configs at rates that ran, rate by rate (every
+// configuration at the first rate, then at the next) or, with byConfig,
+// configuration by configuration.
+func ran(gs map[string]map[float64]group, configs []string, rates []float64, byConfig bool) []group {
+	var out []group
+	add := func(c string, rate float64) {
+		if g, ok := gs[c][rate]; ok {
+			out = append(out, g)
+		}
+	}
+	if byConfig {
+		for _, c := range configs {
+			for _, rate := range rates {
+				add(c, rate)
+			}
+		}
+		return out
+	}
+	for _, rate := range rates {
+		for _, c := range configs {
+			add(c, rate)
+		}
+	}
+	return out
+}
+
 func writeReport(w io.Writer, o options, collector string, insts []*instance, results []result) {
 	gs := groups(results, o.configs, o.rates)
 	fmt.Fprintf(w, "## End to end: the collector without a processor, with the audit processor, the floor processor and the OTTL peer\n\n")
@@ -667,48 +693,42 @@ func writeReport(w io.Writer, o options, collector string, insts []*instance, re
 
 	fmt.Fprintf(w, "| offered spans/s | configuration | achieved spans/s | exported | dropped by audit | CPU s per 100k spans | collector cores | load generator cores | other load, cores | sustained |\n")
 	fmt.Fprintf(w, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
-	for _, rate := range o.rates {
-		for _, c := range o.configs {
-			g, ok := gs[c][rate]
-			if !ok {
-				continue
-			}
-			var exported, dropped, accepted int64
-			var wall, drv, cpu, other float64
-			reruns := 0
-			for _, r := range g.runs {
-				other += r.others * r.wall.Seconds()
-				reruns += r.attempts - 1
-				exported += r.delivered
-				dropped += int64(r.delta.auditDropped)
-				accepted += int64(r.load.accepted)
-				wall += r.wall.Seconds()
-				drv += r.driverCPU
-				cpu += r.cpu
-			}
-			verdict := "yes"
-			if !g.sustained() {
-				var why []string
-				for _, r := range g.runs {
-					why = append(why, r.problems(o.tolerance)...)
-				}
-				verdict = "**no**: " + strings.Join(why, "; ")
-			}
-			if reruns > 0 {
-				verdict += fmt.Sprintf(" (after %d re-run(s): other work on the machine)", reruns)
-			}
-			cpuCell := fmt.Sprintf("%.3f", g.median(result.cpuPer100k))
-			if len(g.runs) > 1 {
-				lo, hi := math.Inf(1), math.Inf(-1)
-				for _, r := range g.runs {
-					lo, hi = min(lo, r.cpuPer100k()), max(hi, r.cpuPer100k())
-				}
-				cpuCell += fmt.Sprintf(" (%.3f–%.3f)", lo, hi)
-			}
-			fmt.Fprintf(w, "| %.0f | %s | %.0f | %s | %s | %s | %.2f | %.2f | %.2f | %s |\n",
-				rate, c, g.median(result.achieved), pct(exported, accepted), pct(dropped, accepted),
-				cpuCell, cpu/wall, drv/wall, other/wall, verdict)
+	for _, g := range ran(gs, o.configs, o.rates, false) {
+		var exported, dropped, accepted int64
+		var wall, drv, cpu, other float64
+		reruns := 0
+		for _, r := range g.runs {
+			other += r.others * r.wall.Seconds()
+			reruns += r.attempts - 1
+			exported += r.delivered
+			dropped += int64(r.delta.auditDropped)
+			accepted += int64(r.load.accepted)
+			wall += r.wall.Seconds()
+			drv += r.driverCPU
+			cpu += r.cpu
 		}
+		verdict := "yes"
+		if !g.sustained() {
+			var why []string
+			for _, r := range g.runs {
+				why = append(why, r.problems(o.tolerance)...)
+			}
+			verdict = "**no**: " + strings.Join(why, "; ")
+		}
+		if reruns > 0 {
+			verdict += fmt.Sprintf(" (after %d re-run(s): other work on the machine)", reruns)
+		}
+		cpuCell := fmt.Sprintf("%.3f", g.median(result.cpuPer100k))
+		if len(g.runs) > 1 {
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for _, r := range g.runs {
+				lo, hi = min(lo, r.cpuPer100k()), max(hi, r.cpuPer100k())
+			}
+			cpuCell += fmt.Sprintf(" (%.3f–%.3f)", lo, hi)
+		}
+		fmt.Fprintf(w, "| %.0f | %s | %.0f | %s | %s | %s | %.2f | %.2f | %.2f | %s |\n",
+			g.rate, g.config, g.median(result.achieved), pct(exported, accepted), pct(dropped, accepted),
+			cpuCell, cpu/wall, drv/wall, other/wall, verdict)
 	}
 
 	// Each configuration is compared with its base, when that ran too.
@@ -878,14 +898,8 @@ func writeComparisons(w io.Writer, o options, gs map[string]map[float64]group) {
 func writeCSV(w io.Writer, o options, results []result) {
 	gs := groups(results, o.configs, o.rates)
 	fmt.Fprintln(w, "config,rate,cpu_s_per_100k,achieved,sustained")
-	for _, c := range o.configs {
-		for _, rate := range o.rates {
-			g, ok := gs[c][rate]
-			if !ok {
-				continue
-			}
-			fmt.Fprintf(w, "%s,%.0f,%.4f,%.0f,%t\n", c, rate, g.median(result.cpuPer100k), g.median(result.achieved), g.sustained())
-		}
+	for _, g := range ran(gs, o.configs, o.rates, true) {
+		fmt.Fprintf(w, "%s,%.0f,%.4f,%.0f,%t\n", g.config, g.rate, g.median(result.cpuPer100k), g.median(result.achieved), g.sustained())
 	}
 }
 
