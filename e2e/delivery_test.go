@@ -158,13 +158,12 @@ func (o *outage) start(t *testing.T) *harness.Collector {
 // their trace ids (a span and a log record share one).
 func sendAcknowledged(t *testing.T, col *harness.Collector, n int) []pcommon.TraceID {
 	t.Helper()
-	client := &http.Client{Timeout: 10 * time.Second}
 	base := "http://" + col.HTTPEndpoint
 	ids := make([]pcommon.TraceID, n)
 	for i := range ids {
 		ids[i] = newTraceID()
-		require.NoError(t, harness.ExportTraces(t.Context(), client, base, auditedSpan(ids[i])), "span %d", i)
-		require.NoError(t, harness.ExportLogs(t.Context(), client, base, auditedLog(ids[i])), "log record %d", i)
+		require.NoError(t, harness.ExportTraces(t.Context(), plainClient, base, auditedSpan(ids[i])), "span %d", i)
+		require.NoError(t, harness.ExportLogs(t.Context(), plainClient, base, auditedLog(ids[i])), "log record %d", i)
 	}
 	return ids
 }
@@ -318,9 +317,8 @@ exporters:
 `, capacity, capacity, capacity))
 	col := o.start(t)
 
-	client := &http.Client{Timeout: 10 * time.Second}
 	for i := range capacity + extra {
-		err := harness.ExportTraces(t.Context(), client, "http://"+col.HTTPEndpoint, auditedSpan(newTraceID()))
+		err := harness.ExportTraces(t.Context(), plainClient, "http://"+col.HTTPEndpoint, auditedSpan(newTraceID()))
 		if i < capacity {
 			require.NoError(t, err, "span %d fits in the queue", i)
 			continue

@@ -186,27 +186,16 @@ func runScenario(t *testing.T, binary, tool string, sc scenario) {
 	})
 
 	// One instrumented app per service and region, all on 127.0.0.1.
-	apps := map[string]*app{}
-	for _, r := range requests {
-		key := r.service + "/" + r.region
-		if apps[key] == nil {
-			apps[key] = startApp(t, r.service, r.region, col.GRPCEndpoint, col.HTTPEndpoint)
-		}
-	}
+	apps := startFleet(t, requests, col.GRPCEndpoint, col.HTTPEndpoint, nil)
 
 	// Each request carries a trace context of its own, so that what reaches
 	// the backend can be traced back to the request, and so that the test
 	// can check that trace ids survive the collector.
 	traceIDs := make([]pcommon.TraceID, len(requests))
-	client := &http.Client{Timeout: 10 * time.Second}
 	for i, r := range requests {
-		traceIDs[i] = send(t, client, apps[r.service+"/"+r.region].url, r)
+		traceIDs[i] = send(t, apps.url(r), r)
 	}
-	flushCtx, cancelFlush := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancelFlush()
-	for key, a := range apps {
-		require.NoError(t, a.flush(flushCtx), "flush %s", key)
-	}
+	apps.flush(t)
 
 	metrics := waitAccounted(t, col.MetricsURL, len(requests))
 	assertBackend(t, sc, backend.Records(), traceIDs)
@@ -227,7 +216,7 @@ func runScenario(t *testing.T, binary, tool string, sc scenario) {
 
 // send makes request r to the app at baseURL with a fresh trace context and
 // returns its trace id.
-func send(t *testing.T, client *http.Client, baseURL string, r request) pcommon.TraceID {
+func send(t *testing.T, baseURL string, r request) pcommon.TraceID {
 	t.Helper()
 	var tid pcommon.TraceID
 	var parent pcommon.SpanID
@@ -238,7 +227,7 @@ func send(t *testing.T, client *http.Client, baseURL string, r request) pcommon.
 	req.Header.Set("traceparent", fmt.Sprintf("00-%s-%s-01", tid, parent))
 	req.Header.Set(userHeader, e2eUser)
 	req.Header.Set("User-Agent", e2eAgent)
-	resp, err := client.Do(req)
+	resp, err := plainClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
 	return tid

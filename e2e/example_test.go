@@ -97,8 +97,7 @@ func TestHealthCheck(t *testing.T) {
 		Env: []string{"AUDIT_QUEUE_DIR=" + t.TempDir()},
 	})
 
-	client := &http.Client{Timeout: 5 * time.Second}
-	resp, err := client.Get(col.HealthURL)
+	resp, err := plainClient.Get(col.HealthURL)
 	require.NoError(t, err)
 	var body struct {
 		Status string `json:"status"`
@@ -110,6 +109,6 @@ func TestHealthCheck(t *testing.T) {
 	assert.Equal(t, "Server available", body.Status)
 
 	require.NoError(t, col.Stop(10*time.Second))
-	_, err = client.Get(col.HealthURL)
+	_, err = plainClient.Get(col.HealthURL)
 	assert.Error(t, err, "the health endpoint still answers after the collector stopped")
 }

@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -71,29 +69,18 @@ exporters:
 	})
 
 	// The instrumented services of the end-to-end test, sending to the front.
-	apps := map[string]*app{}
-	for _, r := range requests {
-		key := r.service + "/" + r.region
-		if apps[key] == nil {
-			apps[key] = startApp(t, r.service, r.region, front.GRPCEndpoint, front.HTTPEndpoint)
-		}
-	}
+	apps := startFleet(t, requests, front.GRPCEndpoint, front.HTTPEndpoint, nil)
 	type sent struct {
 		r  request
 		id pcommon.TraceID
 	}
 	var all []sent
-	client := &http.Client{Timeout: 10 * time.Second}
 	for range gatewayRounds {
 		for _, r := range requests {
-			all = append(all, sent{r, send(t, client, apps[r.service+"/"+r.region].url, r)})
+			all = append(all, sent{r, send(t, apps.url(r), r)})
 		}
 	}
-	flushCtx, cancelFlush := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancelFlush()
-	for key, a := range apps {
-		require.NoError(t, a.flush(flushCtx), "flush %s", key)
-	}
+	apps.flush(t)
 
 	// What the backends must end with.
 	n := len(all)

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -67,7 +66,6 @@ func TestLiveCatalog(t *testing.T) {
 		AuditConfig: fmt.Sprintf("builtin_catalogs: []\ncatalog_files: [%q]\nreload:\n  poll_interval: 0s\n", file),
 	})
 
-	client := &http.Client{Timeout: 10 * time.Second}
 	n := 0
 	// widget sends POST /v1/widgets and returns what the backend got for it.
 	widget := func() string {
@@ -83,7 +81,7 @@ func TestLiveCatalog(t *testing.T) {
 		s.Attributes().PutStr("http.request.method", "POST")
 		s.Attributes().PutStr("http.route", "/v1/widgets")
 		s.Attributes().PutInt("http.response.status_code", 201)
-		require.NoError(t, harness.ExportTraces(t.Context(), client, "http://"+col.HTTPEndpoint, td))
+		require.NoError(t, harness.ExportTraces(t.Context(), plainClient, "http://"+col.HTTPEndpoint, td))
 		var got harness.Record
 		require.Eventually(t, func() bool {
 			for _, r := range backend.Records() {
@@ -109,7 +107,7 @@ func TestLiveCatalog(t *testing.T) {
 	mount.update("service: gadgets\nevents: [")
 	require.Eventually(t, func() bool { return reloads("failure") == 2 }, 10*time.Second, 50*time.Millisecond)
 	assert.Equal(t, "gadgets.widget.create", widget(), "the last good catalog stays")
-	resp, err := client.Get(col.MetricsURL)
+	resp, err := plainClient.Get(col.MetricsURL)
 	require.NoError(t, err, "the collector keeps running")
 	resp.Body.Close()
 	m := scrape(t, col.MetricsURL)

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"math/big"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -184,15 +183,13 @@ func TestMutualTLS(t *testing.T) {
 
 	// The known sender: the instrumented service of the end-to-end test,
 	// exporting over mutual TLS.
-	app := startAppTLS(t, stt, "eu-de", col.GRPCEndpoint, col.HTTPEndpoint, &tls.Config{
-		RootCAs: known.pool(), Certificates: []tls.Certificate{sender},
-	})
 	r := requests[0]
 	require.Equal(t, auditedTags["audit.action"], r.action)
-	id := send(t, &http.Client{Timeout: 10 * time.Second}, app.url, r)
-	flushCtx, cancelFlush := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancelFlush()
-	require.NoError(t, app.flush(flushCtx))
+	apps := startFleet(t, []request{r}, col.GRPCEndpoint, col.HTTPEndpoint, &tls.Config{
+		RootCAs: known.pool(), Certificates: []tls.Certificate{sender},
+	})
+	id := send(t, apps.url(r), r)
+	apps.flush(t)
 	waitFor(t, 30*time.Second, "the known sender's span, access log and event at the backends", func() (bool, string) {
 		got := arrivals(backend)
 		return got["traces"][id] > 0 && got["logs"][id] > 0 && arrivals(events)["logs"][id] > 0,
@@ -215,11 +212,6 @@ func TestMutualTLS(t *testing.T) {
 	m := scrape(t, col.MetricsURL)
 	assert.Equal(t, 1.0, m.Sum("otelcol_receiver_accepted_spans", map[string]string{"receiver": "otlp"}))
 	assert.Equal(t, 1.0, m.Sum("otelcol_receiver_accepted_log_records", map[string]string{"receiver": "otlp"}))
-}
-
-// httpClient is an HTTP client with cfg, or a plaintext one when cfg is nil.
-func httpClient(cfg *tls.Config) *http.Client {
-	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
 }
 
 func httpBase(col *harness.Collector, cfg *tls.Config) string {

@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
@@ -54,19 +52,15 @@ services:
 		{service: "other-api", method: "POST", target: "/v1/customizations"},
 		{service: "other-api", method: "GET", target: "/v1/customizations/c-1"},
 	}
-	apps := map[string]*app{}
-	client := &http.Client{Timeout: 10 * time.Second}
-	for i, r := range reqs {
-		if apps[r.service] == nil {
-			apps[r.service] = startApp(t, r.service, "eu-de", col.GRPCEndpoint, col.HTTPEndpoint)
-		}
-		reqs[i].trace = send(t, client, apps[r.service].url, request{method: r.method, target: r.target})
+	var asRequests []request
+	for _, r := range reqs {
+		asRequests = append(asRequests, request{service: r.service, region: "eu-de", method: r.method, target: r.target})
 	}
-	flushCtx, cancelFlush := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancelFlush()
-	for _, a := range apps {
-		require.NoError(t, a.flush(flushCtx))
+	apps := startFleet(t, asRequests, col.GRPCEndpoint, col.HTTPEndpoint, nil)
+	for i, r := range asRequests {
+		reqs[i].trace = send(t, apps.url(r), r)
 	}
+	apps.flush(t)
 	want := 0
 	for _, r := range reqs {
 		if r.want != "" {
