@@ -74,7 +74,7 @@ type CollectorOptions struct {
 	NoHealthCheck bool
 }
 
-// Collector is a running otelcol-audit process.
+// Collector is a running collector process.
 type Collector struct {
 	// GRPCEndpoint and HTTPEndpoint are the OTLP receiver's host:port.
 	GRPCEndpoint string
