@@ -6,8 +6,9 @@ GO ?= go
 all: test
 
 # make test: unit tests with the race detector, then the end-to-end test
-# through a real collector (see build/dist.mk).
-test: vet test-unit test-e2e
+# through a real collector (see build/dist.mk), then go vet and the load
+# generator's tests in bench/, which shares e2e's harness (build/bench.mk).
+test: vet test-unit test-e2e test-bench
 
 test-unit:
 	$(GO) test -race -count=1 ./...

@@ -225,55 +225,47 @@ func newConnector(tb testing.TB, s catalogSet, events *int) (connector.Traces, c
 }
 
 func traceBatches(tb testing.TB, s catalogSet) []ptrace.Traces {
-	in := NewInput(catalogsOf(tb, s), seed)
-	out := make([]ptrace.Traces, sourceBatches)
-	for i := range out {
-		out[i] = in.Traces(RecordsPerBatch, resourcesPerBatch)
-	}
-	return out
+	return batches(tb, s, (*Input).Traces)
 }
 
 func logBatches(tb testing.TB, s catalogSet) []plog.Logs {
+	return batches(tb, s, (*Input).Logs)
+}
+
+// batches returns sourceBatches batches of the input of catalog set s, each
+// of RecordsPerBatch records in resourcesPerBatch resources made by gen.
+func batches[T any](tb testing.TB, s catalogSet, gen func(in *Input, records, resources int) T) []T {
 	in := NewInput(catalogsOf(tb, s), seed)
-	out := make([]plog.Logs, sourceBatches)
+	out := make([]T, sourceBatches)
 	for i := range out {
-		out[i] = in.Logs(RecordsPerBatch, resourcesPerBatch)
+		out[i] = gen(in, RecordsPerBatch, resourcesPerBatch)
 	}
 	return out
 }
 
 // runTraces times run on a fresh copy of a source batch per iteration.
 func runTraces(b *testing.B, src []ptrace.Traces, run func(ptrace.Traces) error) {
-	b.ReportAllocs()
-	runtime.GC() // the set-up's garbage (parsing, compiling) is not the loop's
-	b.ResetTimer()
-	var cpu time.Duration
-	for i := 0; b.Loop(); i++ {
-		b.StopTimer()
-		td := ptrace.NewTraces()
-		src[i%len(src)].CopyTo(td)
-		b.StartTimer()
-		c0 := processCPU()
-		if err := run(td); err != nil {
-			b.Fatal(err)
-		}
-		cpu += processCPU() - c0
-	}
-	reportPerRecord(b, cpu)
+	runCopies(b, src, ptrace.NewTraces, run)
 }
 
 func runLogs(b *testing.B, src []plog.Logs, run func(plog.Logs) error) {
+	runCopies(b, src, plog.NewLogs, run)
+}
+
+// runCopies times run on a fresh copy (made with newBatch, CopyTo with the
+// timer stopped) of a source batch per iteration.
+func runCopies[T interface{ CopyTo(T) }](b *testing.B, src []T, newBatch func() T, run func(T) error) {
 	b.ReportAllocs()
 	runtime.GC() // the set-up's garbage (parsing, compiling) is not the loop's
 	b.ResetTimer()
 	var cpu time.Duration
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
-		ld := plog.NewLogs()
-		src[i%len(src)].CopyTo(ld)
+		batch := newBatch()
+		src[i%len(src)].CopyTo(batch)
 		b.StartTimer()
 		c0 := processCPU()
-		if err := run(ld); err != nil {
+		if err := run(batch); err != nil {
 			b.Fatal(err)
 		}
 		cpu += processCPU() - c0

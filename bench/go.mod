@@ -4,9 +4,15 @@ go 1.26.8
 
 replace github.com/otel-audit/auditprocessor => ../
 
+// The harness of the end-to-end tests (e2e/harness), which
+// cmd/loadgen uses to run collectors, read their metrics and receive what
+// they export.
+replace github.com/otel-audit/auditprocessor/e2e => ../e2e
+
 require (
 	github.com/open-telemetry/opentelemetry-collector-contrib/pkg/ottl v1.3.1
 	github.com/otel-audit/auditprocessor v0.0.0
+	github.com/otel-audit/auditprocessor/e2e v0.0.0
 	go.opentelemetry.io/collector/component v1.70.0
 	go.opentelemetry.io/collector/component/componenttest v0.164.0
 	go.opentelemetry.io/collector/confmap v1.70.0
@@ -19,7 +25,6 @@ require (
 	go.opentelemetry.io/collector/processor/processortest v0.164.0
 	go.yaml.in/yaml/v3 v3.0.5
 	google.golang.org/grpc v1.84.0
-	google.golang.org/protobuf v1.36.12
 )
 
 require (
@@ -84,7 +89,8 @@ require (
 	golang.org/x/perf v0.0.0-20260908200009-22c9c6c9d4da // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
-	google.golang.org/genproto/googleapis/rpc v0.0.0-20260706201446-f0a921348800 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260928230214-8a89bd6388cc // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
 

@@ -1,6 +1,12 @@
 # Benchmarks of the audit processor (bench/, a Go module of its own, so that
-# contrib's OTTL never enters the processor's go.mod). Not part of make test.
+# contrib's OTTL never enters the processor's go.mod). No benchmark runs in
+# make test; make test-bench, which does run there, only vets and tests.
 #
+#   make test-bench     (part of make test) go vet on the whole bench module
+#                       and the load generator's tests, which need no
+#                       collector: bench/cmd/loadgen runs its collectors with
+#                       e2e/harness (bench requires the e2e module), so a
+#                       change to the harness that breaks it fails make test
 #   make bench          in-process benchmarks: ours, the pdata floor and the
 #                       OTTL peer on one input, the matcher and compile times
 #                       at several catalog sizes; prints benchstat's summary
@@ -66,7 +72,11 @@ endif
 tee_status = cd bench && { $(2); echo $$? > $(1).status; } | tee $(1); \
 	status=$$(cat $(1).status); rm -f $(1).status; exit $${status:-1}
 
-.PHONY: bench bench-profile bench-e2e bench-dists
+.PHONY: bench bench-profile bench-e2e bench-dists test-bench
+
+test-bench:
+	cd bench && go vet ./...
+	cd bench && go test ./cmd/loadgen/...
 
 bench:
 	@mkdir -p $(BENCH_OUT)

@@ -75,15 +75,50 @@ type app struct {
 	lp  *sdklog.LoggerProvider
 }
 
-// startApp starts the service's server on 127.0.0.1, exporting to the
-// collector's OTLP receiver. Everything it starts is stopped in t.Cleanup.
-func startApp(t *testing.T, service, region, grpcEndpoint, httpEndpoint string) *app {
-	t.Helper()
-	return startAppTLS(t, service, region, grpcEndpoint, httpEndpoint, nil)
+// plainClient is the tests' HTTP client, in plaintext.
+var plainClient = httpClient(nil)
+
+// httpClient is an HTTP client with cfg, or a plaintext one when cfg is nil.
+func httpClient(cfg *tls.Config) *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
 }
 
-// startAppTLS is startApp exporting over TLS with tlsConfig (plaintext when nil).
-func startAppTLS(t *testing.T, service, region, grpcEndpoint, httpEndpoint string, tlsConfig *tls.Config) *app {
+// fleet is a test's instrumented apps, one per service and region.
+type fleet map[string]*app
+
+// startFleet starts an app for each service and region of reqs, exporting
+// to the collector's OTLP receiver at grpcEndpoint and httpEndpoint, over
+// TLS with tlsConfig (plaintext when nil).
+func startFleet(t *testing.T, reqs []request, grpcEndpoint, httpEndpoint string, tlsConfig *tls.Config) fleet {
+	t.Helper()
+	f := fleet{}
+	for _, r := range reqs {
+		if key := r.service + "/" + r.region; f[key] == nil {
+			f[key] = startApp(t, r.service, r.region, grpcEndpoint, httpEndpoint, tlsConfig)
+		}
+	}
+	return f
+}
+
+// url is the base URL of the app that serves r.
+func (f fleet) url(r request) string { return f[r.service+"/"+r.region].url }
+
+// flush has every app export what it has recorded, within 10 seconds.
+func (f fleet) flush(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	for key, a := range f {
+		if err := a.flush(ctx); err != nil {
+			t.Fatalf("flush %s: %v", key, err)
+		}
+	}
+}
+
+// startApp starts the service's server on 127.0.0.1, exporting to the
+// collector's OTLP receiver over TLS with tlsConfig (plaintext when nil).
+// Everything it starts is stopped in t.Cleanup.
+func startApp(t *testing.T, service, region, grpcEndpoint, httpEndpoint string, tlsConfig *tls.Config) *app {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -17,7 +16,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
-	"github.com/otel-audit/auditprocessor/e2e/internal/harness"
+	"github.com/otel-audit/auditprocessor/e2e/harness"
 )
 
 // The delivery tests run examples/collector.yaml, moved to free ports, with
@@ -146,22 +145,12 @@ func (o *outage) backendsUp(t *testing.T) (records, events *harness.Backend) {
 // start runs the example on o's queue directory, exporting to o's backend.
 func (o *outage) start(t *testing.T) *harness.Collector {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	col, err := harness.StartCollector(ctx, harness.CollectorOptions{
-		Binary: o.binary, Dir: t.TempDir(), BaseConfig: exampleConfig,
+	return startCollector(t, "collector", harness.CollectorOptions{
+		Binary: o.binary, BaseConfig: exampleConfig,
 		ExportEndpoint: "http://" + o.backendAddr, EventsEndpoint: "http://" + o.eventsAddr,
 		Overrides: o.overrides,
 		Env:       []string{"AUDIT_QUEUE_DIR=" + o.queueDir},
 	})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_ = col.Stop(10 * time.Second)
-		if t.Failed() {
-			t.Logf("collector log (%s):\n%s", col.LogPath, col.Log())
-		}
-	})
-	return col
 }
 
 // sendAcknowledged sends n audited spans and n audited access-log records,
@@ -169,13 +158,12 @@ func (o *outage) start(t *testing.T) *harness.Collector {
 // their trace ids (a span and a log record share one).
 func sendAcknowledged(t *testing.T, col *harness.Collector, n int) []pcommon.TraceID {
 	t.Helper()
-	client := &http.Client{Timeout: 10 * time.Second}
 	base := "http://" + col.HTTPEndpoint
 	ids := make([]pcommon.TraceID, n)
 	for i := range ids {
 		ids[i] = newTraceID()
-		require.NoError(t, harness.ExportTraces(t.Context(), client, base, auditedSpan(ids[i])), "span %d", i)
-		require.NoError(t, harness.ExportLogs(t.Context(), client, base, auditedLog(ids[i])), "log record %d", i)
+		require.NoError(t, harness.ExportTraces(t.Context(), plainClient, base, auditedSpan(ids[i])), "span %d", i)
+		require.NoError(t, harness.ExportLogs(t.Context(), plainClient, base, auditedLog(ids[i])), "log record %d", i)
 	}
 	return ids
 }
@@ -296,13 +284,8 @@ func TestDurabilityInMemoryQueueLoses(t *testing.T) {
 		return got["traces"][canary] > 0 && got["logs"][canary] > 0 && arrivals(events)["logs"][canary] > 0,
 			fmt.Sprintf("%d records and %d events arrived", len(backend.Records()), len(events.Records()))
 	})
-	waitFor(t, 30*time.Second, "the restarted collector's queues to be empty", func() (bool, string) {
-		m, err := harness.Scrape(t.Context(), col.MetricsURL)
-		if err != nil {
-			return false, err.Error()
-		}
-		size := m.Sum("otelcol_exporter_queue_size", nil)
-		return size == 0, fmt.Sprintf("queue size %g", size)
+	waitMetrics(t, col.MetricsURL, "the restarted collector's queues to be empty", func(m harness.Metrics) bool {
+		return m.Sum("otelcol_exporter_queue_size", nil) == 0
 	})
 
 	got := arrivals(backend)
@@ -334,9 +317,8 @@ exporters:
 `, capacity, capacity, capacity))
 	col := o.start(t)
 
-	client := &http.Client{Timeout: 10 * time.Second}
 	for i := range capacity + extra {
-		err := harness.ExportTraces(t.Context(), client, "http://"+col.HTTPEndpoint, auditedSpan(newTraceID()))
+		err := harness.ExportTraces(t.Context(), plainClient, "http://"+col.HTTPEndpoint, auditedSpan(newTraceID()))
 		if i < capacity {
 			require.NoError(t, err, "span %d fits in the queue", i)
 			continue
@@ -346,8 +328,7 @@ exporters:
 		assert.Equal(t, http.StatusServiceUnavailable, refused.StatusCode)
 		assert.Contains(t, refused.Message, "sending queue is full")
 	}
-	m, err := harness.Scrape(t.Context(), col.MetricsURL)
-	require.NoError(t, err)
+	m := scrape(t, col.MetricsURL)
 	exporter := map[string]string{"exporter": "otlp_http"}
 	assert.Equal(t, float64(extra), m.Sum("otelcol_exporter_enqueue_failed_spans", exporter))
 	assert.Equal(t, float64(capacity), m.Sum("otelcol_exporter_queue_size", map[string]string{"exporter": "otlp_http", "data_type": "traces"}))

@@ -30,7 +30,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/otel-audit/auditprocessor/e2e/internal/harness"
+	"github.com/otel-audit/auditprocessor/e2e/harness"
 )
 
 // The deployment files: deploy/kubernetes/ and the Dockerfile. These tests
@@ -702,16 +702,12 @@ func TestManifestConfigRuns(t *testing.T) {
 
 	backend := startBackend(t, "")
 	events := startBackend(t, "")
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
 	// The harness moves the receivers, health_check and metrics to free
 	// loopback ports; the rest (TLS, catalogs, queue) is the ConfigMap's.
-	col, err := harness.StartCollector(ctx, harness.CollectorOptions{
-		Binary: binary, Dir: t.TempDir(), BaseConfig: path,
+	col := startCollector(t, "collector", harness.CollectorOptions{
+		Binary: binary, BaseConfig: path,
 		ExportEndpoint: backend.URL, EventsEndpoint: events.URL,
 	})
-	require.NoError(t, err)
-	stopOnCleanup(t, "collector", col)
 
 	// The probes: GET on the path they name, on health_check.
 	probePath := str(container(t, m.get(t, "Deployment", "otelcol-audit")), "readinessProbe", "httpGet", "path")

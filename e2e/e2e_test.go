@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,9 +25,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
-	"github.com/otel-audit/auditprocessor/e2e/internal/harness"
+	"github.com/otel-audit/auditprocessor/e2e/harness"
 )
 
 // request is one HTTP request the test sends, and what the catalog says about it.
@@ -111,6 +113,34 @@ services:
 	},
 }
 
+// message is the audit.message of a matched request: its action's
+// description, and " -failure" when it failed.
+func (r request) message() string {
+	if r.outcome == "failure" {
+		return texts[r.action][1] + " -failure"
+	}
+	return texts[r.action][1]
+}
+
+// wantAudit returns the audit.* attributes of a matched request's records;
+// with initiator, audit.initiator.id too, which only the span and the event
+// have (the handler sets enduser.id on its span, not on the access log).
+func (r request) wantAudit(initiator bool) map[string]string {
+	want := map[string]string{
+		"audit.action":      r.action,
+		"audit.outcome":     r.outcome,
+		"audit.region":      r.region,
+		"audit.severity":    r.severity,
+		"audit.reason.code": strconv.Itoa(r.code),
+		"audit.target.type": texts[r.action][0],
+		"audit.message":     r.message(),
+	}
+	if initiator {
+		want["audit.initiator.id"] = e2eUser
+	}
+	return want
+}
+
 // kept reports whether the processor lets r through in scenario s.
 func (s scenario) kept(r request) bool {
 	if r.action == "" {
@@ -150,44 +180,22 @@ func runScenario(t *testing.T, binary, tool string, sc scenario) {
 	// events receives the audit connector's events.
 	events := startBackend(t, "")
 
-	startCtx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	col, err := harness.StartCollector(startCtx, harness.CollectorOptions{
-		Binary: binary, Dir: t.TempDir(), AuditConfig: sc.auditConfig,
+	col := startCollector(t, "collector", harness.CollectorOptions{
+		Binary: binary, AuditConfig: sc.auditConfig,
 		ExportEndpoint: backend.URL, InputEndpoint: input.URL, EventsEndpoint: events.URL,
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if err := col.Stop(10 * time.Second); err != nil {
-			t.Error(err)
-		}
-		if t.Failed() {
-			t.Logf("collector configuration %s and log:\n%s", col.ConfigPath, col.Log())
-		}
 	})
 
 	// One instrumented app per service and region, all on 127.0.0.1.
-	apps := map[string]*app{}
-	for _, r := range requests {
-		key := r.service + "/" + r.region
-		if apps[key] == nil {
-			apps[key] = startApp(t, r.service, r.region, col.GRPCEndpoint, col.HTTPEndpoint)
-		}
-	}
+	apps := startFleet(t, requests, col.GRPCEndpoint, col.HTTPEndpoint, nil)
 
 	// Each request carries a trace context of its own, so that what reaches
 	// the backend can be traced back to the request, and so that the test
 	// can check that trace ids survive the collector.
 	traceIDs := make([]pcommon.TraceID, len(requests))
-	client := &http.Client{Timeout: 10 * time.Second}
 	for i, r := range requests {
-		traceIDs[i] = send(t, client, apps[r.service+"/"+r.region].url, r)
+		traceIDs[i] = send(t, apps.url(r), r)
 	}
-	flushCtx, cancelFlush := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancelFlush()
-	for key, a := range apps {
-		require.NoError(t, a.flush(flushCtx), "flush %s", key)
-	}
+	apps.flush(t)
 
 	metrics := waitAccounted(t, col.MetricsURL, len(requests))
 	assertBackend(t, sc, backend.Records(), traceIDs)
@@ -208,7 +216,7 @@ func runScenario(t *testing.T, binary, tool string, sc scenario) {
 
 // send makes request r to the app at baseURL with a fresh trace context and
 // returns its trace id.
-func send(t *testing.T, client *http.Client, baseURL string, r request) pcommon.TraceID {
+func send(t *testing.T, baseURL string, r request) pcommon.TraceID {
 	t.Helper()
 	var tid pcommon.TraceID
 	var parent pcommon.SpanID
@@ -219,7 +227,7 @@ func send(t *testing.T, client *http.Client, baseURL string, r request) pcommon.
 	req.Header.Set("traceparent", fmt.Sprintf("00-%s-%s-01", tid, parent))
 	req.Header.Set(userHeader, e2eUser)
 	req.Header.Set("User-Agent", e2eAgent)
-	resp, err := client.Do(req)
+	resp, err := plainClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
 	return tid
@@ -258,21 +266,19 @@ func waitMetrics(t *testing.T, metricsURL, what string, done func(harness.Metric
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	var last harness.Metrics
-	for {
-		m, err := harness.Scrape(ctx, metricsURL)
-		if err == nil {
-			last = m
-			if done(m) {
-				return m
-			}
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s not accounted for within the deadline; last scrape:\n%s", what, dump(last))
-		case <-time.After(100 * time.Millisecond):
-		}
+	m, err := harness.WaitMetrics(ctx, metricsURL, done)
+	if err != nil {
+		t.Fatalf("%s not accounted for: %v; last scrape:\n%s", what, err, dump(m))
 	}
+	return m
+}
+
+// scrape returns one scrape of the collector's metrics at metricsURL.
+func scrape(t *testing.T, metricsURL string) harness.Metrics {
+	t.Helper()
+	m, err := harness.Scrape(t.Context(), metricsURL)
+	require.NoError(t, err)
+	return m
 }
 
 func dump(m harness.Metrics) string {
@@ -321,23 +327,7 @@ func assertBackend(t *testing.T, sc scenario, got []harness.Record, traceIDs []p
 				assert.Empty(t, auditAttrs(rec), "%s %s: unmatched records carry no audit.* attributes", name, rec.Signal)
 				continue
 			}
-			message := texts[r.action][1]
-			if r.outcome == "failure" {
-				message += " -failure"
-			}
-			want := map[string]string{
-				"audit.action":      r.action,
-				"audit.outcome":     r.outcome,
-				"audit.region":      r.region,
-				"audit.severity":    r.severity,
-				"audit.reason.code": strconv.Itoa(r.code),
-				"audit.target.type": texts[r.action][0],
-				"audit.message":     message,
-			}
-			if rec.Signal == "traces" {
-				want["audit.initiator.id"] = e2eUser // the handler sets enduser.id on its span
-			}
-			assert.Equal(t, want, auditAttrs(rec), "%s %s", name, rec.Signal)
+			assert.Equal(t, r.wantAudit(rec.Signal == "traces"), auditAttrs(rec), "%s %s", name, rec.Signal)
 		}
 	}
 	assert.Equal(t, len(got), known, "the backend received records no request explains")
@@ -401,6 +391,118 @@ func assertMetrics(t *testing.T, sc scenario, m harness.Metrics, backend *harnes
 	}
 }
 
+// What the client sends with every request: the user the handler sets as
+// enduser.id, and its user agent.
+const (
+	e2eUser  = "IBMid-e2e-0001"
+	e2eAgent = "auditprocessor-e2e/1.0"
+)
+
+// catalogRoutes are the catalog routes of the actions the requests reach,
+// as the built-in catalogs write them: an event's requestData.route.
+var catalogRoutes = map[string]string{
+	"speech-to-text.custom-language-model.create":           "/v1/customizations",
+	"speech-to-text.custom-language-model-word-list.create": "/v1/customizations/{customization_id}/words",
+	"speech-to-text.custom-language-model-word.create":      "/v1/customizations/{customization_id}/words/{word_name}",
+	"speech-to-text.custom-language-model.read":             "/v1/customizations/{customization_id}",
+	"speech-to-text.custom-language-model.train":            "/v1/customizations/{customization_id}/train",
+	"speech-to-text.async-recognition-job.create":           "/v1/recognitions",
+	"speech-to-text.async-recognition-job.read":             "/v1/recognitions/{id}",
+	"speech-to-text.async-recognition-job.delete":           "/v1/recognitions/{id}",
+	"backup-recovery.protection-group-run.update":           "/v2/data-protect/protection-groups/.+/runs[/]?$",
+	"backup-recovery.protection-policy.create":              "/v2/data-protect/policies",
+	"backup-recovery.protection-policy.delete":              "/v2/data-protect/policies/.+",
+}
+
+var eventTimeRE = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d\d\+0000$`)
+
+var severityNumbers = map[string]plog.SeverityNumber{
+	"normal": plog.SeverityNumberInfo, "warning": plog.SeverityNumberWarn, "critical": plog.SeverityNumberError,
+}
+
+// assertEvents checks the audit connector's events: exactly one per
+// audited request (matched, and its service sends events from its region),
+// none for any other, every body field, and counters that reconcile.
+func assertEvents(t *testing.T, sc scenario, metricsURL string, events *harness.Backend, traceIDs []pcommon.TraceID) {
+	var want int
+	for _, r := range requests {
+		if r.action != "" && sc.kept(r) {
+			want++
+		}
+	}
+	m := waitEvents(t, metricsURL, want)
+	sig := map[string]string{"signal": "traces"}
+	// The connector takes the traces pipeline's output, after the processor:
+	// it sees the spans the processor kept, and drops none of them itself.
+	emitted := m.Sum("otelcol_connector_audit_events_emitted", sig)
+	matched := m.Sum("otelcol_processor_audit_records_matched", sig)
+	dropped := m.Sum("otelcol_processor_audit_records_dropped", sig)
+	assert.Equal(t, float64(want), emitted, "events emitted")
+	assert.Equal(t, matched-dropped, emitted, "events = matched - dropped (the processor's counters)")
+	assert.Equal(t, emitted, m.Sum("otelcol_connector_audit_records_matched", sig), "the connector matches what the processor kept")
+	assert.Zero(t, m.Sum("otelcol_connector_audit_records_dropped", sig), "nothing left for the connector to drop")
+	assert.Equal(t, want, events.Count("logs"), "events the backend received")
+
+	byTrace := map[pcommon.TraceID][]harness.Record{}
+	for _, rec := range events.Records() {
+		byTrace[rec.TraceID] = append(byTrace[rec.TraceID], rec)
+	}
+	for i, r := range requests {
+		name := r.service + " " + r.region + " " + r.method + " " + r.target
+		got := byTrace[traceIDs[i]]
+		if r.action == "" || !sc.kept(r) {
+			assert.Empty(t, got, "%s: no event", name)
+			continue
+		}
+		if !assert.Len(t, got, 1, "%s: one event", name) {
+			continue
+		}
+		ev := got[0]
+		assert.Equal(t, "audit.event", ev.EventName, name)
+		assert.Equal(t, "github.com/otel-audit/auditprocessor/auditconnector", ev.ScopeName, name)
+		assert.Equal(t, r.severity, ev.SeverityText, name)
+		assert.Equal(t, severityNumbers[r.severity], ev.SeverityNumber, name)
+		assert.Equal(t, r.service, resourceStr(ev, "service.name"), name)
+		assert.Equal(t, r.region, resourceStr(ev, "cloud.region"), name)
+		assert.NotZero(t, ev.SpanID, name)
+		assert.Equal(t, r.wantAudit(true), auditAttrs(ev), name)
+		require.Equal(t, pcommon.ValueTypeMap, ev.Body.Type(), name)
+		body := ev.Body.Map().AsRaw()
+		eventTime, _ := body["eventTime"].(string)
+		assert.Regexp(t, eventTimeRE, eventTime, name)
+		if at, err := time.Parse("2006-01-02T15:04:05.00-0700", eventTime); assert.NoError(t, err, name) {
+			assert.WithinDuration(t, ev.Timestamp.AsTime(), at, 10*time.Millisecond, "%s: eventTime is the span's end", name)
+			assert.WithinDuration(t, time.Now(), at, 5*time.Minute, name)
+		}
+		delete(body, "eventTime")
+		assert.Equal(t, map[string]any{
+			"action":        r.action,
+			"outcome":       r.outcome,
+			"reason":        map[string]any{"reasonCode": int64(r.code), "reasonType": http.StatusText(r.code)},
+			"severity":      r.severity,
+			"message":       r.message(),
+			"target":        map[string]any{"typeURI": texts[r.action][0]},
+			"initiator":     map[string]any{"id": e2eUser, "host": map[string]any{"address": "127.0.0.1", "agent": e2eAgent}},
+			"observer":      map[string]any{"name": "ActivityTracker"},
+			"correlationId": traceIDs[i].String(),
+			"dataEvent":     false,
+			"requestData":   map[string]any{"method": r.method, "route": catalogRoutes[r.action]},
+			"responseData":  map[string]any{"statusCode": int64(r.code)},
+		}, body, name)
+	}
+}
+
+// waitEvents waits until the connector has emitted want events and the
+// events exporter has sent them all, and returns that scrape.
+func waitEvents(t *testing.T, metricsURL string, want int) harness.Metrics {
+	t.Helper()
+	return waitMetrics(t, metricsURL, "events", func(m harness.Metrics) bool {
+		emitted := m.Sum("otelcol_connector_audit_events_emitted", map[string]string{"signal": "traces"})
+		sent := m.Sum("otelcol_exporter_sent_log_records", map[string]string{"exporter": "otlp_http/events"})
+		return emitted == float64(want) && sent == emitted
+	})
+}
+
 var (
 	buildOnce sync.Once
 	buildPath string
@@ -447,4 +549,27 @@ func startBackend(t *testing.T, dir string) *harness.Backend {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
 	return b
+}
+
+// startCollector starts a collector with opts (in a temporary directory
+// unless opts.Dir is set), giving it 30 seconds to come up, and stops it
+// when the test ends; name is what failures call it.
+func startCollector(t *testing.T, name string, opts harness.CollectorOptions) *harness.Collector {
+	t.Helper()
+	if opts.Dir == "" {
+		opts.Dir = t.TempDir()
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	col, err := harness.StartCollector(ctx, opts)
+	require.NoError(t, err, name)
+	t.Cleanup(func() {
+		if err := col.Stop(10 * time.Second); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if t.Failed() {
+			t.Logf("%s: configuration %s, log (%s):\n%s", name, col.ConfigPath, col.LogPath, col.Log())
+		}
+	})
+	return col
 }

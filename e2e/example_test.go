@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otel-audit/auditprocessor/e2e/internal/harness"
+	"github.com/otel-audit/auditprocessor/e2e/harness"
 )
 
 // exampleConfig is the configuration the README and `make run` point users to.
@@ -92,17 +92,12 @@ func TestExampleValidates(t *testing.T) {
 // it answers 200 while the collector runs and nothing once it has stopped.
 func TestHealthCheck(t *testing.T) {
 	binary := collectorBinary(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	col, err := harness.StartCollector(ctx, harness.CollectorOptions{
-		Binary: binary, Dir: t.TempDir(), BaseConfig: exampleConfig,
+	col := startCollector(t, "collector", harness.CollectorOptions{
+		Binary: binary, BaseConfig: exampleConfig,
 		Env: []string{"AUDIT_QUEUE_DIR=" + t.TempDir()},
 	})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = col.Stop(10 * time.Second) })
 
-	client := &http.Client{Timeout: 5 * time.Second}
-	resp, err := client.Get(col.HealthURL)
+	resp, err := plainClient.Get(col.HealthURL)
 	require.NoError(t, err)
 	var body struct {
 		Status string `json:"status"`
@@ -114,6 +109,6 @@ func TestHealthCheck(t *testing.T) {
 	assert.Equal(t, "Server available", body.Status)
 
 	require.NoError(t, col.Stop(10*time.Second))
-	_, err = client.Get(col.HealthURL)
+	_, err = plainClient.Get(col.HealthURL)
 	assert.Error(t, err, "the health endpoint still answers after the collector stopped")
 }

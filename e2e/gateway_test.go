@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
-	"github.com/otel-audit/auditprocessor/e2e/internal/harness"
+	"github.com/otel-audit/auditprocessor/e2e/harness"
 )
 
 // gatewayConfig is the front tier's example: OTLP in, the load_balancing
@@ -45,30 +43,21 @@ func TestGateway(t *testing.T) {
 	sc := scenarios[1]
 	require.Equal(t, "backup-recovery_added_in_us-south", sc.name)
 
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
 	var tiers [2]tier
 	var hostnames []string
 	for i := range tiers {
 		tr := &tiers[i]
-		var err error
-		tr.records, err = harness.StartBackend("")
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = tr.records.Close() })
-		tr.events, err = harness.StartBackend("")
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = tr.events.Close() })
-		tr.col, err = harness.StartCollector(ctx, harness.CollectorOptions{
-			Binary: binary, Dir: t.TempDir(), BaseConfig: exampleConfig,
+		tr.records = startBackend(t, "")
+		tr.events = startBackend(t, "")
+		tr.col = startCollector(t, fmt.Sprintf("audit collector %d", i+1), harness.CollectorOptions{
+			Binary: binary, BaseConfig: exampleConfig,
 			ExportEndpoint: tr.records.URL, EventsEndpoint: tr.events.URL,
 			Env: []string{"AUDIT_QUEUE_DIR=" + t.TempDir()},
 		})
-		require.NoError(t, err)
-		stopOnCleanup(t, fmt.Sprintf("audit collector %d", i+1), tr.col)
 		hostnames = append(hostnames, tr.col.GRPCEndpoint)
 	}
-	front, err := harness.StartCollector(ctx, harness.CollectorOptions{
-		Binary: binary, Dir: t.TempDir(), BaseConfig: gatewayConfig,
+	front := startCollector(t, "front collector", harness.CollectorOptions{
+		Binary: binary, BaseConfig: gatewayConfig,
 		Env: []string{"AUDIT_GATEWAY_QUEUE_DIR=" + t.TempDir()},
 		Overrides: []string{fmt.Sprintf(`
 exporters:
@@ -78,33 +67,20 @@ exporters:
         hostnames: [%s]
 `, strings.Join(hostnames, ", "))},
 	})
-	require.NoError(t, err)
-	stopOnCleanup(t, "front collector", front)
 
 	// The instrumented services of the end-to-end test, sending to the front.
-	apps := map[string]*app{}
-	for _, r := range requests {
-		key := r.service + "/" + r.region
-		if apps[key] == nil {
-			apps[key] = startApp(t, r.service, r.region, front.GRPCEndpoint, front.HTTPEndpoint)
-		}
-	}
+	apps := startFleet(t, requests, front.GRPCEndpoint, front.HTTPEndpoint, nil)
 	type sent struct {
 		r  request
 		id pcommon.TraceID
 	}
 	var all []sent
-	client := &http.Client{Timeout: 10 * time.Second}
 	for range gatewayRounds {
 		for _, r := range requests {
-			all = append(all, sent{r, send(t, client, apps[r.service+"/"+r.region].url, r)})
+			all = append(all, sent{r, send(t, apps.url(r), r)})
 		}
 	}
-	flushCtx, cancelFlush := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancelFlush()
-	for key, a := range apps {
-		require.NoError(t, a.flush(flushCtx), "flush %s", key)
-	}
+	apps.flush(t)
 
 	// What the backends must end with.
 	n := len(all)
@@ -222,8 +198,7 @@ exporters:
 	}
 
 	// Both audit collectors took a share, and their counters add up.
-	fm, err := harness.Scrape(t.Context(), front.MetricsURL)
-	require.NoError(t, err)
+	fm := scrape(t, front.MetricsURL)
 	assert.Equal(t, 2.0, fm.Sum("otelcol_loadbalancer_num_backends", nil), "the front's backends")
 	for _, s := range signals {
 		t.Run(s.signal, func(t *testing.T) {
@@ -251,17 +226,4 @@ exporters:
 		events += m.Sum("otelcol_exporter_sent_log_records", map[string]string{"exporter": "otlp_http/events"})
 	}
 	assert.Equal(t, float64(audited), events, "events sent by the audit collectors")
-}
-
-// stopOnCleanup stops col when the test ends and, if it failed, logs what
-// col wrote.
-func stopOnCleanup(t *testing.T, name string, col *harness.Collector) {
-	t.Cleanup(func() {
-		if err := col.Stop(10 * time.Second); err != nil {
-			t.Errorf("%s: %v", name, err)
-		}
-		if t.Failed() {
-			t.Logf("%s log (%s):\n%s", name, col.LogPath, col.Log())
-		}
-	})
 }

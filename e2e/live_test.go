@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,7 +14,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
-	"github.com/otel-audit/auditprocessor/e2e/internal/harness"
+	"github.com/otel-audit/auditprocessor/e2e/harness"
 )
 
 // gadgetsCatalog is a catalog with POST /v1/gadgets and, with widgets,
@@ -63,23 +61,11 @@ func TestLiveCatalog(t *testing.T) {
 	require.NoError(t, os.Symlink(filepath.Join("..data", "gadgets.yaml"), file))
 
 	backend := startBackend(t, "")
-	startCtx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	col, err := harness.StartCollector(startCtx, harness.CollectorOptions{
-		Binary: binary, Dir: t.TempDir(), ExportEndpoint: backend.URL,
+	col := startCollector(t, "collector", harness.CollectorOptions{
+		Binary: binary, ExportEndpoint: backend.URL,
 		AuditConfig: fmt.Sprintf("builtin_catalogs: []\ncatalog_files: [%q]\nreload:\n  poll_interval: 0s\n", file),
 	})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if err := col.Stop(10 * time.Second); err != nil {
-			t.Error(err)
-		}
-		if t.Failed() {
-			t.Logf("collector log:\n%s", col.Log())
-		}
-	})
 
-	client := &http.Client{Timeout: 10 * time.Second}
 	n := 0
 	// widget sends POST /v1/widgets and returns what the backend got for it.
 	widget := func() string {
@@ -95,7 +81,7 @@ func TestLiveCatalog(t *testing.T) {
 		s.Attributes().PutStr("http.request.method", "POST")
 		s.Attributes().PutStr("http.route", "/v1/widgets")
 		s.Attributes().PutInt("http.response.status_code", 201)
-		require.NoError(t, harness.ExportTraces(t.Context(), client, "http://"+col.HTTPEndpoint, td))
+		require.NoError(t, harness.ExportTraces(t.Context(), plainClient, "http://"+col.HTTPEndpoint, td))
 		var got harness.Record
 		require.Eventually(t, func() bool {
 			for _, r := range backend.Records() {
@@ -108,26 +94,23 @@ func TestLiveCatalog(t *testing.T) {
 		}, 10*time.Second, 20*time.Millisecond)
 		return got.Str("audit.action")
 	}
-	scrape := func(result string) float64 {
-		m, err := harness.Scrape(t.Context(), col.MetricsURL)
-		require.NoError(t, err)
-		return m.Sum("otelcol_processor_audit_catalog_reloads", map[string]string{"result": result})
+	reloads := func(result string) float64 {
+		return scrape(t, col.MetricsURL).Sum("otelcol_processor_audit_catalog_reloads", map[string]string{"result": result})
 	}
 
 	assert.Equal(t, "", widget(), "the catalog has no widgets yet")
 	mount.update(gadgetsCatalog(true))
-	require.Eventually(t, func() bool { return scrape("success") == 2 }, 10*time.Second, 50*time.Millisecond,
+	require.Eventually(t, func() bool { return reloads("success") == 2 }, 10*time.Second, 50*time.Millisecond,
 		"the traces and the logs processor reload")
 	assert.Equal(t, "gadgets.widget.create", widget(), "tagged after the ConfigMap swap, with no restart")
 
 	mount.update("service: gadgets\nevents: [")
-	require.Eventually(t, func() bool { return scrape("failure") == 2 }, 10*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool { return reloads("failure") == 2 }, 10*time.Second, 50*time.Millisecond)
 	assert.Equal(t, "gadgets.widget.create", widget(), "the last good catalog stays")
-	resp, err := client.Get(col.MetricsURL)
+	resp, err := plainClient.Get(col.MetricsURL)
 	require.NoError(t, err, "the collector keeps running")
 	resp.Body.Close()
-	m, err := harness.Scrape(t.Context(), col.MetricsURL)
-	require.NoError(t, err)
+	m := scrape(t, col.MetricsURL)
 	good := sha256.Sum256([]byte(gadgetsCatalog(true)))
 	assert.Positive(t, m.Sum("otelcol_processor_audit_catalog_in_force",
 		map[string]string{"catalog_file": file, "sha256": hex.EncodeToString(good[:])}), "the last good content is in force")

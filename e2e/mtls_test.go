@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"math/big"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,7 +29,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
-	"github.com/otel-audit/auditprocessor/e2e/internal/harness"
+	"github.com/otel-audit/auditprocessor/e2e/harness"
 )
 
 // certAuthority is a CA made by the test at run time: no key is committed.
@@ -124,19 +123,10 @@ func TestMutualTLS(t *testing.T) {
 	require.NoError(t, os.WriteFile(config, []byte(strings.ReplaceAll(example, exampleDir, dir+"/")), 0o644))
 	backend := startBackend(t, "")
 	events := startBackend(t, "")
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	col, err := harness.StartCollector(ctx, harness.CollectorOptions{
-		Binary: binary, Dir: t.TempDir(), BaseConfig: config,
+	col := startCollector(t, "collector", harness.CollectorOptions{
+		Binary: binary, BaseConfig: config,
 		ExportEndpoint: backend.URL, EventsEndpoint: events.URL,
 		Env: []string{"AUDIT_QUEUE_DIR=" + t.TempDir()},
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_ = col.Stop(10 * time.Second)
-		if t.Failed() {
-			t.Logf("collector log (%s):\n%s", col.LogPath, col.Log())
-		}
 	})
 
 	refusedIDs := map[pcommon.TraceID]string{}
@@ -193,15 +183,13 @@ func TestMutualTLS(t *testing.T) {
 
 	// The known sender: the instrumented service of the end-to-end test,
 	// exporting over mutual TLS.
-	app := startAppTLS(t, stt, "eu-de", col.GRPCEndpoint, col.HTTPEndpoint, &tls.Config{
-		RootCAs: known.pool(), Certificates: []tls.Certificate{sender},
-	})
 	r := requests[0]
 	require.Equal(t, auditedTags["audit.action"], r.action)
-	id := send(t, &http.Client{Timeout: 10 * time.Second}, app.url, r)
-	flushCtx, cancelFlush := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancelFlush()
-	require.NoError(t, app.flush(flushCtx))
+	apps := startFleet(t, []request{r}, col.GRPCEndpoint, col.HTTPEndpoint, &tls.Config{
+		RootCAs: known.pool(), Certificates: []tls.Certificate{sender},
+	})
+	id := send(t, apps.url(r), r)
+	apps.flush(t)
 	waitFor(t, 30*time.Second, "the known sender's span, access log and event at the backends", func() (bool, string) {
 		got := arrivals(backend)
 		return got["traces"][id] > 0 && got["logs"][id] > 0 && arrivals(events)["logs"][id] > 0,
@@ -221,15 +209,9 @@ func TestMutualTLS(t *testing.T) {
 	}
 	assert.Len(t, backend.Records(), 2, "the known sender's span and access log")
 	assert.Len(t, events.Records(), 1, "the known sender's event")
-	m, err := harness.Scrape(t.Context(), col.MetricsURL)
-	require.NoError(t, err)
+	m := scrape(t, col.MetricsURL)
 	assert.Equal(t, 1.0, m.Sum("otelcol_receiver_accepted_spans", map[string]string{"receiver": "otlp"}))
 	assert.Equal(t, 1.0, m.Sum("otelcol_receiver_accepted_log_records", map[string]string{"receiver": "otlp"}))
-}
-
-// httpClient is an HTTP client with cfg, or a plaintext one when cfg is nil.
-func httpClient(cfg *tls.Config) *http.Client {
-	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
 }
 
 func httpBase(col *harness.Collector, cfg *tls.Config) string {

@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
-	"github.com/otel-audit/auditprocessor/e2e/internal/harness"
+	"github.com/otel-audit/auditprocessor/e2e/harness"
 )
 
 // Three services serve the same customization routes: stt-api (the
@@ -30,10 +28,8 @@ func TestScopedCatalogs(t *testing.T) {
 	require.NoError(t, err)
 	backend := startBackend(t, "")
 	events := startBackend(t, "")
-	startCtx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	col, err := harness.StartCollector(startCtx, harness.CollectorOptions{
-		Binary: binary, Dir: t.TempDir(), ExportEndpoint: backend.URL, EventsEndpoint: events.URL,
+	col := startCollector(t, "collector", harness.CollectorOptions{
+		Binary: binary, ExportEndpoint: backend.URL, EventsEndpoint: events.URL,
 		AuditConfig: fmt.Sprintf(`
 catalog_files: [%q]
 services:
@@ -42,15 +38,6 @@ services:
   voices:
     service_names: ["voices-*"]
 `, voices),
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if err := col.Stop(10 * time.Second); err != nil {
-			t.Error(err)
-		}
-		if t.Failed() {
-			t.Logf("collector log:\n%s", col.Log())
-		}
 	})
 
 	type sent struct {
@@ -65,19 +52,15 @@ services:
 		{service: "other-api", method: "POST", target: "/v1/customizations"},
 		{service: "other-api", method: "GET", target: "/v1/customizations/c-1"},
 	}
-	apps := map[string]*app{}
-	client := &http.Client{Timeout: 10 * time.Second}
-	for i, r := range reqs {
-		if apps[r.service] == nil {
-			apps[r.service] = startApp(t, r.service, "eu-de", col.GRPCEndpoint, col.HTTPEndpoint)
-		}
-		reqs[i].trace = send(t, client, apps[r.service].url, request{method: r.method, target: r.target})
+	var asRequests []request
+	for _, r := range reqs {
+		asRequests = append(asRequests, request{service: r.service, region: "eu-de", method: r.method, target: r.target})
 	}
-	flushCtx, cancelFlush := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancelFlush()
-	for _, a := range apps {
-		require.NoError(t, a.flush(flushCtx))
+	apps := startFleet(t, asRequests, col.GRPCEndpoint, col.HTTPEndpoint, nil)
+	for i, r := range asRequests {
+		reqs[i].trace = send(t, apps.url(r), r)
 	}
+	apps.flush(t)
 	want := 0
 	for _, r := range reqs {
 		if r.want != "" {

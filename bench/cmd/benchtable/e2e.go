@@ -117,9 +117,9 @@ func plotE2E(rows []e2eRow, file string) error {
 			continue
 		}
 		if st.dash {
-			drawDashed(img, pts, px, py, st.c)
+			drawLine(img, pts, px, py, st.c, 3, 8)
 		} else {
-			drawSeries(img, pts, px, py, st.c)
+			drawLine(img, pts, px, py, st.c, 5, 0)
 		}
 		lx := width - right - 390
 		if st.dash {
@@ -143,18 +143,4 @@ func niceStep(v float64) float64 {
 		}
 	}
 	return 10 * p
-}
-
-// drawDashed draws a series as a dashed line with small markers.
-func drawDashed(img *image.RGBA, pts []point, px func(float64) int, py func(float64) int, c color.RGBA) {
-	for i, p := range pts {
-		x, y := px(p.x), py(p.y)
-		fill(img, image.Rect(x-3, y-3, x+4, y+4), c)
-		if i > 0 {
-			q := pts[i-1]
-			for d := -1; d <= 1; d++ {
-				line(img, px(q.x), py(q.y)+d, x, y+d, c, 8)
-			}
-		}
-	}
 }

@@ -87,8 +87,8 @@ func (r results) plot(file string) error {
 		y := py(floor)
 		line(img, left, y, width-right, y, green, 8)
 	}
-	drawSeries(img, ours, px, py, blue)
-	drawSeries(img, peer, px, py, red)
+	drawLine(img, ours, px, py, blue, 5, 0)
+	drawLine(img, peer, px, py, red, 5, 0)
 
 	// legend
 	lx, ly := width-right-270, top+10
@@ -126,14 +126,17 @@ func ftoa(v float64) string {
 	return string(s)
 }
 
-func drawSeries(img *image.RGBA, pts []point, px func(float64) int, py func(float64) int, c color.RGBA) {
+// drawLine draws a series: a square marker of half-width marker on each
+// point, joined by a line three pixels thick, dashed every dash pixels
+// (solid when dash is 0).
+func drawLine(img *image.RGBA, pts []point, px func(float64) int, py func(float64) int, c color.RGBA, marker, dash int) {
 	for i, p := range pts {
 		x, y := px(p.x), py(p.y)
-		fill(img, image.Rect(x-5, y-5, x+6, y+6), c)
+		fill(img, image.Rect(x-marker, y-marker, x+marker+1, y+marker+1), c)
 		if i > 0 {
 			q := pts[i-1]
 			for d := -1; d <= 1; d++ {
-				line(img, px(q.x), py(q.y)+d, x, y+d, c, 0)
+				line(img, px(q.x), py(q.y)+d, x, y+d, c, dash)
 			}
 		}
 	}

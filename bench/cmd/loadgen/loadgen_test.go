@@ -16,6 +16,7 @@ import (
 
 	"github.com/otel-audit/auditprocessor"
 	"github.com/otel-audit/auditprocessor/bench"
+	"github.com/otel-audit/auditprocessor/e2e/harness"
 )
 
 func input(t *testing.T) *bench.Input {
@@ -27,13 +28,47 @@ func input(t *testing.T) *bench.Input {
 	return bench.NewInput(catalogs, 42)
 }
 
-func TestCountSpans(t *testing.T) {
-	p, err := buildPayloads(input(t), 4, 500, 8) // checks countSpans on each
+// The sink counts the spans of the payloads as the decoder does (which
+// buildPayloads checks on each), and inspects 1 request in sampleEvery:
+// the HTTP sender sends the pre-tagged input straight to an instance's sink.
+func TestSinkCountsPayloads(t *testing.T) {
+	files, err := bench.WriteAllSending(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := countSpans(append(p.protos[0], 0xff)); err == nil {
-		t.Error("countSpans accepted a truncated field")
+	plain, err := buildPayloads(input(t), 4, 500, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre, err := tagPayloads(plain, pipelines(files, bench.PeerConfig{})["audit"].audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &instance{p: pre}
+	if in.sink, err = harness.StartSink(harness.SinkOptions{InspectEvery: sampleEvery, InspectTraces: in.inspect}); err != nil {
+		t.Fatal(err)
+	}
+	defer in.sink.Close()
+	s := newHTTPSender(in.sink.URL, pre, 1)
+	defer s.close()
+	want := 0
+	for i := range sampleEvery + 1 {
+		n, err := s.send(t.Context(), i%len(pre.spans))
+		if err != nil || n != pre.spans[i%len(pre.spans)] {
+			t.Fatalf("request %d: %d spans accepted, %v", i, n, err)
+		}
+		want += n
+	}
+	if got := in.sink.Spans(); got != int64(want) {
+		t.Errorf("the sink counted %d spans, want %d", got, want)
+	}
+	// Requests 1 and sampleEvery+1 are inspected: batches 0 and sampleEvery % 4.
+	spans, tagged := in.sampledSpans.Load(), in.sampledTagged.Load()
+	if wantSpans := pre.spans[0] + pre.spans[sampleEvery%len(pre.spans)]; spans != int64(wantSpans) {
+		t.Errorf("%d spans inspected, want %d", spans, wantSpans)
+	}
+	if share := float64(tagged) / float64(spans); share < 0.75 || share > 0.85 {
+		t.Errorf("tagged share of the inspected spans %.2f, want about 0.8", share)
 	}
 }
 
@@ -57,19 +92,8 @@ func TestAllSendingCatalogsDropNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, td := range sink.AllTraces() {
-			rss := td.ResourceSpans()
-			for i := 0; i < rss.Len(); i++ {
-				sss := rss.At(i).ScopeSpans()
-				for j := 0; j < sss.Len(); j++ {
-					ss := sss.At(j).Spans()
-					for k := 0; k < ss.Len(); k++ {
-						spans++
-						if _, ok := ss.At(k).Attributes().Get("audit.action"); ok {
-							tagged++
-						}
-					}
-				}
-			}
+			s, tg := countTagged(td)
+			spans, tagged = spans+s, tagged+tg
 		}
 		return spans, tagged
 	}
@@ -129,8 +153,8 @@ func TestPreTaggedInput(t *testing.T) {
 		if !bytes.Equal(again.protos[i], pre.protos[i]) {
 			t.Errorf("batch %d: the processor changed the pre-tagged input (%d bytes in, %d out)", i, len(pre.protos[i]), len(again.protos[i]))
 		}
-		if n, err := countSpans(pre.protos[i]); err != nil || n != pre.spans[i] {
-			t.Errorf("batch %d: countSpans = %d, %v; want %d", i, n, err, pre.spans[i])
+		if n, err := harness.CountRecords(pre.protos[i]); err != nil || n != pre.spans[i] {
+			t.Errorf("batch %d: CountRecords = %d, %v; want %d", i, n, err, pre.spans[i])
 		}
 		rss := pre.reqs[i].Traces().ResourceSpans()
 		for r := 0; r < rss.Len(); r++ {
@@ -161,8 +185,8 @@ func TestPreTaggedInput(t *testing.T) {
 }
 
 func TestCollectorYAML(t *testing.T) {
-	with := collectorYAML(pipelineConfig{name: "x", audit: "{}"}, 1, 2, 3, "http://127.0.0.1:4")
-	without := collectorYAML(pipelineConfig{name: "y"}, 1, 2, 3, "http://127.0.0.1:4")
+	with := collectorYAML(pipelineConfig{name: "x", audit: "{}"})
+	without := collectorYAML(pipelineConfig{name: "y"})
 	if !strings.Contains(with, "processors: [memory_limiter, audit, batch]") || !strings.Contains(with, "  audit:\n    {}\n") {
 		t.Errorf("with the processor:\n%s", with)
 	}
@@ -171,8 +195,8 @@ func TestCollectorYAML(t *testing.T) {
 	}
 }
 
-func TestParseMetrics(t *testing.T) {
-	m, err := parseMetrics(strings.NewReader(`# TYPE otelcol_receiver_accepted_spans counter
+func TestCountersOf(t *testing.T) {
+	m, err := harness.ParseMetrics(strings.NewReader(`# TYPE otelcol_receiver_accepted_spans counter
 otelcol_receiver_accepted_spans{receiver="otlp",transport="http"} 1500
 otelcol_receiver_accepted_spans{receiver="otlp",transport="grpc"} 500
 otelcol_processor_audit_records_dropped{reason="unsupported_region",signal="traces"} 7 1700000000000
@@ -271,6 +295,41 @@ func TestWriteSplit(t *testing.T) {
 	}
 }
 
+// The CSV has a row per configuration and step that ran, configuration by
+// configuration; the report's table, step by step.
+func TestCSVAndReportOrder(t *testing.T) {
+	var results []result
+	for _, c := range []string{"without", "audit"} {
+		for _, rate := range []float64{1000, 2000} {
+			l := load{offered: int(rate), sent: int(rate), accepted: int(rate), duration: time.Second, elapsed: time.Second}
+			results = append(results, result{config: c, rate: rate, load: l, cpu: rate / 1e5, wall: time.Second, drained: true})
+		}
+	}
+	o := options{configs: []string{"audit", "without"}, rates: []float64{1000, 2000, 4000}}
+	var b strings.Builder
+	writeCSV(&b, o, results)
+	want := `config,rate,cpu_s_per_100k,achieved,sustained
+audit,1000,1.0000,1000,true
+audit,2000,1.0000,2000,true
+without,1000,1.0000,1000,true
+without,2000,1.0000,2000,true
+`
+	if b.String() != want {
+		t.Errorf("CSV:\n%s\nwant:\n%s", b.String(), want)
+	}
+	b.Reset()
+	writeReport(&b, o, "test", nil, results)
+	var rows []string
+	for _, l := range strings.Split(b.String(), "\n") {
+		if f := strings.Split(l, " | "); len(f) == 10 && strings.HasPrefix(l, "| ") && !strings.HasPrefix(l, "| offered") {
+			rows = append(rows, strings.TrimPrefix(f[0], "| ")+" "+f[1])
+		}
+	}
+	if want := []string{"1000 audit", "1000 without", "2000 audit", "2000 without"}; !slices.Equal(rows, want) {
+		t.Errorf("report rows %q, want %q", rows, want)
+	}
+}
+
 // The peer's collector configuration carries the generated OTTL unchanged,
 // in the pipeline order transform, filter; the connector configuration
 // exports the traces to the connector and its events to the sink.
@@ -305,7 +364,7 @@ func TestPeerAndConnectorYAML(t *testing.T) {
 			} `yaml:"pipelines"`
 		} `yaml:"service"`
 	}
-	if err := yaml.Unmarshal([]byte(collectorYAML(all["ottl"], 1, 2, 3, "http://127.0.0.1:4")), &cfg); err != nil {
+	if err := yaml.Unmarshal([]byte(collectorYAML(all["ottl"])), &cfg); err != nil {
 		t.Fatal(err)
 	}
 	ts, fc := cfg.Processors.Transform.TraceStatements, cfg.Processors.Filter.TraceConditions
@@ -325,7 +384,7 @@ func TestPeerAndConnectorYAML(t *testing.T) {
 	}
 
 	cfg.Service.Pipelines = nil
-	if err := yaml.Unmarshal([]byte(collectorYAML(all["audit-connector"], 1, 2, 3, "http://127.0.0.1:4")), &cfg); err != nil {
+	if err := yaml.Unmarshal([]byte(collectorYAML(all["audit-connector"])), &cfg); err != nil {
 		t.Fatal(err)
 	}
 	traces, events := cfg.Service.Pipelines["traces"], cfg.Service.Pipelines["logs/events"]

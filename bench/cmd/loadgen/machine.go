@@ -65,7 +65,7 @@ func (l otherLoad) cores(insts []*instance) float64 {
 func ownCPU(insts []*instance) float64 {
 	total := selfCPUSeconds()
 	for _, in := range insts {
-		if t, err := procStatSeconds(in.col.cmd.Process.Pid); err == nil {
+		if t, err := procStatSeconds(in.col.PID()); err == nil {
 			total += t
 		}
 	}

@@ -25,7 +25,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -38,7 +37,10 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
 	"github.com/otel-audit/auditprocessor/bench"
+	"github.com/otel-audit/auditprocessor/e2e/harness"
 )
 
 type options struct {
@@ -105,8 +107,8 @@ func main() {
 	if o.protocol != "http" && o.protocol != "grpc" {
 		fail(fmt.Errorf("-protocol must be http or grpc, got %q", o.protocol))
 	}
-	if o.batch < o.resources || o.concurrency < 1 || o.repeat < 1 || o.step <= 0 {
-		fail(errors.New("-batch must be at least -resources; -concurrency, -repeat and -step must be positive"))
+	if o.batch < o.resources || o.concurrency < 1 || o.repeat < 1 || o.step <= 0 || o.drain <= 0 {
+		fail(errors.New("-batch must be at least -resources; -concurrency, -repeat, -step and -drain must be positive"))
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -263,12 +265,26 @@ func configNames() []string {
 // instance is one configuration under test: its collector, sink and sender.
 type instance struct {
 	cfg     pipelineConfig
-	col     *collector
-	sink    *sink
+	col     *harness.Collector
+	sink    *harness.Sink
 	send    sender
 	p       *payloads    // what it is sent
 	next    atomic.Int64 // the next payload to send, round robin
 	stopped bool         // a step was not sustained and -keep-going is off
+	// The spans of the exported requests the sink decoded (1 in
+	// sampleEvery), and how many of them carry audit.action.
+	sampledSpans, sampledTagged atomic.Int64
+}
+
+// sampleEvery: the sink decodes one exported request in sampleEvery to see
+// how many spans carry audit.action.
+const sampleEvery = 25
+
+// inspect counts the spans of a request the sink decoded, and the tagged ones.
+func (in *instance) inspect(td ptrace.Traces) {
+	spans, tagged := countTagged(td)
+	in.sampledSpans.Add(int64(spans))
+	in.sampledTagged.Add(int64(tagged))
 }
 
 func run(ctx context.Context, o options) (err error) {
@@ -339,8 +355,8 @@ func run(ctx context.Context, o options) (err error) {
 			if in.send != nil {
 				in.send.close()
 			}
-			in.col.stop(5 * time.Second)
-			in.sink.close()
+			_ = in.col.Stop(5 * time.Second)
+			_ = in.sink.Close()
 		}
 	}()
 	for _, name := range o.configs {
@@ -348,38 +364,34 @@ func run(ctx context.Context, o options) (err error) {
 		if !ok {
 			return fmt.Errorf("unknown configuration %q (known: %s)", name, strings.Join(configNames(), ", "))
 		}
-		s, err := startSink()
-		if err != nil {
-			return err
-		}
-		col, err := startCollector(ctx, binaries[cfg.binary], dir, cfg, s.URL)
-		if err != nil {
-			s.close()
-			return err
-		}
-		p := plain
+		in := &instance{cfg: cfg, p: plain}
 		if cfg.tagged {
-			p = pretagged
+			in.p = pretagged
 		}
-		in := &instance{cfg: cfg, col: col, sink: s, p: p}
+		if in.sink, err = harness.StartSink(harness.SinkOptions{InspectEvery: sampleEvery, InspectTraces: in.inspect}); err != nil {
+			return err
+		}
+		if in.col, err = startCollector(ctx, binaries[cfg.binary], dir, cfg, in.sink.URL); err != nil {
+			_ = in.sink.Close()
+			return err
+		}
 		insts = append(insts, in)
 		if o.protocol == "grpc" {
-			gs, err := newGRPCSender(col.grpcEndpoint, p)
+			gs, err := newGRPCSender(in.col.GRPCEndpoint, in.p)
 			if err != nil {
 				return err
 			}
 			in.send = gs
 		} else {
-			in.send = newHTTPSender(col.httpURL, p, o.concurrency)
+			in.send = newHTTPSender("http://"+in.col.HTTPEndpoint, in.p, o.concurrency)
 		}
-		fmt.Fprintf(os.Stderr, "started %s (pid %d): %s\n", name, col.cmd.Process.Pid, cfg.about)
+		fmt.Fprintf(os.Stderr, "started %s (pid %d): %s\n", name, in.col.PID(), cfg.about)
 	}
 
-	httpc := &http.Client{Timeout: 5 * time.Second}
 	if o.warmup > 0 {
 		for _, in := range insts {
 			fmt.Fprintf(os.Stderr, "warm-up %s: %s at %.0f spans/s\n", in.cfg.name, o.warmup, o.rates[0])
-			if _, err := measure(ctx, httpc, in, o.rates[0], o.warmup, o); err != nil {
+			if _, err := measure(ctx, in, o.rates[0], o.warmup, o); err != nil {
 				return err
 			}
 		}
@@ -401,7 +413,7 @@ func run(ctx context.Context, o options) (err error) {
 						}
 					}
 					others := startOtherLoad(insts)
-					res, err := measure(ctx, httpc, in, rate, o.step, o)
+					res, err := measure(ctx, in, rate, o.step, o)
 					if err != nil {
 						return err
 					}
@@ -520,17 +532,17 @@ func sustainedAll(results []result, config string, rate float64) bool {
 
 // measure runs one step against in and waits until every accepted span has
 // reached the sink or was dropped by the processor (or -drain passes).
-func measure(ctx context.Context, httpc *http.Client, in *instance, rate float64, d time.Duration, o options) (result, error) {
+func measure(ctx context.Context, in *instance, rate float64, d time.Duration, o options) (result, error) {
 	res := result{config: in.cfg.name, rate: rate}
-	m0, err := scrape(ctx, httpc, in.col.metricsURL)
+	m0, err := harness.Scrape(ctx, in.col.MetricsURL)
 	if err != nil {
 		return res, err
 	}
 	c0 := countersOf(m0)
-	sink0 := in.sink.spans.Load()
-	events0 := in.sink.events.Load()
+	sink0 := in.sink.Spans()
+	events0 := in.sink.LogRecords()
 	drv0 := selfCPUSeconds()
-	cpu0, ticks0, err := in.col.cpuSeconds()
+	cpu0, ticks0, err := cpuSeconds(in.col.PID())
 	if err != nil {
 		return res, err
 	}
@@ -540,43 +552,33 @@ func measure(ctx context.Context, httpc *http.Client, in *instance, rate float64
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	if err := in.col.alive(); err != nil {
+	if err := alive(in.col, in.cfg.name); err != nil {
 		return res, err
 	}
 
 	// Drain: the batch processor holds spans up to its timeout (200ms), the
 	// exporter's queue may hold more.
-	deadline := time.Now().Add(o.drain)
-	var c1 counters
-	for {
-		delivered := in.sink.spans.Load() - sink0
-		m, err := scrape(ctx, httpc, in.col.metricsURL)
-		if err != nil {
-			return res, err
-		}
-		c1 = countersOf(m)
-		dropped := int64(c1.auditDropped - c0.auditDropped)
-		res.delivered = delivered
-		res.missing = int64(res.load.accepted) - delivered - dropped
-		if res.missing <= 0 {
-			res.drained = true
-			break
-		}
-		if time.Now().After(deadline) {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return res, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
+	drainCtx, cancel := context.WithTimeout(ctx, o.drain)
+	m1, err := harness.WaitMetrics(drainCtx, in.col.MetricsURL, func(m harness.Metrics) bool {
+		res.delivered = in.sink.Spans() - sink0
+		res.missing = int64(res.load.accepted) - res.delivered - int64(countersOf(m).auditDropped-c0.auditDropped)
+		return res.missing <= 0
+	})
+	cancel()
+	if ctx.Err() != nil {
+		return res, ctx.Err()
 	}
-	cpu1, ticks1, err := in.col.cpuSeconds()
+	if m1 == nil {
+		return res, err
+	}
+	res.drained = err == nil
+	c1 := countersOf(m1)
+	cpu1, ticks1, err := cpuSeconds(in.col.PID())
 	if err != nil {
 		return res, err
 	}
 	res.wall = time.Since(start)
-	res.events = in.sink.events.Load() - events0
+	res.events = in.sink.LogRecords() - events0
 	res.driverCPU = selfCPUSeconds() - drv0
 	res.cpu = cpu1 - cpu0
 	res.ticksCPU = ticks1 - ticks0
@@ -649,6 +651,32 @@ func groups(results []result, configs []string, rates []float64) map[string]map[
 	return out
 }
 
+// ran returns the groups of configs at rates that ran, rate by rate (every
+// configuration at the first rate, then at the next) or, with byConfig,
+// configuration by configuration.
+func ran(gs map[string]map[float64]group, configs []string, rates []float64, byConfig bool) []group {
+	var out []group
+	add := func(c string, rate float64) {
+		if g, ok := gs[c][rate]; ok {
+			out = append(out, g)
+		}
+	}
+	if byConfig {
+		for _, c := range configs {
+			for _, rate := range rates {
+				add(c, rate)
+			}
+		}
+		return out
+	}
+	for _, rate := range rates {
+		for _, c := range configs {
+			add(c, rate)
+		}
+	}
+	return out
+}
+
 func writeReport(w io.Writer, o options, collector string, insts []*instance, results []result) {
 	gs := groups(results, o.configs, o.rates)
 	fmt.Fprintf(w, "## End to end: the collector without a processor, with the audit processor, the floor processor and the OTTL peer\n\n")
@@ -665,48 +693,42 @@ func writeReport(w io.Writer, o options, collector string, insts []*instance, re
 
 	fmt.Fprintf(w, "| offered spans/s | configuration | achieved spans/s | exported | dropped by audit | CPU s per 100k spans | collector cores | load generator cores | other load, cores | sustained |\n")
 	fmt.Fprintf(w, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
-	for _, rate := range o.rates {
-		for _, c := range o.configs {
-			g, ok := gs[c][rate]
-			if !ok {
-				continue
-			}
-			var exported, dropped, accepted int64
-			var wall, drv, cpu, other float64
-			reruns := 0
-			for _, r := range g.runs {
-				other += r.others * r.wall.Seconds()
-				reruns += r.attempts - 1
-				exported += r.delivered
-				dropped += int64(r.delta.auditDropped)
-				accepted += int64(r.load.accepted)
-				wall += r.wall.Seconds()
-				drv += r.driverCPU
-				cpu += r.cpu
-			}
-			verdict := "yes"
-			if !g.sustained() {
-				var why []string
-				for _, r := range g.runs {
-					why = append(why, r.problems(o.tolerance)...)
-				}
-				verdict = "**no**: " + strings.Join(why, "; ")
-			}
-			if reruns > 0 {
-				verdict += fmt.Sprintf(" (after %d re-run(s): other work on the machine)", reruns)
-			}
-			cpuCell := fmt.Sprintf("%.3f", g.median(result.cpuPer100k))
-			if len(g.runs) > 1 {
-				lo, hi := math.Inf(1), math.Inf(-1)
-				for _, r := range g.runs {
-					lo, hi = min(lo, r.cpuPer100k()), max(hi, r.cpuPer100k())
-				}
-				cpuCell += fmt.Sprintf(" (%.3f–%.3f)", lo, hi)
-			}
-			fmt.Fprintf(w, "| %.0f | %s | %.0f | %s | %s | %s | %.2f | %.2f | %.2f | %s |\n",
-				rate, c, g.median(result.achieved), pct(exported, accepted), pct(dropped, accepted),
-				cpuCell, cpu/wall, drv/wall, other/wall, verdict)
+	for _, g := range ran(gs, o.configs, o.rates, false) {
+		var exported, dropped, accepted int64
+		var wall, drv, cpu, other float64
+		reruns := 0
+		for _, r := range g.runs {
+			other += r.others * r.wall.Seconds()
+			reruns += r.attempts - 1
+			exported += r.delivered
+			dropped += int64(r.delta.auditDropped)
+			accepted += int64(r.load.accepted)
+			wall += r.wall.Seconds()
+			drv += r.driverCPU
+			cpu += r.cpu
 		}
+		verdict := "yes"
+		if !g.sustained() {
+			var why []string
+			for _, r := range g.runs {
+				why = append(why, r.problems(o.tolerance)...)
+			}
+			verdict = "**no**: " + strings.Join(why, "; ")
+		}
+		if reruns > 0 {
+			verdict += fmt.Sprintf(" (after %d re-run(s): other work on the machine)", reruns)
+		}
+		cpuCell := fmt.Sprintf("%.3f", g.median(result.cpuPer100k))
+		if len(g.runs) > 1 {
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for _, r := range g.runs {
+				lo, hi = min(lo, r.cpuPer100k()), max(hi, r.cpuPer100k())
+			}
+			cpuCell += fmt.Sprintf(" (%.3f–%.3f)", lo, hi)
+		}
+		fmt.Fprintf(w, "| %.0f | %s | %.0f | %s | %s | %s | %.2f | %.2f | %.2f | %s |\n",
+			g.rate, g.config, g.median(result.achieved), pct(exported, accepted), pct(dropped, accepted),
+			cpuCell, cpu/wall, drv/wall, other/wall, verdict)
 	}
 
 	// Each configuration is compared with its base, when that ran too.
@@ -876,14 +898,8 @@ func writeComparisons(w io.Writer, o options, gs map[string]map[float64]group) {
 func writeCSV(w io.Writer, o options, results []result) {
 	gs := groups(results, o.configs, o.rates)
 	fmt.Fprintln(w, "config,rate,cpu_s_per_100k,achieved,sustained")
-	for _, c := range o.configs {
-		for _, rate := range o.rates {
-			g, ok := gs[c][rate]
-			if !ok {
-				continue
-			}
-			fmt.Fprintf(w, "%s,%.0f,%.4f,%.0f,%t\n", c, rate, g.median(result.cpuPer100k), g.median(result.achieved), g.sustained())
-		}
+	for _, g := range ran(gs, o.configs, o.rates, true) {
+		fmt.Fprintf(w, "%s,%.0f,%.4f,%.0f,%t\n", g.config, g.rate, g.median(result.cpuPer100k), g.median(result.achieved), g.sustained())
 	}
 }
 
@@ -947,11 +963,11 @@ func pct(n, of int64) string {
 func tagged(insts []*instance, config string) string {
 	for _, in := range insts {
 		if in.cfg.name == config {
-			n := in.sink.sampledSpans.Load()
+			n := in.sampledSpans.Load()
 			if n == 0 {
 				return "–"
 			}
-			return pct(in.sink.sampledTagged.Load(), n)
+			return pct(in.sampledTagged.Load(), n)
 		}
 	}
 	return "–"

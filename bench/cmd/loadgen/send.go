@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/otel-audit/auditprocessor/bench"
+	"github.com/otel-audit/auditprocessor/e2e/harness"
 )
 
 // payloads are the batches the load generator sends, built once from the
@@ -26,6 +27,9 @@ type payloads struct {
 	spans  []int
 }
 
+// buildPayloads builds batches batches of spansPerBatch spans in resources
+// resources, and checks on each that the sink's counter (harness.CountRecords)
+// finds as many spans as the decoder.
 func buildPayloads(in *bench.Input, batches, spansPerBatch, resources int) (*payloads, error) {
 	p := &payloads{}
 	for i := 0; i < batches; i++ {
@@ -35,8 +39,8 @@ func buildPayloads(in *bench.Input, batches, spansPerBatch, resources int) (*pay
 		if err != nil {
 			return nil, err
 		}
-		if err := checkCount(b, td.SpanCount()); err != nil {
-			return nil, fmt.Errorf("span counter: %w", err)
+		if n, err := harness.CountRecords(b); err != nil || n != td.SpanCount() || n == 0 {
+			return nil, fmt.Errorf("span counter: %d spans, %v; want %d", n, err, td.SpanCount())
 		}
 		p.reqs = append(p.reqs, req)
 		p.protos = append(p.protos, b)

@@ -6,6 +6,7 @@ import (
 
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.yaml.in/yaml/v3"
@@ -65,4 +66,22 @@ func auditConfig(auditYAML string) (*auditprocessor.Config, error) {
 		return nil, err
 	}
 	return cfg, cfg.Validate()
+}
+
+// countTagged counts the spans of td and those that carry audit.action.
+func countTagged(td ptrace.Traces) (spans, tagged int) {
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		sss := rss.At(i).ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			ss := sss.At(j).Spans()
+			for k := 0; k < ss.Len(); k++ {
+				spans++
+				if _, ok := ss.At(k).Attributes().Get("audit.action"); ok {
+					tagged++
+				}
+			}
+		}
+	}
+	return spans, tagged
 }

@@ -39,7 +39,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
-	"github.com/otel-audit/auditprocessor/e2e/internal/harness"
+	"github.com/otel-audit/auditprocessor/e2e/harness"
 )
 
 // auditConfig is the audit processor's configuration in the demo: the

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Sample is one line of the Prometheus text exposition format.
@@ -21,6 +22,9 @@ type Sample struct {
 // Metrics is one scrape of a Prometheus endpoint.
 type Metrics []Sample
 
+// scrapeClient is Scrape's: a collector answers at once, or something is wrong.
+var scrapeClient = &http.Client{Timeout: 10 * time.Second}
+
 // Scrape reads the Prometheus text format from url.
 func Scrape(ctx context.Context, url string) (Metrics, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -29,7 +33,7 @@ func Scrape(ctx context.Context, url string) (Metrics, error) {
 	}
 	// Ask for the classic text format, not OpenMetrics or protobuf.
 	req.Header.Set("Accept", "text/plain;version=0.0.4")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := scrapeClient.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -38,6 +42,33 @@ func Scrape(ctx context.Context, url string) (Metrics, error) {
 		return nil, fmt.Errorf("scrape %s: %s", url, resp.Status)
 	}
 	return ParseMetrics(resp.Body)
+}
+
+// WaitMetrics scrapes url every 100ms until done holds for a scrape, and
+// returns that scrape. When ctx ends first, it returns the last scrape it
+// got (nil when none succeeded) and an error that says so.
+func WaitMetrics(ctx context.Context, url string, done func(Metrics) bool) (Metrics, error) {
+	var last Metrics
+	var lastErr error
+	for {
+		m, err := Scrape(ctx, url)
+		if err == nil {
+			last = m
+			if done(m) {
+				return m, nil
+			}
+		} else {
+			lastErr = err
+		}
+		select {
+		case <-ctx.Done():
+			if last == nil {
+				return nil, fmt.Errorf("%w; no scrape of %s succeeded: %v", ctx.Err(), url, lastErr)
+			}
+			return last, fmt.Errorf("%w before the metrics of %s got there", ctx.Err(), url)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // ParseMetrics parses the Prometheus text exposition format. Comment lines

@@ -1,17 +1,12 @@
 package harness
 
 import (
-	"compress/gzip"
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -91,17 +86,11 @@ func StartBackendAt(addr, recordDir string) (*Backend, error) {
 			return nil, err
 		}
 	}
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
+	var err error
+	if b.srv, b.URL, err = serveOTLP(addr, b.handleTraces, b.handleLogs); err != nil {
 		b.closeRecording()
 		return nil, err
 	}
-	b.URL = "http://" + l.Addr().String()
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/traces", b.handleTraces)
-	mux.HandleFunc("POST /v1/logs", b.handleLogs)
-	b.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = b.srv.Serve(l) }()
 	return b, nil
 }
 
@@ -135,9 +124,7 @@ func (b *Backend) closeRecording() error {
 
 // Close stops the backend and closes the recording's files.
 func (b *Backend) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := b.srv.Shutdown(ctx)
+	err := shutdown(b.srv)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return errors.Join(err, b.closeRecording())
@@ -172,21 +159,11 @@ type message interface {
 
 // decode reads the request body into req.
 func decode(w http.ResponseWriter, r *http.Request, req message) bool {
-	var body io.Reader = http.MaxBytesReader(w, r.Body, 64<<20)
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		gz, err := gzip.NewReader(body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return false
-		}
-		defer gz.Close()
-		body = gz
-	}
-	data, err := io.ReadAll(body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	data, ok := readBody(w, r)
+	if !ok {
 		return false
 	}
+	var err error
 	if isJSON(r) {
 		err = req.UnmarshalJSON(data)
 	} else {

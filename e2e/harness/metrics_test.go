@@ -1,8 +1,14 @@
 package harness
 
 import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -39,4 +45,32 @@ func TestParseMetricsRejectsMalformedLines(t *testing.T) {
 		_, err := ParseMetrics(strings.NewReader(line + "\n"))
 		assert.ErrorContains(t, err, "line 1", line)
 	}
+}
+
+// TestWaitMetrics: WaitMetrics returns the first scrape done accepts, and
+// when the context ends first, the last scrape with an error.
+func TestWaitMetrics(t *testing.T) {
+	var scrapes atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, "otelcol_exporter_sent_spans{exporter=\"otlp_http\"} %d\n", scrapes.Add(1))
+	}))
+	defer srv.Close()
+	sent := func(m Metrics) float64 { return m.Sum("otelcol_exporter_sent_spans", nil) }
+
+	m, err := WaitMetrics(t.Context(), srv.URL, func(m Metrics) bool { return sent(m) >= 3 })
+	require.NoError(t, err)
+	assert.Equal(t, 3.0, sent(m))
+
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	m, err = WaitMetrics(ctx, srv.URL, func(Metrics) bool { return false })
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Greater(t, sent(m), 3.0, "the last scrape")
+
+	srv.Close()
+	ctx, cancel = context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	m, err = WaitMetrics(ctx, srv.URL, func(Metrics) bool { return true })
+	assert.ErrorContains(t, err, "no scrape of "+srv.URL+" succeeded")
+	assert.Nil(t, m)
 }

@@ -1,7 +1,10 @@
-// Package harness runs a built otelcol-audit binary on loopback ports, receives
-// what it exports on a small OTLP/HTTP backend, which can record it as the
-// file exporter would, and reads its own metrics. The demo program and the
-// end-to-end test share it.
+// Package harness runs a built collector binary (otelcol-audit, or any
+// distribution with an OTLP receiver and an otlp_http exporter) on loopback
+// ports, receives what it exports on a small OTLP/HTTP backend, which can
+// record it as the file exporter would, or on a sink that only counts it,
+// and reads the collector's own metrics. The demo program and the end-to-end
+// tests share it, and so does the end-to-end benchmark (bench/cmd/loadgen,
+// in the bench module, which requires this one).
 package harness
 
 import (
@@ -52,27 +55,34 @@ type CollectorOptions struct {
 
 	// BaseConfig, when not empty, is a configuration file to run instead of
 	// the generated one; AuditConfig and InputEndpoint are then unused. Over
-	// either, the collector reads a file written into Dir that moves its OTLP
-	// receiver, its health_check extension and its Prometheus reader to the
-	// ports chosen here and points its otlp_http exporter at ExportEndpoint
-	// and its otlp_http/events exporter at EventsEndpoint (each when set),
-	// then Overrides.
+	// either, the collector reads a file written into Dir that sets what the
+	// harness needs: the OTLP receiver's gRPC and HTTP protocols, the
+	// health_check extension and the collector's own metrics (level normal,
+	// a Prometheus reader) on the ports chosen here, its otlp_http exporter's
+	// endpoint to ExportEndpoint and its otlp_http/events exporter's to
+	// EventsEndpoint (each when set); then Overrides. A BaseConfig need not
+	// define the otlp receiver itself, only name it in its pipelines.
 	BaseConfig string
 	// Overrides are YAML documents merged over the configuration last, in
 	// order: maps merge key by key, anything else is replaced.
 	Overrides []string
 	// Env holds KEY=value pairs added to the collector's environment.
 	Env []string
+	// NoHealthCheck is for a BaseConfig of a distribution without the
+	// health_check extension: the file of ports leaves it out, and
+	// HealthURL is empty.
+	NoHealthCheck bool
 }
 
-// Collector is a running otelcol-audit process.
+// Collector is a running collector process.
 type Collector struct {
 	// GRPCEndpoint and HTTPEndpoint are the OTLP receiver's host:port.
 	GRPCEndpoint string
 	HTTPEndpoint string
 	// MetricsURL is the collector's own Prometheus endpoint.
 	MetricsURL string
-	// HealthURL is the health_check extension's endpoint.
+	// HealthURL is the health_check extension's endpoint; empty with
+	// NoHealthCheck.
 	HealthURL string
 	// ConfigPath is the configuration the collector runs (the generated one
 	// or BaseConfig), PortsPath the file merged over it that sets the
@@ -103,11 +113,15 @@ func StartCollector(ctx context.Context, opts CollectorOptions) (*Collector, err
 		GRPCEndpoint: fmt.Sprintf("127.0.0.1:%d", ports[0]),
 		HTTPEndpoint: fmt.Sprintf("127.0.0.1:%d", ports[1]),
 		MetricsURL:   fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[2]),
-		HealthURL:    fmt.Sprintf("http://127.0.0.1:%d/", ports[3]),
 		ConfigPath:   opts.BaseConfig,
 		PortsPath:    filepath.Join(opts.Dir, "ports.yaml"),
 		LogPath:      filepath.Join(opts.Dir, "collector.log"),
 		exited:       make(chan struct{}),
+	}
+	e := endpoints{grpc: c.GRPCEndpoint, http: c.HTTPEndpoint, metricsPort: ports[2]}
+	if !opts.NoHealthCheck {
+		e.health = fmt.Sprintf("127.0.0.1:%d", ports[3])
+		c.HealthURL = "http://" + e.health + "/"
 	}
 	if opts.BaseConfig == "" {
 		c.ConfigPath = filepath.Join(opts.Dir, "collector.yaml")
@@ -115,7 +129,6 @@ func StartCollector(ctx context.Context, opts CollectorOptions) (*Collector, err
 			return nil, err
 		}
 	}
-	e := endpoints{grpc: c.GRPCEndpoint, http: c.HTTPEndpoint, metricsPort: ports[2], health: fmt.Sprintf("127.0.0.1:%d", ports[3])}
 	if err := os.WriteFile(c.PortsPath, []byte(portsConfig(opts, e)), 0o644); err != nil {
 		return nil, err
 	}
@@ -189,6 +202,20 @@ func dialable(addr string) bool {
 	return true
 }
 
+// PID is the collector's process id, which is also its process group's.
+func (c *Collector) PID() int { return c.cmd.Process.Pid }
+
+// Exited returns nil while the collector runs and, once it has exited, an
+// error that says how.
+func (c *Collector) Exited() error {
+	select {
+	case <-c.exited:
+		return fmt.Errorf("collector exited: %v", c.waitErr)
+	default:
+		return nil
+	}
+}
+
 // Stop sends SIGTERM to the collector's process group, waits up to timeout
 // for it to exit and then kills the group. It is safe to call more than once.
 func (c *Collector) Stop(timeout time.Duration) error {
@@ -235,15 +262,14 @@ func (c *Collector) Log() string {
 
 // collectorConfig returns the collector configuration: OTLP in,
 // memory_limiter, the audit processor and batch for traces and logs, out over
-// OTLP/HTTP, its own metrics and a health_check; with an EventsEndpoint, the
-// audit connector and its logs/events pipeline; with an InputEndpoint, the
-// input pipelines. The endpoints of the receiver, the otlp_http and
-// otlp_http/events exporters, the metrics and the health_check are in
-// portsConfig.
+// OTLP/HTTP, and a health_check; with an EventsEndpoint, the audit connector
+// and its logs/events pipeline; with an InputEndpoint, the input pipelines.
+// The otlp receiver, the endpoints of the otlp_http and otlp_http/events
+// exporters, the metrics and the health_check's endpoint are in portsConfig.
 func collectorConfig(opts CollectorOptions) string {
 	audit := "{}"
 	if strings.TrimSpace(opts.AuditConfig) != "" {
-		audit = "\n" + indent(strings.TrimSpace(opts.AuditConfig), "    ")
+		audit = "\n" + Indent(strings.TrimSpace(opts.AuditConfig), "    ")
 	}
 	const pipeline = `
       receivers: [otlp]
@@ -276,12 +302,7 @@ connectors:
     traces/input:` + input + `
     logs/input:` + input
 	}
-	return fmt.Sprintf(`receivers:
-  otlp:
-    protocols:
-      grpc:
-      http:
-processors:
+	return fmt.Sprintf(`processors:
   memory_limiter:
     check_interval: 1s
     limit_mib: 256
@@ -298,8 +319,6 @@ service:
   telemetry:
     logs:
       level: warn
-    metrics:
-      level: normal
   pipelines:
     traces:%s
     logs:%s%s%s
@@ -313,7 +332,9 @@ type endpoints struct {
 }
 
 // portsConfig returns the configuration merged over the collector's: the
-// endpoints chosen for it, and the export endpoints that are set.
+// otlp receiver and the collector's metrics on the endpoints chosen for it,
+// health_check's endpoint unless e.health is empty, and the export endpoints
+// that are set.
 func portsConfig(opts CollectorOptions, e endpoints) string {
 	var exporters string
 	for _, x := range []struct{ id, endpoint string }{
@@ -329,29 +350,36 @@ func portsConfig(opts CollectorOptions, e endpoints) string {
 	if exporters != "" {
 		exporters = "\nexporters:" + exporters
 	}
+	var extensions string
+	if e.health != "" {
+		extensions = fmt.Sprintf(`
+extensions:
+  health_check:
+    endpoint: %s`, e.health)
+	}
 	return fmt.Sprintf(`receivers:
   otlp:
     protocols:
       grpc:
         endpoint: %s
       http:
-        endpoint: %s%s
-extensions:
-  health_check:
-    endpoint: %s
+        endpoint: %s%s%s
 service:
   telemetry:
     metrics:
+      level: normal
       readers:
         - pull:
             exporter:
               prometheus:
                 host: 127.0.0.1
                 port: %d
-`, e.grpc, e.http, exporters, e.health, e.metricsPort)
+`, e.grpc, e.http, exporters, extensions, e.metricsPort)
 }
 
-func indent(s, prefix string) string {
+// Indent prefixes every line of s but the empty ones with prefix: for
+// writing a YAML body under a key of a collector configuration.
+func Indent(s, prefix string) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
 		if l != "" {
