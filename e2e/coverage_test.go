@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otel-audit/auditprocessor/e2e/internal/harness"
+	"github.com/otel-audit/auditprocessor/e2e/harness"
 	"github.com/otel-audit/auditprocessor/internal/audit"
 )
 
