@@ -420,24 +420,10 @@ func (m *Matcher) MatchPath(method, path string) *Event { return m.MatchPathIn(m
 
 // MatchPathIn is MatchPath among the routes of a scope's catalogs (nil: all).
 func (m *Matcher) MatchPathIn(method, path string, sc *Scope) *Event {
-	return m.matchHead(method, path, false, sc)
-}
-
-// matchHead matches a path, or a route template when isRoute, and gives a
-// HEAD request that nothing matches the GET route.
-func (m *Matcher) matchHead(method, s string, isRoute bool, sc *Scope) *Event {
-	for {
-		var ev *Event
-		if isRoute {
-			ev = m.matchRoute(method, s, sc)
-		} else {
-			ev = m.matchPath(method, s, sc)
-		}
-		if ev != nil || method != http.MethodHead {
-			return ev
-		}
-		method = http.MethodGet
+	if ev := m.matchPath(method, path, sc); ev != nil || method != http.MethodHead {
+		return ev
 	}
+	return m.matchPath(http.MethodGet, path, sc)
 }
 
 func (m *Matcher) matchPath(method, path string, sc *Scope) *Event {
@@ -456,7 +442,10 @@ func (m *Matcher) MatchRoute(method, route string) *Event { return m.MatchRouteI
 
 // MatchRouteIn is MatchRoute among the routes of a scope's catalogs (nil: all).
 func (m *Matcher) MatchRouteIn(method, route string, sc *Scope) *Event {
-	return m.matchHead(method, route, true, sc)
+	if ev := m.matchRoute(method, route, sc); ev != nil || method != http.MethodHead {
+		return ev
+	}
+	return m.matchRoute(http.MethodGet, route, sc)
 }
 
 func (m *Matcher) matchRoute(method, route string, sc *Scope) *Event {
