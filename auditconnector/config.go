@@ -44,7 +44,6 @@ type EventConfig struct {
 const DefaultObserverName = "ActivityTracker"
 
 var (
-	_ component.Config    = (*Config)(nil)
 	_ confmap.Validator   = (*Config)(nil)
 	_ confmap.Unmarshaler = (*Config)(nil)
 )
