@@ -65,6 +65,7 @@ func TestLoadConfig(t *testing.T) {
 			},
 			Fields: FieldsConfig{Severity: true, ReasonCode: true, TargetType: false, Message: false, InitiatorID: true},
 			Reload: audit.ReloadConfig{Enabled: true, PollInterval: 2 * time.Second},
+			Limits: audit.LimitsConfig{MaxCatalogFileSize: 1 << 20, CatalogReadTimeout: 3 * time.Second, ServiceNameCacheSize: 64 << 10},
 		}}},
 	} {
 		t.Run(tc.id.String(), func(t *testing.T) {
@@ -98,6 +99,7 @@ func TestInvalidConfig(t *testing.T) {
 		{"invalid_no_catalog.yaml", "builtin_catalogs and catalog_files are both empty: there is no catalog to match against"},
 		{"invalid_empty_span_kinds.yaml", "span_kinds is empty: no span would be audited"},
 		{"invalid_region_id.yaml", "services.speech-to-text.regions[0]: invalid region id \"eu de\" (want lower case like \"eu-de\")\nregion.default: invalid region id \"EU_DE\" (want lower case like \"eu-de\")"},
+		{"invalid_limits.yaml", "limits.max_catalog_file_size must be positive, got 0\nlimits.catalog_read_timeout must be positive, got -1s\nlimits.service_name_cache_size must be 0 (off) or positive, got -1"},
 		{"invalid_attribute_key.yaml", "attributes.method is empty: list at least one attribute key\nattributes.route[0]: \"audit.route\" is in the audit. namespace, which the processor owns"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {

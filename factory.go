@@ -29,7 +29,12 @@ func createTraces(ctx context.Context, set processor.Settings, cfg component.Con
 	if err != nil {
 		return nil, err
 	}
-	return processorhelper.NewTraces(ctx, set, cfg, next, p.processTraces, capabilities, processorhelper.WithStart(p.start), processorhelper.WithShutdown(p.shutdown))
+	t, err := processorhelper.NewTraces(ctx, set, cfg, next, p.processTraces, capabilities, processorhelper.WithStart(p.start), processorhelper.WithShutdown(p.shutdown))
+	if err != nil {
+		_ = p.shutdown(ctx)
+		return nil, err
+	}
+	return pinnedTraces{t, p.live}, nil
 }
 
 func createLogs(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
@@ -37,5 +42,10 @@ func createLogs(ctx context.Context, set processor.Settings, cfg component.Confi
 	if err != nil {
 		return nil, err
 	}
-	return processorhelper.NewLogs(ctx, set, cfg, next, p.processLogs, capabilities, processorhelper.WithStart(p.start), processorhelper.WithShutdown(p.shutdown))
+	l, err := processorhelper.NewLogs(ctx, set, cfg, next, p.processLogs, capabilities, processorhelper.WithStart(p.start), processorhelper.WithShutdown(p.shutdown))
+	if err != nil {
+		_ = p.shutdown(ctx)
+		return nil, err
+	}
+	return pinnedLogs{l, p.live}, nil
 }

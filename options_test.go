@@ -163,7 +163,8 @@ func TestEmptyBatchPassesThrough(t *testing.T) {
 	assert.Equal(t, 1, out[0].ResourceSpans().At(0).ScopeSpans().Len())
 }
 
-// TestForgedAuditOnResourceAndScope checks that audit.* goes from the
+// TestForgedAuditOnResourceAndScope checks that audit.* and audit itself (a
+// map that a store flattening maps shows as audit.action) go from the
 // resource, the scope and the record, for spans and log records, whether the
 // record is audited (a matched HTTP record), not HTTP, or a span of a kind
 // that is not audited; the other attributes of each level stay.
@@ -181,6 +182,7 @@ func TestForgedAuditOnResourceAndScope(t *testing.T) {
 	forge := func(m pcommon.Map, level string) {
 		m.PutStr("audit.action", "forged on the "+level)
 		m.PutStr("audit.region", "us-south")
+		m.PutEmptyMap("audit").PutStr("action", "forged as a map on the "+level)
 		m.PutStr(level+".kept", "yes")
 	}
 	for _, signal := range audittest.Signals {
@@ -216,7 +218,7 @@ func TestForgedAuditOnResourceAndScope(t *testing.T) {
 					}
 				}
 				assert.Equal(t, want, got)
-				metadatatest.AssertEqualProcessorAuditAttributesRemoved(t, r.Tel, audittest.Count(signal, 6), metricdatatest.IgnoreTimestamp())
+				metadatatest.AssertEqualProcessorAuditAttributesRemoved(t, r.Tel, audittest.Count(signal, 9), metricdatatest.IgnoreTimestamp())
 			})
 		}
 	}

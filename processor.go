@@ -9,30 +9,44 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/otel-audit/auditprocessor/internal/audit"
 	"github.com/otel-audit/auditprocessor/internal/metadata"
 )
 
 type auditProcessor struct {
-	live      *audit.Live // the catalogs in force: read once per batch
+	// live is the catalogs in force, shared by every audit component
+	// configured alike (audit.Acquire): read once per batch and pinned in
+	// the batch's context for the connector after it (see pin).
+	live      *audit.Live
 	telemetry *metadata.TelemetryBuilder
 	counters  *audit.Counters
+	release   func() // stops counting reloads, on shutdown
 }
 
 func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, error) {
-	live, err := audit.NewLive(&cfg.Config, set.Logger)
+	live, err := audit.Acquire(&cfg.Config, set.Logger)
 	if err != nil {
 		return nil, err
 	}
 	t, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
+		live.Release()
 		return nil, err
 	}
-	if err := live.Instrument(t.ProcessorAuditCatalogReloads, t.RegisterProcessorAuditCatalogInForceCallback); err != nil {
+	release, err := live.Instrument("processor", t.ProcessorAuditCatalogReloads, t.RegisterProcessorAuditCatalogInForceCallback)
+	if err == nil {
+		err = t.RegisterProcessorAuditServiceNamesEvictedCallback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(live.Evicted())
+			return nil
+		})
+	}
+	if err != nil {
+		live.Release()
 		return nil, err
 	}
-	return &auditProcessor{live: live, telemetry: t, counters: (&audit.Counters{
+	return &auditProcessor{live: live, telemetry: t, release: release, counters: (&audit.Counters{
 		Matched:    t.ProcessorAuditRecordsMatched,
 		Unmatched:  t.ProcessorAuditRecordsUnmatched,
 		Malformed:  t.ProcessorAuditRecordsMalformed,
@@ -45,13 +59,42 @@ func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, er
 func (p *auditProcessor) start(context.Context, component.Host) error { return p.live.Start() }
 
 func (p *auditProcessor) shutdown(context.Context) error {
-	p.live.Shutdown()
+	if p.release != nil {
+		p.release()
+		p.release = nil
+		p.live.Release()
+	}
 	p.telemetry.Shutdown()
 	return nil
 }
 
+// pinned wraps the processor so that each batch's context carries the
+// catalogs in force when the batch came (audit.Live.Pin): the processor
+// decides with them, and so does an audit connector configured alike after
+// it, so that a span's tags and its event come from one catalog version
+// even while a reload swaps it.
+type pinnedTraces struct {
+	processor.Traces
+	live *audit.Live
+}
+
+func (p pinnedTraces) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
+	ctx, _ = p.live.Pin(ctx)
+	return p.Traces.ConsumeTraces(ctx, td)
+}
+
+type pinnedLogs struct {
+	processor.Logs
+	live *audit.Live
+}
+
+func (p pinnedLogs) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	ctx, _ = p.live.Pin(ctx)
+	return p.Logs.ConsumeLogs(ctx, ld)
+}
+
 func (p *auditProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
-	a := p.live.Auditor()
+	a := p.live.For(ctx)
 	var c audit.Counts
 	removeEmptied(td.ResourceSpans(), func(rs ptrace.ResourceSpans) (int, int) {
 		c.Removed += audit.Strip(rs.Resource().Attributes())
@@ -81,7 +124,7 @@ func (p *auditProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Lo
 	if audit.IsEvents(ctx) {
 		return ld, nil // the audit connector's events, passed on as emitted
 	}
-	a := p.live.Auditor()
+	a := p.live.For(ctx)
 	var c audit.Counts
 	removeEmptied(ld.ResourceLogs(), func(rl plog.ResourceLogs) (int, int) {
 		c.Removed += audit.Strip(rl.Resource().Attributes())

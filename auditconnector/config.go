@@ -68,7 +68,7 @@ func (cfg *Config) Validate() error {
 			switch {
 			case strings.TrimSpace(k) == "":
 				errs = append(errs, fmt.Errorf("event.%s[%d] is empty", l.name, i))
-			case strings.HasPrefix(k, audit.Prefix):
+			case audit.Owned(k):
 				errs = append(errs, fmt.Errorf("event.%s[%d]: %q is in the audit. namespace, which the audit components own", l.name, i, k))
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/otel-audit/auditprocessor/auditconnector/internal/metadata"
 	"github.com/otel-audit/auditprocessor/internal/audit"
@@ -31,7 +32,11 @@ var severityNumbers = map[string]plog.SeverityNumber{
 }
 
 type auditConnector struct {
-	live      *audit.Live // the catalogs in force: read once per batch
+	// live is the catalogs in force, shared by every audit component
+	// configured alike (audit.Acquire); a batch is decided with the catalogs
+	// the audit processor before it pinned, else those in force.
+	live      *audit.Live
+	release   func() // stops counting reloads, on shutdown
 	event     EventConfig
 	next      consumer.Logs
 	telemetry *metadata.TelemetryBuilder
@@ -40,19 +45,29 @@ type auditConnector struct {
 }
 
 func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*auditConnector, error) {
-	live, err := audit.NewLive(&cfg.Config, set.Logger)
+	live, err := audit.Acquire(&cfg.Config, set.Logger)
 	if err != nil {
 		return nil, err
 	}
 	t, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
+		live.Release()
 		return nil, err
 	}
-	if err := live.Instrument(t.ConnectorAuditCatalogReloads, t.RegisterConnectorAuditCatalogInForceCallback); err != nil {
+	release, err := live.Instrument("connector", t.ConnectorAuditCatalogReloads, t.RegisterConnectorAuditCatalogInForceCallback)
+	if err == nil {
+		err = t.RegisterConnectorAuditServiceNamesEvictedCallback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(live.Evicted())
+			return nil
+		})
+	}
+	if err != nil {
+		live.Release()
 		return nil, err
 	}
 	c := &auditConnector{
 		live:      live,
+		release:   release,
 		event:     cfg.Event,
 		next:      next,
 		telemetry: t,
@@ -71,9 +86,14 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 // Start starts watching the catalog files (reload).
 func (c *auditConnector) Start(context.Context, component.Host) error { return c.live.Start() }
 
-// Shutdown stops the watcher and the telemetry.
+// Shutdown releases the catalogs (the last component to release them
+// stops their watcher) and stops the telemetry.
 func (c *auditConnector) Shutdown(context.Context) error {
-	c.live.Shutdown()
+	if c.release != nil {
+		c.release()
+		c.release = nil
+		c.live.Release()
+	}
 	c.telemetry.Shutdown()
 	return nil
 }
@@ -104,8 +124,8 @@ type batch struct {
 	opened   bool
 }
 
-func (c *auditConnector) newBatch() *batch {
-	return &batch{c: c, a: c.live.Auditor(), out: plog.NewLogs(), now: pcommon.NewTimestampFromTime(c.now())}
+func (c *auditConnector) newBatch(ctx context.Context) *batch {
+	return &batch{c: c, a: c.live.For(ctx), out: plog.NewLogs(), now: pcommon.NewTimestampFromTime(c.now())}
 }
 
 // nextResource starts a source resource; its scope of events is made when
@@ -148,7 +168,7 @@ func (b *batch) finish(ctx context.Context, signal audit.Signal) error {
 // ConsumeTraces emits one event per span the audit processor would keep
 // and tag.
 func (c *auditConnector) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
-	b := c.newBatch()
+	b := c.newBatch(ctx)
 	for _, rs := range td.ResourceSpans().All() {
 		b.nextResource(rs.Resource(), rs.SchemaUrl())
 		region := b.a.NewResource(rs.Resource().Attributes())
@@ -172,7 +192,7 @@ func (c *auditConnector) ConsumeTraces(ctx context.Context, td ptrace.Traces) er
 // ConsumeLogs emits one event per log record the audit processor would
 // keep and tag.
 func (c *auditConnector) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
-	b := c.newBatch()
+	b := c.newBatch(ctx)
 	for _, rl := range ld.ResourceLogs().All() {
 		b.nextResource(rl.Resource(), rl.SchemaUrl())
 		region := b.a.NewResource(rl.Resource().Attributes())

@@ -54,7 +54,33 @@ type Config struct {
 	// Reload says how changed catalog_files are picked up while the
 	// collector runs. The built-in catalogs are part of the binary.
 	Reload ReloadConfig `mapstructure:"reload"`
+	// Limits bound what a catalog file or a sender can make the components
+	// read and hold.
+	Limits LimitsConfig `mapstructure:"limits"`
 }
+
+// LimitsConfig bounds the memory and time that catalog files and senders'
+// data can take.
+type LimitsConfig struct {
+	// MaxCatalogFileSize is the largest catalog file read, in bytes, at
+	// start and on reload. Default: 16777216 (16 MiB). It must be positive.
+	MaxCatalogFileSize int64 `mapstructure:"max_catalog_file_size"`
+	// CatalogReadTimeout bounds how long reading one catalog file may take.
+	// Default: 10s. It must be positive.
+	CatalogReadTimeout time.Duration `mapstructure:"catalog_read_timeout"`
+	// ServiceNameCacheSize bounds, in bytes, the cache of the scoped catalogs
+	// each service.name selects (names, their selections and the cache's
+	// own overhead). When it is full the oldest half is evicted. Default:
+	// 1048576 (1 MiB); 0 turns the cache off.
+	ServiceNameCacheSize int64 `mapstructure:"service_name_cache_size"`
+}
+
+// The defaults of limits.
+const (
+	DefaultMaxCatalogFileSize   = 16 << 20
+	DefaultCatalogReadTimeout   = 10 * time.Second
+	DefaultServiceNameCacheSize = 1 << 20
+)
 
 // ReloadConfig configures live catalogs.
 type ReloadConfig struct {
@@ -250,6 +276,11 @@ func NewDefaultConfig() Config {
 		},
 		Fields: FieldsConfig{Severity: true, ReasonCode: true, TargetType: true, Message: true, InitiatorID: true},
 		Reload: ReloadConfig{Enabled: true, PollInterval: 10 * time.Second},
+		Limits: LimitsConfig{
+			MaxCatalogFileSize:   DefaultMaxCatalogFileSize,
+			CatalogReadTimeout:   DefaultCatalogReadTimeout,
+			ServiceNameCacheSize: DefaultServiceNameCacheSize,
+		},
 	}
 }
 
@@ -306,6 +337,15 @@ func (cfg *Config) Check() error {
 	if cfg.Reload.PollInterval < 0 {
 		add("reload.poll_interval must be 0 (off) or positive, got %s", cfg.Reload.PollInterval)
 	}
+	if cfg.Limits.MaxCatalogFileSize <= 0 {
+		add("limits.max_catalog_file_size must be positive, got %d", cfg.Limits.MaxCatalogFileSize)
+	}
+	if cfg.Limits.CatalogReadTimeout <= 0 {
+		add("limits.catalog_read_timeout must be positive, got %s", cfg.Limits.CatalogReadTimeout)
+	}
+	if cfg.Limits.ServiceNameCacheSize < 0 {
+		add("limits.service_name_cache_size must be 0 (off) or positive, got %d", cfg.Limits.ServiceNameCacheSize)
+	}
 	if len(cfg.SpanKinds) == 0 {
 		add("span_kinds is empty: no span would be audited")
 	}
@@ -331,7 +371,7 @@ func (cfg *Config) Check() error {
 			switch {
 			case strings.TrimSpace(k) == "":
 				add("attributes.%s[%d] is empty", a.name, i)
-			case strings.HasPrefix(k, Prefix):
+			case Owned(k):
 				add("attributes.%s[%d]: %q is in the audit. namespace, which the processor owns", a.name, i, k)
 			}
 		}

@@ -30,8 +30,15 @@ type Live struct {
 	logger  *zap.Logger
 	current atomic.Pointer[Auditor]
 	// onReload is told of every reload of new content (ok false: it failed
-	// and the last good catalogs stay).
+	// and the last good catalogs stay); by default it tells the listeners.
 	onReload func(ok bool)
+
+	// key is the configuration's key in the shared registry ("" for a Live
+	// of its own), refs the components that acquired it, and listeners the
+	// reload counters of those components (see Instrument).
+	key       string
+	refs      int
+	listeners []*listener
 
 	mu       sync.Mutex
 	inForce  map[string]string // catalog file: SHA-256 of the content in force
@@ -39,6 +46,8 @@ type Live struct {
 	// compiles counts the catalogs parsed and compiled (for the tests: a
 	// check of unchanged files compiles nothing).
 	compiles atomic.Int64
+	// evicted counts the service names evicted from the Auditors' caches.
+	evicted atomic.Int64
 
 	stop chan struct{}
 	done chan struct{}
@@ -50,7 +59,8 @@ const debounce = 100 * time.Millisecond
 
 // NewLive loads the configured catalogs.
 func NewLive(cfg *Config, logger *zap.Logger) (*Live, error) {
-	l := &Live{cfg: *cfg, logger: logger, onReload: func(bool) {}}
+	l := &Live{cfg: *cfg, logger: logger}
+	l.onReload = l.tell
 	a, hashes, err := l.loadNow()
 	if err != nil {
 		return nil, err
@@ -89,7 +99,7 @@ func (l *Live) read() (map[string]fileRead, map[string]string) {
 	files := make(map[string]fileRead, len(l.cfg.CatalogFiles))
 	hashes := make(map[string]string, len(l.cfg.CatalogFiles))
 	for _, file := range l.cfg.CatalogFiles {
-		data, err := os.ReadFile(file)
+		data, err := readCatalogFile(file, l.cfg.Limits.MaxCatalogFileSize, l.cfg.Limits.CatalogReadTimeout)
 		files[file] = fileRead{data, err}
 		if err != nil {
 			hashes[file] = "unreadable: " + err.Error()
@@ -109,35 +119,80 @@ type fileRead struct {
 // load parses and compiles the catalogs from what read read.
 func (l *Live) load(files map[string]fileRead) (*Auditor, error) {
 	l.compiles.Add(1)
-	return load(&l.cfg, func(file string) ([]byte, error) {
+	a, err := load(&l.cfg, func(file string) ([]byte, error) {
 		f := files[file]
 		return f.data, f.err
 	})
+	if a != nil {
+		a.scopes.names.evicted = &l.evicted
+	}
+	return a, err
+}
+
+// listener is one component's reload counter.
+type listener struct {
+	kind     string
+	onReload func(ok bool)
 }
 
 // Instrument counts the reloads with reloads (by result) and reports the
-// content in force through the gauge callback register registers.
-func (l *Live) Instrument(reloads metric.Int64Counter, register func(metric.Int64Callback) error) error {
+// content in force through the gauge callback register registers. kind
+// names the component kind ("processor", "connector"): when several
+// components of one kind share the Live (a processor's traces and logs
+// instances), a reload is counted once, by the first of them still
+// running. It returns the function that stops the counting, for the
+// component's Shutdown.
+func (l *Live) Instrument(kind string, reloads metric.Int64Counter, register func(metric.Int64Callback) error) (func(), error) {
 	success := metric.WithAttributeSet(attribute.NewSet(attribute.String("result", "success")))
 	failure := metric.WithAttributeSet(attribute.NewSet(attribute.String("result", "failure")))
-	l.onReload = func(ok bool) {
+	ln := &listener{kind: kind, onReload: func(ok bool) {
 		opt := failure
 		if ok {
 			opt = success
 		}
 		reloads.Add(context.Background(), 1, opt)
-	}
-	return register(func(_ context.Context, o metric.Int64Observer) error {
+	}}
+	err := register(func(_ context.Context, o metric.Int64Observer) error {
 		for file, sum := range l.InForce() {
 			o.Observe(1, metric.WithAttributes(attribute.String("catalog_file", file), attribute.String("sha256", sum)))
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	l.listeners = append(l.listeners, ln)
+	l.mu.Unlock()
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.listeners = slices.DeleteFunc(l.listeners, func(x *listener) bool { return x == ln })
+	}, nil
 }
+
+// tell counts a reload once per kind of listener. It runs with l.mu held.
+func (l *Live) tell(ok bool) {
+	var told []string
+	for _, ln := range l.listeners {
+		if !slices.Contains(told, ln.kind) {
+			told = append(told, ln.kind)
+			ln.onReload(ok)
+		}
+	}
+}
+
+// Evicted returns how many service names the Auditors evicted from their
+// bounded caches (limits.service_name_cache_size), across reloads.
+func (l *Live) Evicted() int64 { return l.evicted.Load() }
 
 // Start watches the catalog files when reload is enabled and there are
 // some. Shutdown stops it.
 func (l *Live) Start() error {
+	if l.key != "" {
+		registry.mu.Lock()
+		defer registry.mu.Unlock()
+	}
 	if !l.cfg.Reload.Enabled || len(l.cfg.CatalogFiles) == 0 || l.stop != nil {
 		return nil
 	}

@@ -3,7 +3,6 @@ package audit
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/otel-audit/auditprocessor/catalog"
@@ -40,7 +39,11 @@ type service struct {
 // and returns the Auditor. Its errors name the key, the file and the entry.
 // The processor, the connector and the auditcatalog command all load
 // catalogs through it.
-func Load(cfg *Config) (*Auditor, error) { return load(cfg, os.ReadFile) }
+func Load(cfg *Config) (*Auditor, error) {
+	return load(cfg, func(file string) ([]byte, error) {
+		return readCatalogFile(file, cfg.Limits.MaxCatalogFileSize, cfg.Limits.CatalogReadTimeout)
+	})
+}
 
 // load is Load with the catalog files read by read.
 func load(cfg *Config, read func(string) ([]byte, error)) (*Auditor, error) {
@@ -99,7 +102,7 @@ func load(cfg *Config, read func(string) ([]byte, error)) (*Auditor, error) {
 	a := &Auditor{
 		catalogs:  catalogs,
 		matcher:   m,
-		scopes:    scopes{list: scoped, opts: opts, sets: map[selection]*catalog.Scope{}},
+		scopes:    scopes{list: scoped, opts: opts, sets: map[selection]*catalog.Scope{}, names: newNameCache(cfg.Limits.ServiceNameCacheSize, nil)},
 		fields:    map[*catalog.Event]*eventFields{},
 		services:  map[*catalog.Catalog]*service{},
 		switches:  cfg.Fields,

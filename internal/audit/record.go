@@ -375,13 +375,20 @@ func (a *Auditor) ClientAddress(attrs pcommon.Map) string {
 // UserAgent returns the caller's user agent (attributes.user_agent).
 func (a *Auditor) UserAgent(attrs pcommon.Map) string { return FirstString(attrs, a.keys.UserAgent) }
 
-// Strip removes every audit.* attribute and says how many there were.
-// Most records carry none: a read-only scan finds that without RemoveIf's
-// call per attribute.
+// Owned tells whether an attribute key is the components' to set: audit.*,
+// and audit itself, whatever its type (a map named audit holding action
+// is audit.action to a store that flattens maps).
+func Owned(key string) bool {
+	return strings.HasPrefix(key, Prefix) || key == Prefix[:len(Prefix)-1]
+}
+
+// Strip removes every attribute the components own (Owned) and says how
+// many there were. Most records carry none: a read-only scan finds that
+// without RemoveIf's call per attribute.
 func Strip(attrs pcommon.Map) int64 {
 	found := false
 	for k := range attrs.All() {
-		if strings.HasPrefix(k, Prefix) {
+		if Owned(k) {
 			found = true
 			break
 		}
@@ -391,7 +398,7 @@ func Strip(attrs pcommon.Map) int64 {
 	}
 	var n int64
 	attrs.RemoveIf(func(k string, _ pcommon.Value) bool {
-		if strings.HasPrefix(k, Prefix) {
+		if Owned(k) {
 			n++
 			return true
 		}

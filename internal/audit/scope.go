@@ -8,7 +8,6 @@ import (
 	"path"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
@@ -67,14 +66,16 @@ type scopes struct {
 	shared   *catalog.Matcher
 	mu       sync.RWMutex
 	sets     map[selection]*catalog.Scope
-	// byNameCache remembers the selection of each service.name seen (up to
-	// maxCachedNames of them): a gateway sees the same few names again and
-	// again, and a lookup costs less than matching every catalog's globs.
-	byNameCache sync.Map // string -> selection
-	cachedNames atomic.Int64
+	// names caches the selection of each service.name seen, in bounded
+	// memory (namecache.go).
+	names *nameCache
 }
 
-const maxCachedNames = 10000
+// maxSets bounds the Scopes kept by selection: each distinct set of scoped
+// catalogs that a record selects gets one. Names can select many sets only
+// when many catalogs are scoped by overlapping globs; past the bound a
+// selection's Scope is made for each resource that needs it.
+const maxSets = 4096
 
 // scope returns the catalog.Scope of a selection; nil for none.
 func (s *scopes) scope(sel selection) *catalog.Scope {
@@ -89,7 +90,9 @@ func (s *scopes) scope(sel selection) *catalog.Scope {
 	}
 	sc = s.shared.NewScope(s.catalogs(sel)...)
 	s.mu.Lock()
-	s.sets[sel] = sc
+	if len(s.sets) < maxSets {
+		s.sets[sel] = sc
+	}
 	s.mu.Unlock()
 	return sc
 }
@@ -107,13 +110,11 @@ func (s *scopes) catalogs(sel selection) []*catalog.Catalog {
 // byName is the selection of the catalogs whose service_names select name
 // (with those that have none).
 func (s *scopes) byName(name string) selection {
-	if v, ok := s.byNameCache.Load(name); ok {
-		return v.(selection)
+	if sel, ok := s.names.get(name); ok {
+		return sel
 	}
 	sel := s.selectName(name)
-	if s.cachedNames.Add(1) <= maxCachedNames {
-		s.byNameCache.Store(name, sel)
-	}
+	s.names.put(name, sel)
 	return sel
 }
 

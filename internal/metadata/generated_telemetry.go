@@ -25,17 +25,18 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                           metric.Meter
-	mu                              sync.Mutex
-	registrations                   []metric.Registration
-	ProcessorAuditAttributesRemoved metric.Int64Counter
-	ProcessorAuditCatalogInForce    metric.Int64ObservableGauge
-	ProcessorAuditCatalogReloads    metric.Int64Counter
-	ProcessorAuditRecordsDropped    metric.Int64Counter
-	ProcessorAuditRecordsMalformed  metric.Int64Counter
-	ProcessorAuditRecordsMatched    metric.Int64Counter
-	ProcessorAuditRecordsUnmatched  metric.Int64Counter
-	ProcessorAuditRecordsUnselected metric.Int64Counter
+	meter                             metric.Meter
+	mu                                sync.Mutex
+	registrations                     []metric.Registration
+	ProcessorAuditAttributesRemoved   metric.Int64Counter
+	ProcessorAuditCatalogInForce      metric.Int64ObservableGauge
+	ProcessorAuditCatalogReloads      metric.Int64Counter
+	ProcessorAuditRecordsDropped      metric.Int64Counter
+	ProcessorAuditRecordsMalformed    metric.Int64Counter
+	ProcessorAuditRecordsMatched      metric.Int64Counter
+	ProcessorAuditRecordsUnmatched    metric.Int64Counter
+	ProcessorAuditRecordsUnselected   metric.Int64Counter
+	ProcessorAuditServiceNamesEvicted metric.Int64ObservableCounter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -55,6 +56,21 @@ func (builder *TelemetryBuilder) RegisterProcessorAuditCatalogInForceCallback(cb
 		cb(ctx, &observerInt64{inst: builder.ProcessorAuditCatalogInForce, obs: o})
 		return nil
 	}, builder.ProcessorAuditCatalogInForce)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterProcessorAuditServiceNamesEvictedCallback sets callback for observable ProcessorAuditServiceNamesEvicted metric.
+func (builder *TelemetryBuilder) RegisterProcessorAuditServiceNamesEvictedCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ProcessorAuditServiceNamesEvicted, obs: o})
+		return nil
+	}, builder.ProcessorAuditServiceNamesEvicted)
 	if err != nil {
 		return err
 	}
@@ -138,6 +154,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_processor_audit_records_unselected",
 		metric.WithDescription("Number of HTTP records that no scoped catalog selects (services.NAME.service_names or hosts), matched against the unscoped catalogs only. Counted only when some catalog is scoped. [Alpha]"),
 		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorAuditServiceNamesEvicted, err = builder.meter.Int64ObservableCounter(
+		"otelcol_processor_audit_service_names_evicted",
+		metric.WithDescription("Number of service.name values evicted from the bounded cache of the scoped catalogs each name selects (limits.service_name_cache_size). An evicted name costs a glob match when it comes again, never a different decision. [Alpha]"),
+		metric.WithUnit("{name}"),
 	)
 	errs = errors.Join(errs, err)
 	return &builder, errs

@@ -25,17 +25,18 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                           metric.Meter
-	mu                              sync.Mutex
-	registrations                   []metric.Registration
-	ConnectorAuditCatalogInForce    metric.Int64ObservableGauge
-	ConnectorAuditCatalogReloads    metric.Int64Counter
-	ConnectorAuditEventsEmitted     metric.Int64Counter
-	ConnectorAuditRecordsDropped    metric.Int64Counter
-	ConnectorAuditRecordsMalformed  metric.Int64Counter
-	ConnectorAuditRecordsMatched    metric.Int64Counter
-	ConnectorAuditRecordsUnmatched  metric.Int64Counter
-	ConnectorAuditRecordsUnselected metric.Int64Counter
+	meter                             metric.Meter
+	mu                                sync.Mutex
+	registrations                     []metric.Registration
+	ConnectorAuditCatalogInForce      metric.Int64ObservableGauge
+	ConnectorAuditCatalogReloads      metric.Int64Counter
+	ConnectorAuditEventsEmitted       metric.Int64Counter
+	ConnectorAuditRecordsDropped      metric.Int64Counter
+	ConnectorAuditRecordsMalformed    metric.Int64Counter
+	ConnectorAuditRecordsMatched      metric.Int64Counter
+	ConnectorAuditRecordsUnmatched    metric.Int64Counter
+	ConnectorAuditRecordsUnselected   metric.Int64Counter
+	ConnectorAuditServiceNamesEvicted metric.Int64ObservableCounter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -55,6 +56,21 @@ func (builder *TelemetryBuilder) RegisterConnectorAuditCatalogInForceCallback(cb
 		cb(ctx, &observerInt64{inst: builder.ConnectorAuditCatalogInForce, obs: o})
 		return nil
 	}, builder.ConnectorAuditCatalogInForce)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterConnectorAuditServiceNamesEvictedCallback sets callback for observable ConnectorAuditServiceNamesEvicted metric.
+func (builder *TelemetryBuilder) RegisterConnectorAuditServiceNamesEvictedCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ConnectorAuditServiceNamesEvicted, obs: o})
+		return nil
+	}, builder.ConnectorAuditServiceNamesEvicted)
 	if err != nil {
 		return err
 	}
@@ -138,6 +154,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_connector_audit_records_unselected",
 		metric.WithDescription("Number of HTTP records that no scoped catalog selects (services.NAME.service_names or hosts), matched against the unscoped catalogs only. Counted only when some catalog is scoped. [Alpha]"),
 		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ConnectorAuditServiceNamesEvicted, err = builder.meter.Int64ObservableCounter(
+		"otelcol_connector_audit_service_names_evicted",
+		metric.WithDescription("Number of service.name values evicted from the bounded cache of the scoped catalogs each name selects (limits.service_name_cache_size). An evicted name costs a glob match when it comes again, never a different decision. [Alpha]"),
+		metric.WithUnit("{name}"),
 	)
 	errs = errors.Join(errs, err)
 	return &builder, errs
