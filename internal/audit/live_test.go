@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -274,4 +275,117 @@ func TestReloadDisabled(t *testing.T) {
 	require.NoError(t, live.Start())
 	assert.Nil(t, live.stop, "no watcher")
 	live.Shutdown()
+}
+
+// TestReloadRefusesUnsafeFiles: the catalog file, a link as in a ConfigMap,
+// is pointed at /dev/zero, a FIFO with no writer, a 100 MB file and a
+// directory. Each is refused for what it is, logged once and counted as a
+// failed reload; the last good catalogs stay; a valid file then applies;
+// Shutdown returns at once.
+func TestReloadRefusesUnsafeFiles(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	write(t, good, gadgets(1))
+	file := filepath.Join(dir, "gadgets.yaml")
+	require.NoError(t, os.Symlink(good, file))
+	fifo := filepath.Join(dir, "fifo")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	huge := filepath.Join(dir, "huge.yaml")
+	f, err := os.Create(huge)
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(100<<20)) // sparse: 100 MB that take no disk
+	require.NoError(t, f.Close())
+	sub := filepath.Join(dir, "sub")
+	require.NoError(t, os.Mkdir(sub, 0o755))
+
+	cfg := NewDefaultConfig()
+	cfg.BuiltinCatalogs = nil
+	cfg.CatalogFiles = []string{file}
+	cfg.Reload.PollInterval = 0
+	core, logs := observer.New(zapcore.InfoLevel)
+	live, err := NewLive(&cfg, zap.New(core))
+	require.NoError(t, err)
+	h := &liveHarness{live: live, logs: logs}
+	live.onReload = func(ok bool) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if ok {
+			h.ok++
+		} else {
+			h.fail++
+		}
+	}
+	require.NoError(t, live.Start())
+	point := func(target string) {
+		tmp := filepath.Join(dir, "link.tmp")
+		require.NoError(t, os.Symlink(target, tmp))
+		require.NoError(t, os.Rename(tmp, file))
+	}
+	const refused = "A changed catalog file does not load; the last good catalogs stay in force"
+	for i, bad := range []struct{ target, why string }{
+		{"/dev/zero", "not a regular file (a character device)"},
+		{fifo, "not a regular file (a named pipe)"},
+		{huge, "104857600 bytes, more than limits.max_catalog_file_size (16777216 bytes)"},
+		{sub, "not a regular file (a directory)"},
+	} {
+		point(bad.target)
+		h.waitFor(t, 0, i+1)
+		assert.Equal(t, "gadgets.gadget.create", h.action("/v1/gadgets"), bad.target)
+		entries := logs.FilterMessage(refused).All()
+		require.Len(t, entries, i+1, "%s: logged once", bad.target)
+		assert.Contains(t, fmt.Sprint(entries[i].ContextMap()["error"]), bad.why, bad.target)
+	}
+	v2 := filepath.Join(dir, "v2.yaml")
+	write(t, v2, gadgets(2))
+	point(v2)
+	h.waitFor(t, 1, 4)
+	assert.Equal(t, "gadgets.widget.create", h.action("/v1/widgets"), "a valid swap applies after the refusals")
+
+	done := make(chan struct{})
+	go func() { live.Shutdown(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Shutdown hangs")
+	}
+}
+
+// TestStartRefusesUnsafeFiles: at start, a file that is not regular or is
+// too large fails with the key, the file and why.
+func TestStartRefusesUnsafeFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	big := filepath.Join(dir, "big.yaml")
+	write(t, big, gadgets(1))
+	for _, tc := range []struct {
+		file    string
+		maxSize int64
+		want    string
+	}{
+		{fifo, DefaultMaxCatalogFileSize, "catalog_files[0]: " + fifo + ": not a regular file (a named pipe): a catalog file must be a regular file or a link to one"},
+		{dir, DefaultMaxCatalogFileSize, "catalog_files[0]: " + dir + ": not a regular file (a directory)"},
+		{big, 100, fmt.Sprintf("catalog_files[0]: %s: %d bytes, more than limits.max_catalog_file_size (100 bytes)", big, len(gadgets(1)))},
+	} {
+		cfg := NewDefaultConfig()
+		cfg.BuiltinCatalogs = nil
+		cfg.CatalogFiles = []string{tc.file}
+		cfg.Limits.MaxCatalogFileSize = tc.maxSize
+		_, err := NewLive(&cfg, zap.NewNop())
+		require.Error(t, err, tc.file)
+		assert.Contains(t, err.Error(), tc.want)
+	}
+}
+
+// TestReadTimeout: a read that hangs (a stuck network filesystem) is given
+// up after limits.catalog_read_timeout, and the caller goes on.
+func TestReadTimeout(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	saved := readFile
+	readFile = func(string, int64) ([]byte, error) { <-release; return nil, nil }
+	defer func() { readFile = saved }()
+	_, err := readCatalogFile("stuck.yaml", 1<<20, 50*time.Millisecond)
+	require.ErrorIs(t, err, errReadTimeout)
+	assert.Equal(t, "stuck.yaml: reading took longer than limits.catalog_read_timeout (50ms)", err.Error())
 }
