@@ -37,6 +37,10 @@ type auditConnector struct {
 	// the audit processor before it pinned, else those in force.
 	live      *audit.Live
 	release   func() // stops counting reloads, on shutdown
+	// id and edges: the instances of this component ID, for a
+	// traces-to-logs instance (records.go); nil for logs to logs.
+	id    component.ID
+	edges *edges
 	event     EventConfig
 	next      consumer.Logs
 	telemetry *metadata.TelemetryBuilder
@@ -89,6 +93,14 @@ func (c *auditConnector) Start(context.Context, component.Host) error { return c
 // Shutdown releases the catalogs (the last component to release them
 // stops their watcher) and stops the telemetry.
 func (c *auditConnector) Shutdown(context.Context) error {
+	if c.edges != nil {
+		leave(c.id, func(e *edges) {
+			if e.events == c {
+				e.events = nil
+			}
+		})
+		c.edges = nil
+	}
 	if c.release != nil {
 		c.release()
 		c.release = nil
@@ -166,8 +178,21 @@ func (b *batch) finish(ctx context.Context, signal audit.Signal) error {
 }
 
 // ConsumeTraces emits one event per span the audit processor would keep
-// and tag.
+// and tag; when the connector also carries the records (records.go), its
+// traces-to-traces instance does that, before it passes the spans on.
 func (c *auditConnector) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
+	if c.edges != nil {
+		siblings.Lock()
+		forwarding := c.edges.forwarding
+		siblings.Unlock()
+		if forwarding {
+			return nil
+		}
+	}
+	return c.consumeTraces(ctx, td)
+}
+
+func (c *auditConnector) consumeTraces(ctx context.Context, td ptrace.Traces) error {
 	b := c.newBatch(ctx)
 	for _, rs := range td.ResourceSpans().All() {
 		b.nextResource(rs.Resource(), rs.SchemaUrl())
