@@ -333,3 +333,62 @@ exporters:
 	assert.Equal(t, float64(extra), m.Sum("otelcol_exporter_enqueue_failed_spans", exporter))
 	assert.Equal(t, float64(capacity), m.Sum("otelcol_exporter_queue_size", map[string]string{"exporter": "otlp_http", "data_type": "traces"}))
 }
+
+// TestRefusedLeavesNeither: the events' queue fills before the records'
+// (a small events queue, the backends down). The audit connector carries
+// the spans after their events (examples/collector.yaml: traces/records),
+// so a request refused with 503 leaves neither a tagged span nor an event,
+// and an accepted one gets both once the backends are up. With the
+// connector beside the records exporter in one pipeline, the collector's
+// fanout had queued the refused requests' spans already: they arrived
+// tagged, with no event.
+func TestRefusedLeavesNeither(t *testing.T) {
+	binary := collectorBinary(t)
+	const capacity, sent = 5, 12
+	o := newOutage(t, binary, fmt.Sprintf(`
+exporters:
+  otlp_http/events:
+    sending_queue:
+      queue_size: %d
+      batch:
+        min_size: %d
+        max_size: %d
+`, capacity, capacity, capacity))
+	col := o.start(t)
+
+	accepted, refused := map[pcommon.TraceID]bool{}, map[pcommon.TraceID]bool{}
+	for i := range sent {
+		id := newTraceID()
+		err := harness.ExportTraces(t.Context(), plainClient, "http://"+col.HTTPEndpoint, auditedSpan(id))
+		if err == nil {
+			accepted[id] = true
+			continue
+		}
+		var e *harness.ExportError
+		require.ErrorAs(t, err, &e, "span %d", i)
+		assert.Equal(t, http.StatusServiceUnavailable, e.StatusCode, "span %d", i)
+		refused[id] = true
+	}
+	require.Len(t, accepted, capacity, "the events' queue holds %d", capacity)
+	require.Len(t, refused, sent-capacity)
+
+	backend, events := o.backendsUp(t)
+	waitFor(t, time.Minute, "the accepted requests' spans and events", func() (bool, string) {
+		got, gotEvents := arrivals(backend)["traces"], arrivals(events)["logs"]
+		missing := 0
+		for id := range accepted {
+			if got[id] == 0 || gotEvents[id] == 0 {
+				missing++
+			}
+		}
+		return missing == 0, fmt.Sprintf("%d of %d accepted requests lack a span or an event", missing, len(accepted))
+	})
+	waitMetrics(t, col.MetricsURL, "the queues to be empty", func(m harness.Metrics) bool {
+		return m.Sum("otelcol_exporter_queue_size", nil) == 0
+	})
+	for _, r := range append(backend.Records(), events.Records()...) {
+		assert.False(t, refused[r.TraceID], "a %s record of a refused request arrived: %s", r.Signal, r.TraceID)
+		assert.True(t, accepted[r.TraceID], "a %s record nobody sent: %s", r.Signal, r.TraceID)
+	}
+	t.Logf("%d requests accepted (span and event each delivered), %d refused with 503 (neither delivered)", len(accepted), len(refused))
+}
