@@ -100,12 +100,12 @@ func TestLiveCatalog(t *testing.T) {
 
 	assert.Equal(t, "", widget(), "the catalog has no widgets yet")
 	mount.update(gadgetsCatalog(true))
-	require.Eventually(t, func() bool { return reloads("success") == 2 }, 10*time.Second, 50*time.Millisecond,
-		"the traces and the logs processor reload")
+	require.Eventually(t, func() bool { return reloads("success") == 1 }, 10*time.Second, 50*time.Millisecond,
+		"one reload, which the traces and the logs processor share (one catalog state per configuration)")
 	assert.Equal(t, "gadgets.widget.create", widget(), "tagged after the ConfigMap swap, with no restart")
 
 	mount.update("service: gadgets\nevents: [")
-	require.Eventually(t, func() bool { return reloads("failure") == 2 }, 10*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool { return reloads("failure") == 1 }, 10*time.Second, 50*time.Millisecond)
 	assert.Equal(t, "gadgets.widget.create", widget(), "the last good catalog stays")
 	resp, err := plainClient.Get(col.MetricsURL)
 	require.NoError(t, err, "the collector keeps running")
