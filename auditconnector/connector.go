@@ -35,12 +35,12 @@ type auditConnector struct {
 	// live is the catalogs in force, shared by every audit component
 	// configured alike (audit.Acquire); a batch is decided with the catalogs
 	// the audit processor before it pinned, else those in force.
-	live      *audit.Live
-	release   func() // stops counting reloads, on shutdown
+	live    *audit.Live
+	release func() // stops counting reloads, on shutdown
 	// id and edges: the instances of this component ID, for a
 	// traces-to-logs instance (records.go); nil for logs to logs.
-	id    component.ID
-	edges *edges
+	id        component.ID
+	edges     *edges
 	event     EventConfig
 	next      consumer.Logs
 	telemetry *metadata.TelemetryBuilder
