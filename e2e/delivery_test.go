@@ -107,39 +107,32 @@ func putAuditedHTTP(m pcommon.Map) {
 }
 
 // outage is one run of the scenario: the backends (records and events) are
-// down at addresses the collector exports to; records are sent and
-// acknowledged; the collector is killed and started again on the same queue
-// directory; the backends come up.
+// down (they answer 503, holding their ports) at the addresses the collector
+// exports to; records are sent and acknowledged; the collector is killed and
+// started again on the same queue directory; the backends come up.
 type outage struct {
-	binary, queueDir        string
-	backendAddr, eventsAddr string
-	overrides               []string
+	binary, queueDir string
+	backend, events  *harness.Backend
+	overrides        []string
 }
 
 func newOutage(t *testing.T, binary string, overrides ...string) *outage {
-	var addrs [2]string
-	for i := range addrs {
-		port, err := harness.FreePort()
+	o := &outage{binary: binary, queueDir: t.TempDir(), overrides: append([]string{fastRetry}, overrides...)}
+	var err error
+	for _, b := range []**harness.Backend{&o.backend, &o.events} {
+		*b, err = harness.StartBackendDown("")
 		require.NoError(t, err)
-		addrs[i] = fmt.Sprintf("127.0.0.1:%d", port)
+		t.Cleanup(func() { _ = (*b).Close() })
 	}
-	return &outage{
-		binary: binary, queueDir: t.TempDir(),
-		backendAddr: addrs[0], eventsAddr: addrs[1],
-		overrides: append([]string{fastRetry}, overrides...),
-	}
+	return o
 }
 
-// backendsUp starts the records' and the events' backends.
+// backendsUp brings the records' and the events' backends up.
 func (o *outage) backendsUp(t *testing.T) (records, events *harness.Backend) {
 	t.Helper()
-	records, err := harness.StartBackendAt(o.backendAddr, "")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = records.Close() })
-	events, err = harness.StartBackendAt(o.eventsAddr, "")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = events.Close() })
-	return records, events
+	o.backend.Up()
+	o.events.Up()
+	return o.backend, o.events
 }
 
 // start runs the example on o's queue directory, exporting to o's backend.
@@ -147,7 +140,7 @@ func (o *outage) start(t *testing.T) *harness.Collector {
 	t.Helper()
 	return startCollector(t, "collector", harness.CollectorOptions{
 		Binary: o.binary, BaseConfig: exampleConfig,
-		ExportEndpoint: "http://" + o.backendAddr, EventsEndpoint: "http://" + o.eventsAddr,
+		ExportEndpoint: o.backend.URL, EventsEndpoint: o.events.URL,
 		Overrides: o.overrides,
 		Env:       []string{"AUDIT_QUEUE_DIR=" + o.queueDir},
 	})

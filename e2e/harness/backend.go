@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -59,6 +60,7 @@ type Backend struct {
 	LogsFile   string
 
 	srv     *http.Server
+	down    atomic.Bool // answers 503 to every request (StartBackendDown)
 	mu      sync.Mutex
 	records []Record
 	traces  *os.File
@@ -74,12 +76,6 @@ type Backend struct {
 // are created empty (or emptied) at start, and a request is in its file
 // before the backend answers it.
 func StartBackend(recordDir string) (*Backend, error) {
-	return StartBackendAt("127.0.0.1:0", recordDir)
-}
-
-// StartBackendAt is StartBackend on addr (host:port), for a backend that
-// comes up where a collector has been sending all along.
-func StartBackendAt(addr, recordDir string) (*Backend, error) {
 	b := &Backend{}
 	if recordDir != "" {
 		if err := b.openRecording(recordDir); err != nil {
@@ -87,11 +83,37 @@ func StartBackendAt(addr, recordDir string) (*Backend, error) {
 		}
 	}
 	var err error
-	if b.srv, b.URL, err = serveOTLP(addr, b.handleTraces, b.handleLogs); err != nil {
+	if b.srv, b.URL, err = serveOTLP("127.0.0.1:0", b.handleTraces, b.handleLogs); err != nil {
 		b.closeRecording()
 		return nil, err
 	}
 	return b, nil
+}
+
+// StartBackendDown is StartBackend for a backend that is down until Up: it
+// holds its port from the start (no other program can take it meanwhile),
+// and answers every request with 503 Service Unavailable, as a load
+// balancer with no healthy backend does, which the collector's exporters
+// retry. Nothing is kept or recorded while it is down.
+func StartBackendDown(recordDir string) (*Backend, error) {
+	b, err := StartBackend(recordDir)
+	if err != nil {
+		return nil, err
+	}
+	b.down.Store(true)
+	return b, nil
+}
+
+// Up brings a backend of StartBackendDown up: from now on it takes requests.
+func (b *Backend) Up() { b.down.Store(false) }
+
+// refuse answers 503 while the backend is down and says whether it did.
+func (b *Backend) refuse(w http.ResponseWriter) bool {
+	if b.down.Load() {
+		http.Error(w, "backend down", http.StatusServiceUnavailable)
+		return true
+	}
+	return false
 }
 
 func (b *Backend) openRecording(dir string) error {
@@ -197,6 +219,9 @@ func reply(w http.ResponseWriter, r *http.Request, resp message) {
 func isJSON(r *http.Request) bool { return r.Header.Get("Content-Type") == "application/json" }
 
 func (b *Backend) handleTraces(w http.ResponseWriter, r *http.Request) {
+	if b.refuse(w) {
+		return
+	}
 	req := ptraceotlp.NewExportRequest()
 	if !decode(w, r, &req) {
 		return
@@ -233,6 +258,9 @@ func (b *Backend) handleTraces(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *Backend) handleLogs(w http.ResponseWriter, r *http.Request) {
+	if b.refuse(w) {
+		return
+	}
 	req := plogotlp.NewExportRequest()
 	if !decode(w, r, &req) {
 		return

@@ -9,6 +9,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -20,7 +21,10 @@ import (
 	"time"
 )
 
-// FreePort returns a TCP port on 127.0.0.1 that was free when it was asked for.
+// FreePort returns a TCP port on 127.0.0.1 that was free when it was asked
+// for. Another program may take it before the collector binds it:
+// StartCollector retries on a taken port; a server of the test's own listens
+// on :0 instead.
 func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -99,11 +103,33 @@ type Collector struct {
 
 // StartCollector writes a configuration into opts.Dir, starts the collector in
 // a process group of its own and waits until its receiver ports and metrics
-// endpoint answer or ctx ends. On error nothing is left running.
+// endpoint answer or ctx ends. The collector must be given its ports in its
+// configuration, so they are found free first; when another program takes
+// one in between and the collector exits for it, it is started again on new
+// ports (up to maxPortTries times). On error nothing is left running.
 func StartCollector(ctx context.Context, opts CollectorOptions) (*Collector, error) {
+	for try := 1; ; try++ {
+		c, err := startCollector(ctx, opts)
+		if err == nil || try == maxPortTries || !errors.Is(err, errPortTaken) {
+			return c, err
+		}
+	}
+}
+
+// maxPortTries bounds StartCollector's starts on new ports.
+const maxPortTries = 5
+
+// errPortTaken: the collector exited during start-up because a port it was
+// given was taken.
+var errPortTaken = errors.New("a port was taken")
+
+// freePort is FreePort; a test replaces it to hand out a taken port.
+var freePort = FreePort
+
+func startCollector(ctx context.Context, opts CollectorOptions) (*Collector, error) {
 	var ports [4]int
 	for i := range ports {
-		p, err := FreePort()
+		p, err := freePort()
 		if err != nil {
 			return nil, fmt.Errorf("find a free port: %w", err)
 		}
@@ -163,8 +189,13 @@ func StartCollector(ctx context.Context, opts CollectorOptions) (*Collector, err
 	}()
 
 	if err := c.waitReady(ctx); err != nil {
+		exited := c.Exited() != nil // on its own, before Stop
 		_ = c.Stop(5 * time.Second)
-		return nil, fmt.Errorf("%w\ncollector log (%s):\n%s", err, c.LogPath, c.Log())
+		log := c.Log()
+		if exited && strings.Contains(log, "address already in use") {
+			err = errors.Join(errPortTaken, err)
+		}
+		return nil, fmt.Errorf("%w\ncollector log (%s):\n%s", err, c.LogPath, log)
 	}
 	return c, nil
 }
