@@ -33,7 +33,7 @@ func yamlBlocks(t *testing.T, path string) []string {
 // readmeBlocks returns the README's yaml code blocks.
 func readmeBlocks(t *testing.T) []string {
 	blocks := yamlBlocks(t, "README.md")
-	require.Len(t, blocks, 5, "the README's yaml examples: the pipeline, audit events, the catalog, scoped catalogs and live catalogs")
+	require.Len(t, blocks, 4, "the README's yaml examples: the pipeline, the catalog, scoped catalogs and live catalogs")
 	return blocks
 }
 
@@ -62,12 +62,16 @@ func TestReadmePipeline(t *testing.T) {
 	}
 }
 
-// TestReadmeEvents loads the README's audit events example: the connector's
+// TestReadmeEvents loads the connector README's example: the connector's
 // configuration (the processor's, merged through the anchor, plus event)
-// creates the connector, and the pipelines wire it as described.
+// creates the connector, and the pipelines wire it as described: the
+// connector is the traces pipeline's only exporter and carries the spans
+// to traces/records after their events.
 func TestReadmeEvents(t *testing.T) {
+	blocks := yamlBlocks(t, "auditconnector/README.md")
+	require.Len(t, blocks, 1, "the connector README's yaml example")
 	var doc map[string]any
-	require.NoError(t, yaml.Unmarshal([]byte(readmeBlocks(t)[1]), &doc))
+	require.NoError(t, yaml.Unmarshal([]byte(blocks[0]), &doc))
 	f := auditconnector.NewFactory()
 	cfg := f.CreateDefaultConfig().(*auditconnector.Config)
 	conn := doc["connectors"].(map[string]any)["audit"].(map[string]any)
@@ -79,7 +83,8 @@ func TestReadmeEvents(t *testing.T) {
 	_, err := f.CreateTracesToLogs(t.Context(), connectortest.NewNopSettings(f.Type()), cfg, consumertest.NewNop())
 	require.NoError(t, err)
 	pipelines := doc["service"].(map[string]any)["pipelines"].(map[string]any)
-	assert.Contains(t, pipelines["traces"].(map[string]any)["exporters"], "audit")
+	assert.Equal(t, []any{"audit"}, pipelines["traces"].(map[string]any)["exporters"])
+	assert.Equal(t, []any{"audit"}, pipelines["traces/records"].(map[string]any)["receivers"])
 	assert.Equal(t, []any{"audit"}, pipelines["logs/events"].(map[string]any)["receivers"])
 }
 
@@ -88,7 +93,7 @@ func TestReadmeEvents(t *testing.T) {
 // that overlapping selectors are refused as the README says.
 func TestReadmeScoped(t *testing.T) {
 	var doc map[string]any
-	require.NoError(t, yaml.Unmarshal([]byte(readmeBlocks(t)[3]), &doc))
+	require.NoError(t, yaml.Unmarshal([]byte(readmeBlocks(t)[2]), &doc))
 	cfg := createDefaultConfig().(*Config)
 	require.NoError(t, confmap.NewFromStringMap(doc["processors"].(map[string]any)["audit"].(map[string]any)).Unmarshal(cfg))
 	require.NoError(t, confmap.Validate(cfg))
@@ -106,7 +111,7 @@ func TestReadmeScoped(t *testing.T) {
 // catalog_files name.
 func TestReadmeLive(t *testing.T) {
 	var doc map[string]any
-	require.NoError(t, yaml.Unmarshal([]byte(readmeBlocks(t)[4]), &doc))
+	require.NoError(t, yaml.Unmarshal([]byte(readmeBlocks(t)[3]), &doc))
 	cfg := createDefaultConfig().(*Config)
 	require.NoError(t, confmap.NewFromStringMap(doc["processors"].(map[string]any)["audit"].(map[string]any)).Unmarshal(cfg))
 	require.NoError(t, confmap.Validate(cfg))
@@ -125,7 +130,7 @@ func TestReadmeLive(t *testing.T) {
 
 // TestReadmeCatalog parses and compiles the README's catalog example.
 func TestReadmeCatalog(t *testing.T) {
-	c, err := catalog.Parse("README.md", []byte(readmeBlocks(t)[2]))
+	c, err := catalog.Parse("README.md", []byte(readmeBlocks(t)[1]))
 	require.NoError(t, err)
 	m, err := catalog.Compile(c)
 	require.NoError(t, err)
