@@ -23,6 +23,7 @@ type auditProcessor struct {
 	telemetry *metadata.TelemetryBuilder
 	counters  *audit.Counters
 	release   func() // stops counting reloads, on shutdown
+	started   bool   // Start started the live catalogs: Shutdown stops them
 }
 
 func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, error) {
@@ -56,9 +57,19 @@ func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, er
 	}).Init()}, nil
 }
 
-func (p *auditProcessor) start(context.Context, component.Host) error { return p.live.Start() }
+func (p *auditProcessor) start(context.Context, component.Host) error {
+	if err := p.live.Start(); err != nil {
+		return err
+	}
+	p.started = true
+	return nil
+}
 
 func (p *auditProcessor) shutdown(context.Context) error {
+	if p.started {
+		p.live.Shutdown()
+		p.started = false
+	}
 	if p.release != nil {
 		p.release()
 		p.release = nil

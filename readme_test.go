@@ -103,7 +103,7 @@ func TestReadmeScoped(t *testing.T) {
 	require.NoError(t, err)
 	cfg.Services["voices"] = ServiceConfig{ServiceNames: []string{"*-api"}}
 	_, err = NewFactory().CreateTraces(t.Context(), processortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop())
-	assert.ErrorContains(t, err, `services.speech-to-text (builtin:speech-to-text, service_names ["stt-*"]) and services.voices (testdata/catalogs/voices.yaml, service_names ["*-api"]) can select the same records: duplicate route:`)
+	assert.ErrorContains(t, err, `services::speech-to-text (builtin:speech-to-text, service_names ["stt-*"]) and services::voices (testdata/catalogs/voices.yaml, service_names ["*-api"]) can select the same records: duplicate route:`)
 }
 
 // TestReadmeLive loads the README's live catalogs example, and checks that

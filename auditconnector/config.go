@@ -58,7 +58,7 @@ func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
 func (cfg *Config) Validate() error {
 	errs := []error{cfg.Check()}
 	if strings.TrimSpace(cfg.Event.ObserverName) == "" {
-		errs = append(errs, errors.New("event.observer_name is empty"))
+		errs = append(errs, errors.New("event::observer_name is empty"))
 	}
 	for _, l := range []struct {
 		name string
@@ -67,9 +67,9 @@ func (cfg *Config) Validate() error {
 		for i, k := range l.keys {
 			switch {
 			case strings.TrimSpace(k) == "":
-				errs = append(errs, fmt.Errorf("event.%s[%d] is empty", l.name, i))
+				errs = append(errs, fmt.Errorf("event::%s[%d] is empty", l.name, i))
 			case audit.Owned(k):
-				errs = append(errs, fmt.Errorf("event.%s[%d]: %q is in the audit. namespace, which the audit components own", l.name, i, k))
+				errs = append(errs, fmt.Errorf("event::%s[%d]: %q is in the audit. namespace, which the audit components own", l.name, i, k))
 			}
 		}
 	}

@@ -23,12 +23,12 @@ func TestConfig(t *testing.T) {
 			"unmatched": "drop",
 			"event":     map[string]any{"observer_name": "Observer", "target_id": []any{"app.crn"}, "save_service_copy": true},
 		}, ""},
-		{"a processor key's value", map[string]any{"unmatched": "kepp"}, `'unmatched' must be keep or drop, got "kepp"`},
+		{"a processor key's value", map[string]any{"unmatched": "kepp"}, `unmatched: must be keep or drop, got "kepp"`},
 		{"a processor key's check", map[string]any{"span_kinds": []any{}}, "span_kinds is empty: no span would be audited"},
-		{"empty observer", map[string]any{"event": map[string]any{"observer_name": " "}}, "event.observer_name is empty"},
-		{"audit. target key", map[string]any{"event": map[string]any{"target_name": []any{"audit.name"}}}, `event.target_name[0]: "audit.name" is in the audit. namespace`},
-		{"empty target key", map[string]any{"event": map[string]any{"target_id": []any{""}}}, "event.target_id[0] is empty"},
-		{"unknown event key", map[string]any{"event": map[string]any{"observer_nane": "x"}}, "event.observer_nane: unknown key (did you mean observer_name?)"},
+		{"empty observer", map[string]any{"event": map[string]any{"observer_name": " "}}, "event::observer_name is empty"},
+		{"audit. target key", map[string]any{"event": map[string]any{"target_name": []any{"audit.name"}}}, `event::target_name[0]: "audit.name" is in the audit. namespace`},
+		{"empty target key", map[string]any{"event": map[string]any{"target_id": []any{""}}}, "event::target_id[0] is empty"},
+		{"unknown event key", map[string]any{"event": map[string]any{"observer_nane": "x"}}, "event::observer_nane: unknown key (did you mean observer_name?)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := createDefaultConfig().(*Config)

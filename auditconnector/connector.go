@@ -37,6 +37,7 @@ type auditConnector struct {
 	// the audit processor before it pinned, else those in force.
 	live    *audit.Live
 	release func() // stops counting reloads, on shutdown
+	started bool   // Start started the live catalogs: Shutdown stops them
 	// id and edges: the instances of this component ID, for a
 	// traces-to-logs instance (records.go); nil for logs to logs.
 	id        component.ID
@@ -88,7 +89,13 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 }
 
 // Start starts watching the catalog files (reload).
-func (c *auditConnector) Start(context.Context, component.Host) error { return c.live.Start() }
+func (c *auditConnector) Start(context.Context, component.Host) error {
+	if err := c.live.Start(); err != nil {
+		return err
+	}
+	c.started = true
+	return nil
+}
 
 // Shutdown releases the catalogs (the last component to release them
 // stops their watcher) and stops the telemetry.
@@ -100,6 +107,10 @@ func (c *auditConnector) Shutdown(context.Context) error {
 			}
 		})
 		c.edges = nil
+	}
+	if c.started {
+		c.live.Shutdown()
+		c.started = false
 	}
 	if c.release != nil {
 		c.release()

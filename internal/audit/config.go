@@ -284,9 +284,11 @@ func NewDefaultConfig() Config {
 	}
 }
 
-// Check checks each value on its own; catalogs are loaded, and service
-// names and region ids checked against them, by Load when a component is
-// created.
+// Check checks what decoding cannot: values of a key and rules across
+// keys (an enum's values are rejected when the configuration is decoded, by
+// CheckKeys); catalogs are loaded, and service names and region ids checked
+// against them, by Load when a component is created. Its errors name the
+// key in the package's spelling (keys.go).
 func (cfg *Config) Check() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -312,12 +314,9 @@ func (cfg *Config) Check() error {
 	}
 	for _, name := range sortedKeys(cfg.Services) {
 		svc := cfg.Services[name]
-		if err := checkPolicy(svc.RegionsMode, "", RegionsAdd, RegionsReplace); err != nil {
-			add("services.%s.regions_mode %v", name, err)
-		}
 		for i, r := range svc.Regions {
 			if !catalog.ValidRegionID(r) {
-				add("services.%s.regions[%d]: invalid region id %q (want lower case like \"eu-de\")", name, i, r)
+				add("services::%s::regions[%d]: invalid region id %q (want lower case like \"eu-de\")", name, i, r)
 			}
 		}
 		for _, sel := range []struct {
@@ -325,70 +324,47 @@ func (cfg *Config) Check() error {
 			globs []string
 		}{{"service_names", svc.ServiceNames}, {"hosts", svc.Hosts}} {
 			if sel.globs != nil && len(sel.globs) == 0 {
-				add("services.%s.%s is empty: list at least one pattern, or leave the key out to match any", name, sel.key)
+				add("services::%s::%s is empty: list at least one pattern, or leave the key out to match any", name, sel.key)
 			}
 			for i, g := range sel.globs {
 				if err := checkGlob(g); err != nil {
-					add("services.%s.%s[%d]: %v", name, sel.key, i, err)
+					add("services::%s::%s[%d]: %v", name, sel.key, i, err)
 				}
 			}
 		}
 	}
 	if cfg.Reload.PollInterval < 0 {
-		add("reload.poll_interval must be 0 (off) or positive, got %s", cfg.Reload.PollInterval)
+		add("reload::poll_interval must be 0 (off) or positive, got %s", cfg.Reload.PollInterval)
 	}
 	if cfg.Limits.MaxCatalogFileSize <= 0 {
-		add("limits.max_catalog_file_size must be positive, got %d", cfg.Limits.MaxCatalogFileSize)
+		add("limits::max_catalog_file_size must be positive, got %d", cfg.Limits.MaxCatalogFileSize)
 	}
 	if cfg.Limits.CatalogReadTimeout <= 0 {
-		add("limits.catalog_read_timeout must be positive, got %s", cfg.Limits.CatalogReadTimeout)
+		add("limits::catalog_read_timeout must be positive, got %s", cfg.Limits.CatalogReadTimeout)
 	}
 	if cfg.Limits.ServiceNameCacheSize < 0 {
-		add("limits.service_name_cache_size must be 0 (off) or positive, got %d", cfg.Limits.ServiceNameCacheSize)
+		add("limits::service_name_cache_size must be 0 (off) or positive, got %d", cfg.Limits.ServiceNameCacheSize)
 	}
 	if len(cfg.SpanKinds) == 0 {
 		add("span_kinds is empty: no span would be audited")
 	}
-	for i, k := range cfg.SpanKinds {
-		if _, ok := SpanKinds[k]; !ok {
-			add("span_kinds[%d] must be one of client, consumer, internal, producer, server, got %q", i, string(k))
-		}
-	}
 	if r := cfg.Region.Default; r != "" && !catalog.ValidRegionID(r) {
-		add("region.default: invalid region id %q (want lower case like \"eu-de\")", r)
-	}
-	if err := checkPolicy(cfg.Region.OnMissing, PolicyKeep, PolicyKeep, PolicyDrop); err != nil {
-		add("region.on_missing %v", err)
-	}
-	if err := checkPolicy(cfg.Unmatched, PolicyKeep, PolicyKeep, PolicyDrop); err != nil {
-		add("unmatched %v", err)
+		add("region::default: invalid region id %q (want lower case like \"eu-de\")", r)
 	}
 	for _, a := range cfg.Attributes.lists() {
 		if len(a.keys) == 0 {
-			add("attributes.%s is empty: list at least one attribute key", a.name)
+			add("attributes::%s is empty: list at least one attribute key", a.name)
 		}
 		for i, k := range a.keys {
 			switch {
 			case strings.TrimSpace(k) == "":
-				add("attributes.%s[%d] is empty", a.name, i)
+				add("attributes::%s[%d] is empty", a.name, i)
 			case Owned(k):
-				add("attributes.%s[%d]: %q is in the audit. namespace, which the processor owns", a.name, i, k)
+				add("attributes::%s[%d]: %q is in the audit. namespace, which the processor owns", a.name, i, k)
 			}
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// checkPolicy accepts the allowed values and, when given, the empty default.
-func checkPolicy[T ~string](v, zero T, allowed ...T) error {
-	if v == "" && zero == "" || slices.Contains(allowed, v) {
-		return nil
-	}
-	names := make([]string, len(allowed))
-	for i, a := range allowed {
-		names[i] = string(a)
-	}
-	return fmt.Errorf("must be %s, got %q", strings.Join(names, " or "), string(v))
 }
 
 type keyList struct {

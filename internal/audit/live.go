@@ -39,6 +39,9 @@ type Live struct {
 	key       string
 	refs      int
 	listeners []*listener
+	// life guards running (the Starts not yet shut down) and the watcher.
+	life    sync.Mutex
+	running int
 
 	mu       sync.Mutex
 	inForce  map[string]string // catalog file: SHA-256 of the content in force
@@ -188,14 +191,22 @@ func (l *Live) Evicted() int64 { return l.evicted.Load() }
 
 // Start watches the catalog files when reload is enabled and there are
 // some. Shutdown stops it.
+//
+// A shared Live runs while any component that started it runs: Start and
+// Shutdown are counted, and the first Start (also after a Shutdown of
+// every component) reads the files again, so that a Live that waited
+// between its components' creation and their start begins with the
+// files' content at start.
 func (l *Live) Start() error {
-	if l.key != "" {
-		registry.mu.Lock()
-		defer registry.mu.Unlock()
-	}
-	if !l.cfg.Reload.Enabled || len(l.cfg.CatalogFiles) == 0 || l.stop != nil {
+	l.life.Lock()
+	defer l.life.Unlock()
+	if l.running++; l.running > 1 {
 		return nil
 	}
+	if l.stop != nil || !l.cfg.Reload.Enabled || len(l.cfg.CatalogFiles) == 0 {
+		return nil
+	}
+	l.check()
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return err
@@ -220,9 +231,14 @@ func (l *Live) Start() error {
 	return nil
 }
 
-// Shutdown stops the watcher and waits for it.
+// Shutdown undoes a Start; the last one stops the watcher and waits for it.
 func (l *Live) Shutdown() {
-	if l.stop == nil {
+	l.life.Lock()
+	defer l.life.Unlock()
+	if l.running == 0 {
+		return
+	}
+	if l.running--; l.running > 0 || l.stop == nil {
 		return
 	}
 	close(l.stop)

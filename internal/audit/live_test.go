@@ -240,7 +240,7 @@ func TestReloadFailures(t *testing.T) {
 	for i, bad := range []struct{ name, content, log string }{
 		{"invalid YAML", "service: gadgets\nevents: [", "yaml"},
 		{"conflict", gadgets(2) + "  - {action: gadgets.gadget.copy, method: POST, route: /v1/gadgets}\n" + "regions:\n  - {id: eu-de, name: Frankfurt, sends_events: true}\n", "duplicate route"},
-		{"unknown region", gadgets(2) + "regions:\n  - {id: us-south, name: Dallas, sends_events: true}\n", `services.gadgets.regions[0]: unknown region id "eu-de"`},
+		{"unknown region", gadgets(2) + "regions:\n  - {id: us-south, name: Dallas, sends_events: true}\n", `services::gadgets::regions[0]: unknown region id "eu-de"`},
 	} {
 		write(t, file, bad.content)
 		want(i + 1)
@@ -325,7 +325,7 @@ func TestReloadRefusesUnsafeFiles(t *testing.T) {
 	for i, bad := range []struct{ target, why string }{
 		{"/dev/zero", "not a regular file (a character device)"},
 		{fifo, "not a regular file (a named pipe)"},
-		{huge, "104857600 bytes, more than limits.max_catalog_file_size (16777216 bytes)"},
+		{huge, "104857600 bytes, more than limits::max_catalog_file_size (16777216 bytes)"},
 		{sub, "not a regular file (a directory)"},
 	} {
 		point(bad.target)
@@ -365,7 +365,7 @@ func TestStartRefusesUnsafeFiles(t *testing.T) {
 	}{
 		{fifo, DefaultMaxCatalogFileSize, "catalog_files[0]: " + fifo + ": not a regular file (a named pipe): a catalog file must be a regular file or a link to one"},
 		{dir, DefaultMaxCatalogFileSize, "catalog_files[0]: " + dir + ": not a regular file (a directory)"},
-		{big, 100, fmt.Sprintf("catalog_files[0]: %s: %d bytes, more than limits.max_catalog_file_size (100 bytes)", big, len(gadgets(1)))},
+		{big, 100, fmt.Sprintf("catalog_files[0]: %s: %d bytes, more than limits::max_catalog_file_size (100 bytes)", big, len(gadgets(1)))},
 	} {
 		cfg := NewDefaultConfig()
 		cfg.BuiltinCatalogs = nil
@@ -378,7 +378,7 @@ func TestStartRefusesUnsafeFiles(t *testing.T) {
 }
 
 // TestReadTimeout: a read that hangs (a stuck network filesystem) is given
-// up after limits.catalog_read_timeout, and the caller goes on.
+// up after limits::catalog_read_timeout, and the caller goes on.
 func TestReadTimeout(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
@@ -387,5 +387,43 @@ func TestReadTimeout(t *testing.T) {
 	defer func() { readFile = saved }()
 	_, err := readCatalogFile("stuck.yaml", 1<<20, 50*time.Millisecond)
 	require.ErrorIs(t, err, errReadTimeout)
-	assert.Equal(t, "stuck.yaml: reading took longer than limits.catalog_read_timeout (50ms)", err.Error())
+	assert.Equal(t, "stuck.yaml: reading took longer than limits::catalog_read_timeout (50ms)", err.Error())
+}
+
+// TestSharedLiveStartsFresh: components configured alike share one Live;
+// one created and never started or shut down (its pipeline failed to
+// build) keeps it registered, and the file changes meanwhile: the next
+// component's Start reads the file again, and the watcher stops with the
+// last Shutdown of the components that started it.
+func TestSharedLiveStartsFresh(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "gadgets.yaml")
+	write(t, file, gadgets(1))
+	cfg := NewDefaultConfig()
+	cfg.BuiltinCatalogs = nil
+	cfg.CatalogFiles = []string{file}
+	cfg.Reload.PollInterval = 0
+	abandoned, err := Acquire(&cfg, zap.NewNop())
+	require.NoError(t, err)
+	write(t, file, gadgets(2))
+	a, err := Acquire(&cfg, zap.NewNop())
+	require.NoError(t, err)
+	b, err := Acquire(&cfg, zap.NewNop())
+	require.NoError(t, err)
+	require.Same(t, abandoned, a, "one Live per configuration")
+	require.Same(t, a, b)
+	h := &liveHarness{live: a}
+	assert.Equal(t, "", h.action("/v1/widgets"), "loaded when first acquired")
+	require.NoError(t, a.Start())
+	require.NoError(t, b.Start())
+	assert.Equal(t, "gadgets.widget.create", h.action("/v1/widgets"), "read again at start")
+	a.Shutdown()
+	assert.NotNil(t, a.stop, "the watcher runs while a component that started it runs")
+	b.Shutdown()
+	assert.Nil(t, a.stop, "and stops with the last")
+	a.Release()
+	b.Release()
+	abandoned.Release()
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	assert.NotContains(t, registry.m, a.key, "forgotten with the last Release")
 }

@@ -75,7 +75,7 @@ func load(cfg *Config, read func(string) ([]byte, error)) (*Auditor, error) {
 	opts := catalog.Options{CaseInsensitive: map[string]bool{}}
 	for _, name := range sortedKeys(cfg.Services) {
 		if byName[name] == nil {
-			return nil, fmt.Errorf("services.%s: no loaded catalog describes service %q (loaded: %s)", name, name, strings.Join(names, ", "))
+			return nil, fmt.Errorf("services::%s: no loaded catalog describes service %q (loaded: %s)", name, name, strings.Join(names, ", "))
 		}
 		opts.CaseInsensitive[name] = cfg.Services[name].CaseInsensitive
 	}
@@ -138,14 +138,14 @@ func load(cfg *Config, read func(string) ([]byte, error)) (*Auditor, error) {
 		}
 		for i, r := range sc.Regions {
 			if len(c.Regions) > 0 && !svc.known[r] {
-				return nil, fmt.Errorf("services.%s.regions[%d]: unknown region id %q: catalog %s lists %s", name, i, r, c.Source, regionIDs(c))
+				return nil, fmt.Errorf("services::%s::regions[%d]: unknown region id %q: catalog %s lists %s", name, i, r, c.Source, regionIDs(c))
 			}
 			svc.known[r] = true
 			svc.sends[r] = true
 		}
 	}
 	if r := cfg.Region.Default; r != "" && !a.knownRegion(r) {
-		return nil, fmt.Errorf("region.default: unknown region id %q: no loaded catalog lists it", r)
+		return nil, fmt.Errorf("region::default: unknown region id %q: no loaded catalog lists it", r)
 	}
 	for _, k := range cfg.SpanKinds {
 		a.kinds[SpanKinds[k]] = true
@@ -211,7 +211,7 @@ func (sc scope) describe() string {
 	if sc.hosts != nil {
 		sel = append(sel, fmt.Sprintf("hosts %q", sc.hosts))
 	}
-	return fmt.Sprintf("services.%s (%s, %s)", sc.cat.Service, sc.cat.Source, strings.Join(sel, ", "))
+	return fmt.Sprintf("services::%s (%s, %s)", sc.cat.Service, sc.cat.Source, strings.Join(sel, ", "))
 }
 
 // Catalogs returns every loaded catalog, scoped or not, in loading order.
