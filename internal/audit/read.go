@@ -31,8 +31,9 @@ func readCatalogFile(file string, maxSize int64, timeout time.Duration) ([]byte,
 		err  error
 	}
 	done := make(chan result, 1) // buffered: a late reader never blocks
+	read := readFile
 	go func() {
-		data, err := readFile(file, maxSize)
+		data, err := read(file, maxSize)
 		done <- result{data, err}
 	}()
 	t := time.NewTimer(timeout)
