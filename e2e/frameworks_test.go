@@ -42,11 +42,11 @@ const (
 type segKind uint8
 
 const (
-	segLiteral  segKind = iota
-	segParam            // {name}
-	segDigits           // \d+
-	segMidSpan          // .+ before the last segment: one or more segments
-	segRest             // a final .+, or {name...}: the rest of the path
+	segLiteral segKind = iota
+	segParam           // {name}
+	segDigits          // \d+
+	segMidSpan         // .+ before the last segment: one or more segments
+	segRest            // a final .+, or {name...}: the rest of the path
 )
 
 type routeSeg struct {
