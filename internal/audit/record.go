@@ -100,7 +100,7 @@ func (a *Auditor) Audits(kind ptrace.SpanKind) bool {
 // keys and finds its event: by the server's route (attribute, then span
 // name), else by the canonical path; each in the scoped catalogs that apply
 // to the record first, then in the unscoped ones. A request the router
-// refused (RefusedBy) matches nothing. HEAD finds the GET route only where
+// refused (RouterRefused) matches nothing. HEAD finds the GET route only where
 // the record shows that a GET handler ran (HeadServedByGet). res is the
 // record's resource (NewResource); nil stands for a resource with no
 // attributes. spanName is "" for log records.
@@ -133,7 +133,7 @@ func (a *Auditor) Match(attrs pcommon.Map, res *Resource, spanName string) (m Ma
 	var statusOK bool
 	r.Status, statusOK = statusCode(attrs, a.keys.StatusCode)
 	r.badStatus = !statusOK
-	if r.RefusedBy() {
+	if r.RouterRefused() {
 		m.Result = Refused
 		return m
 	}
@@ -171,13 +171,13 @@ func (a *Auditor) Match(attrs pcommon.Map, res *Resource, spanName string) (m Ma
 	return m
 }
 
-// RefusedBy tells whether the record shows that the router refused the
+// RouterRefused tells whether the record shows that the router refused the
 // request, so that no handler ran: status 405 (the path has routes, of
 // other methods), or status 404 with a route the instrumentation reports
 // as present but empty (the router matched nothing: otelgin, otelchi). A
 // 404 with a route is a handler's answer (a missing object), and a 404
 // without route information may be one too.
-func (r *Request) RefusedBy() bool {
+func (r *Request) RouterRefused() bool {
 	return r.Status == http.StatusMethodNotAllowed || r.Status == http.StatusNotFound && r.HasRoute && r.Route == ""
 }
 
