@@ -221,14 +221,7 @@ func runFramework(t *testing.T, binary string, fw framework, rows []catalogRow, 
 			m.Sum("otelcol_processor_audit_records_matched", map[string]string{"signal": "traces"}) == emitted
 	})
 
-	got := map[pcommon.TraceID][]harness.Record{}
-	for _, rec := range backend.Records() {
-		got[rec.TraceID] = append(got[rec.TraceID], rec)
-	}
-	evs := map[pcommon.TraceID][]harness.Record{}
-	for _, rec := range events.Records() {
-		evs[rec.TraceID] = append(evs[rec.TraceID], rec)
-	}
+	got, evs := recordsByTrace(backend.Records()), recordsByTrace(events.Records())
 	outcomes := map[string]int{}
 	for i, r := range reqs {
 		res := results[i]
@@ -280,6 +273,15 @@ func runFramework(t *testing.T, binary string, fw framework, rows []catalogRow, 
 	for _, k := range []string{"refused", "tagged"} {
 		assert.Positive(t, outcomes[k], k)
 	}
+}
+
+// recordsByTrace groups records by their trace id.
+func recordsByTrace(recs []harness.Record) map[pcommon.TraceID][]harness.Record {
+	out := map[pcommon.TraceID][]harness.Record{}
+	for _, rec := range recs {
+		out[rec.TraceID] = append(out[rec.TraceID], rec)
+	}
+	return out
 }
 
 // spanRoute is the route a recorded span reports, from http.route or from
