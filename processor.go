@@ -51,6 +51,7 @@ func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, er
 		Matched:    t.ProcessorAuditRecordsMatched,
 		Unmatched:  t.ProcessorAuditRecordsUnmatched,
 		Malformed:  t.ProcessorAuditRecordsMalformed,
+		Refused:    t.ProcessorAuditRecordsRefused,
 		Dropped:    t.ProcessorAuditRecordsDropped,
 		Removed:    t.ProcessorAuditAttributesRemoved,
 		Unselected: t.ProcessorAuditRecordsUnselected,

@@ -81,6 +81,7 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 			Matched:    t.ConnectorAuditRecordsMatched,
 			Unmatched:  t.ConnectorAuditRecordsUnmatched,
 			Malformed:  t.ConnectorAuditRecordsMalformed,
+			Refused:    t.ConnectorAuditRecordsRefused,
 			Dropped:    t.ConnectorAuditRecordsDropped,
 			Unselected: t.ConnectorAuditRecordsUnselected,
 		}).Init(),

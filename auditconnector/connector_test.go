@@ -150,7 +150,7 @@ var traceEvents = map[string]event{
 	"eee19b7ec3c1b10c": {"backup-recovery.protection-group-run-action.update", "success", "warning", "OK", 200},
 	"eee19b7ec3c1b10d": {"speech-to-text.custom-language-model-list.read", "unknown", "normal", "", 0},
 	"eee19b7ec3c1b10e": {"speech-to-text.custom-language-model-word.create", "success", "normal", "OK", 200},
-	// 10a /v1/models and 10f _OTHER PURGE: unmatched
+	// 10a /v1/models: unmatched; 10f _OTHER PURGE answered 405: refused
 }
 
 var logEvents = map[string]event{
@@ -250,7 +250,8 @@ func TestGoldenTracesToLogs(t *testing.T) {
 	metadatatest.AssertEqualConnectorAuditEventsEmitted(t, h.tel, audittest.Count("traces", n), metricdatatestIgnore...)
 	metadatatest.AssertEqualConnectorAuditRecordsMatched(t, h.tel, audittest.Count("traces", n+1), metricdatatestIgnore...) // + 109, dropped
 	metadatatest.AssertEqualConnectorAuditRecordsDropped(t, h.tel, audittest.Drops("traces", 1, "unsupported_region"), metricdatatestIgnore...)
-	metadatatest.AssertEqualConnectorAuditRecordsUnmatched(t, h.tel, audittest.Count("traces", 3), metricdatatestIgnore...)
+	metadatatest.AssertEqualConnectorAuditRecordsUnmatched(t, h.tel, audittest.Count("traces", 2), metricdatatestIgnore...)
+	metadatatest.AssertEqualConnectorAuditRecordsRefused(t, h.tel, audittest.Count("traces", 1), metricdatatestIgnore...)
 }
 
 func TestGoldenLogsToLogs(t *testing.T) {

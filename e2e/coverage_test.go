@@ -157,8 +157,8 @@ func parseCoverageTable(out string) (audit.CoverageReport, error) {
 		return sc.Text()
 	}
 	line := next()
-	if _, err := fmt.Sscanf(line, "%d spans, %d log records: %d HTTP records, %d matched, %d unmatched, %d malformed",
-		&rep.Spans, &rep.LogRecords, &rep.HTTP, &rep.Matched, &rep.Unmatched, &rep.Malformed); err != nil {
+	if _, err := fmt.Sscanf(line, "%d spans, %d log records: %d HTTP records, %d matched, %d unmatched, %d malformed, %d refused",
+		&rep.Spans, &rep.LogRecords, &rep.HTTP, &rep.Matched, &rep.Unmatched, &rep.Malformed, &rep.Refused); err != nil {
 		return rep, fmt.Errorf("counts line %q: %w", line, err)
 	}
 	if line = next(); line != "" {

@@ -172,6 +172,8 @@ func (c *coverage) record(attrs pcommon.Map, res *audit.Resource, spanName strin
 	case audit.Matched:
 		c.rep.Matched++
 		c.byAction[m.Event.Action]++
+	case audit.Refused:
+		c.rep.Refused++
 	case audit.Unmatched:
 		c.rep.Unmatched++
 		key := audit.UnmatchedRoute{Method: m.Request.Method, Route: m.Request.Route, From: "route"}
@@ -211,8 +213,8 @@ func (c *coverage) report() audit.CoverageReport {
 }
 
 func printCoverage(out io.Writer, rep audit.CoverageReport) {
-	fmt.Fprintf(out, "%d spans, %d log records: %d HTTP records, %d matched, %d unmatched, %d malformed\n\n",
-		rep.Spans, rep.LogRecords, rep.HTTP, rep.Matched, rep.Unmatched, rep.Malformed)
+	fmt.Fprintf(out, "%d spans, %d log records: %d HTTP records, %d matched, %d unmatched, %d malformed, %d refused\n\n",
+		rep.Spans, rep.LogRecords, rep.HTTP, rep.Matched, rep.Unmatched, rep.Malformed, rep.Refused)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RECORDS\tACTION\tCATALOG")
 	seen := 0

@@ -9,6 +9,7 @@ type CoverageReport struct {
 	Matched    int              `json:"matched"`
 	Unmatched  int              `json:"unmatched"`
 	Malformed  int              `json:"malformed"`
+	Refused    int              `json:"refused"`
 	Actions    []ActionCount    `json:"actions"`
 	Routes     []UnmatchedRoute `json:"unmatched_routes"`
 }

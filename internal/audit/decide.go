@@ -68,7 +68,7 @@ func (d *Decision) Emits() bool { return d.Result == Matched && d.Drop == Keep }
 func (a *Auditor) Decide(attrs pcommon.Map, rr *Resource, spanName string, spanError bool) (d Decision) {
 	d.Match = a.Match(attrs, rr, spanName)
 	switch d.Result {
-	case NotHTTP, Malformed:
+	case NotHTTP, Malformed, Refused:
 		return d
 	case Unmatched:
 		if a.unmatched == PolicyDrop {
@@ -76,9 +76,8 @@ func (a *Auditor) Decide(attrs pcommon.Map, rr *Resource, spanName string, spanE
 		}
 		return d
 	}
-	var ok bool
-	d.Outcome, d.Code, ok = outcomeOf(attrs, a.keys.StatusCode, spanError)
-	d.BadStatus = !ok
+	d.Code, d.BadStatus = d.Request.Status, d.Request.badStatus
+	d.Outcome = outcomeOf(d.Code, spanError)
 	f := a.fields[d.Event]
 	d.fields = f
 	region, sends := rr.raw, true
@@ -269,6 +268,8 @@ func boolInt(b bool) int {
 // per batch.
 type Counts struct {
 	Matched, Unmatched, Malformed, Removed int64
+	// Refused counts the HTTP records of requests the router refused.
+	Refused int64
 	// Unselected counts the HTTP records that no scoped catalog selects.
 	Unselected int64
 	Dropped    [len(DropReasons)]int64 // by Drop
@@ -286,6 +287,8 @@ func (c *Counts) Add(d *Decision) {
 		if d.BadStatus {
 			c.Malformed++
 		}
+	case Refused:
+		c.Refused++
 	}
 	if d.Unselected && d.Result != NotHTTP {
 		c.Unselected++

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -46,11 +47,18 @@ const (
 	Unmatched
 	// Matched: an HTTP record of a catalog event.
 	Matched
+	// Refused: the router refused the request, so no handler ran and it is
+	// no action: status 405, or 404 with a route reported present but
+	// empty. Passed through untouched, never dropped, and counted.
+	Refused
 )
 
 // Request is what a record says of its HTTP request.
 type Request struct {
-	// Method is upper case; _OTHER is replaced by the original method.
+	// Method is the method as the record gives it, compared with the
+	// catalog's case-sensitively as ServeMux compares it (the standard
+	// methods are upper case); _OTHER is replaced by the original method,
+	// as it is.
 	Method string
 	// Route is the route the server reported (http.route, else the span
 	// name "{METHOD} {route}"); HasRoute tells whether there is one.
@@ -61,6 +69,10 @@ type Request struct {
 	// route does not decide the match. HasPath tells whether there is one.
 	Path, RawPath string
 	HasPath       bool
+	// Status is the response status (100-599), 0 when there is none or it
+	// is unusable; badStatus tells that it is present but unusable.
+	Status    int64
+	badStatus bool
 }
 
 // Match is a record's request resolved against the catalogs.
@@ -84,12 +96,14 @@ func (a *Auditor) Audits(kind ptrace.SpanKind) bool {
 	return kind >= 0 && int(kind) < len(a.kinds) && a.kinds[kind]
 }
 
-// Match reads a record's method, route and path by the configured keys and
-// finds its event: by the server's route (attribute, then span name), else
-// by the canonical path; each in the scoped catalogs that apply to the
-// record first, then in the unscoped ones. res is the record's resource
-// (NewResource); nil stands for a resource with no attributes. spanName is
-// "" for log records.
+// Match reads a record's method, route, path and status by the configured
+// keys and finds its event: by the server's route (attribute, then span
+// name), else by the canonical path; each in the scoped catalogs that apply
+// to the record first, then in the unscoped ones. A request the router
+// refused (RouterRefused) matches nothing. HEAD finds the GET route only where
+// the record shows that a GET handler ran (HeadServedByGet). res is the
+// record's resource (NewResource); nil stands for a resource with no
+// attributes. spanName is "" for log records.
 func (a *Auditor) Match(attrs pcommon.Map, res *Resource, spanName string) (m Match) {
 	mv, ok := lookup(attrs, a.keys.Method)
 	if !ok {
@@ -100,14 +114,12 @@ func (a *Auditor) Match(attrs pcommon.Map, res *Resource, spanName string) (m Ma
 		return m
 	}
 	r := &m.Request
-	r.Method = strings.ToUpper(mv.Str())
+	r.Method = mv.Str()
 	if r.Method == methodOther {
-		orig := FirstString(attrs, a.keys.MethodOriginal)
-		if orig == "" {
+		if r.Method = FirstString(attrs, a.keys.MethodOriginal); r.Method == "" {
 			m.Result = Malformed
 			return m
 		}
-		r.Method = strings.ToUpper(orig)
 	}
 	if v, ok := lookup(attrs, a.keys.Route); ok {
 		if v.Type() != pcommon.ValueTypeStr {
@@ -118,9 +130,17 @@ func (a *Auditor) Match(attrs pcommon.Map, res *Resource, spanName string) (m Ma
 	} else {
 		r.Route, r.HasRoute = routeFromSpanName(spanName, r.Method)
 	}
+	var statusOK bool
+	r.Status, statusOK = statusCode(attrs, a.keys.StatusCode)
+	r.badStatus = !statusOK
+	if r.RouterRefused() {
+		m.Result = Refused
+		return m
+	}
+	headAsGet := r.HeadServedByGet()
 	scope := a.scopedFor(attrs, res, &m)
 	if r.HasRoute {
-		if m.Event, m.Matcher = a.matchRoute(scope, r.Method, r.Route); m.Event != nil {
+		if m.Event, m.Matcher = a.matchRoute(scope, r.Method, r.Route, headAsGet); m.Event != nil {
 			m.Result, m.ByRoute = Matched, true
 			return m
 		}
@@ -143,12 +163,37 @@ func (a *Auditor) Match(attrs pcommon.Map, res *Resource, spanName string) (m Ma
 		return m
 	}
 	r.HasPath = true
-	if m.Event, m.Matcher = a.matchPath(scope, r.Method, r.Path); m.Event != nil {
+	if m.Event, m.Matcher = a.matchPath(scope, r.Method, r.Path, headAsGet); m.Event != nil {
 		m.Result = Matched
 	} else {
 		m.Result = Unmatched
 	}
 	return m
+}
+
+// RouterRefused tells whether the record shows that the router refused the
+// request, so that no handler ran: status 405 (the path has routes, of
+// other methods), or status 404 with a route the instrumentation reports
+// as present but empty (the router matched nothing: otelgin, otelchi). A
+// 404 with a route is a handler's answer (a missing object), and a 404
+// without route information may be one too.
+func (r *Request) RouterRefused() bool {
+	return r.Status == http.StatusMethodNotAllowed || r.Status == http.StatusNotFound && r.HasRoute && r.Route == ""
+}
+
+// HeadServedByGet tells whether a HEAD request may be the GET action: only
+// where the record shows that a GET handler ran, by a route (the router
+// found one: ServeMux, Express and fastify serve HEAD by the GET route), or,
+// without route information, by a 2xx or 3xx status. gin, echo and chi do
+// not serve HEAD by GET: they answer 404 with an empty route, or 405.
+func (r *Request) HeadServedByGet() bool {
+	if r.Method != http.MethodHead {
+		return false
+	}
+	if r.HasRoute {
+		return r.Route != ""
+	}
+	return r.Status >= http.StatusOK && r.Status < http.StatusBadRequest
 }
 
 // scopedFor returns the scope of the scoped catalogs that apply to the
@@ -172,30 +217,42 @@ func (a *Auditor) scopedFor(attrs pcommon.Map, res *Resource, m *Match) *catalog
 
 // matchRoute finds a reported route in the scoped catalogs of the scope
 // first, then in the unscoped ones; it returns the matcher that decided.
-func (a *Auditor) matchRoute(scope *catalog.Scope, method, route string) (*catalog.Event, *catalog.Matcher) {
+// The matcher gives a HEAD request that no HEAD route matches the GET
+// route; unless headAsGet, that is no match.
+func (a *Auditor) matchRoute(scope *catalog.Scope, method, route string, headAsGet bool) (*catalog.Event, *catalog.Matcher) {
 	if scope != nil {
-		if ev := a.scopes.shared.MatchRouteIn(method, route, scope); ev != nil {
+		if ev := served(a.scopes.shared.MatchRouteIn(method, route, scope), method, headAsGet); ev != nil {
 			return ev, a.scopes.shared
 		}
 	}
-	return a.matcher.MatchRoute(method, route), a.matcher
+	return served(a.matcher.MatchRoute(method, route), method, headAsGet), a.matcher
 }
 
 // matchPath is matchRoute for a concrete path.
-func (a *Auditor) matchPath(scope *catalog.Scope, method, path string) (*catalog.Event, *catalog.Matcher) {
+func (a *Auditor) matchPath(scope *catalog.Scope, method, path string, headAsGet bool) (*catalog.Event, *catalog.Matcher) {
 	if scope != nil {
-		if ev := a.scopes.shared.MatchPathIn(method, path, scope); ev != nil {
+		if ev := served(a.scopes.shared.MatchPathIn(method, path, scope), method, headAsGet); ev != nil {
 			return ev, a.scopes.shared
 		}
 	}
-	return a.matcher.MatchPath(method, path), a.matcher
+	return served(a.matcher.MatchPath(method, path), method, headAsGet), a.matcher
+}
+
+// served is ev, unless it is the GET route the matcher found for a HEAD
+// request that the record does not show was served by GET.
+func served(ev *catalog.Event, method string, headAsGet bool) *catalog.Event {
+	if ev != nil && method == http.MethodHead && ev.Method != http.MethodHead && !headAsGet {
+		return nil
+	}
+	return ev
 }
 
 // MatchRequest resolves a method and a request target given as text (a
 // path with or without a query, an absolute URL, or a route template when
 // route is set) the way Match resolves a record that carries it, from a
-// service of the given service.name (may be "") and server host (may be "").
-func (a *Auditor) MatchRequest(method, target string, route bool, service, host string) Match {
+// service of the given service.name (may be "") and server host (may be ""),
+// answered with status (0: the record has none).
+func (a *Auditor) MatchRequest(method, target string, route bool, service, host string, status int) Match {
 	resource := pcommon.NewMap()
 	if service != "" {
 		resource.PutStr(a.keys.ServiceName[0], service)
@@ -206,6 +263,9 @@ func (a *Auditor) MatchRequest(method, target string, route bool, service, host 
 		attrs.PutStr(a.keys.ServerAddress[0], host)
 	}
 	attrs.PutStr(a.keys.Method[0], method)
+	if status != 0 {
+		attrs.PutInt(a.keys.StatusCode[0], int64(status))
+	}
 	switch {
 	case route:
 		attrs.PutStr(a.keys.Route[0], target)
@@ -287,22 +347,19 @@ func lookup(attrs pcommon.Map, keys []string) (pcommon.Value, bool) {
 	return pcommon.Value{}, false
 }
 
-// outcomeOf maps the response status to an outcome and returns the status
-// code (0 when there is none usable); ok is false when the status attribute
-// is present but unusable, which then counts as absent.
-func outcomeOf(attrs pcommon.Map, keys []string, spanError bool) (outcome string, code int64, ok bool) {
-	code, ok = statusCode(attrs, keys)
+// outcomeOf maps the response status (0: none usable) to an outcome.
+func outcomeOf(code int64, spanError bool) string {
 	switch {
 	case code == acceptedCode:
-		return OutcomePending, code, ok
+		return OutcomePending
 	case code >= firstFailedCode:
-		return OutcomeFailure, code, ok
+		return OutcomeFailure
 	case code > 0:
-		return OutcomeSuccess, code, ok
+		return OutcomeSuccess
 	case spanError:
-		return OutcomeFailure, code, ok
+		return OutcomeFailure
 	}
-	return OutcomeUnknown, code, ok
+	return OutcomeUnknown
 }
 
 // statusCode reads an int or numeric-string status in 100-599; 0 when absent

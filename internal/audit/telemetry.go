@@ -21,9 +21,9 @@ var signalNames = [...]string{SignalTraces: "traces", SignalLogs: "logs"}
 // Counters are a component's counters of decisions (its mdatagen telemetry
 // builder's), with their attribute sets built once. Removed may be nil.
 type Counters struct {
-	Matched, Unmatched, Malformed, Dropped, Removed, Unselected metric.Int64Counter
-	signal                                                      [len(signalNames)]metric.MeasurementOption
-	dropped                                                     [len(signalNames)][len(DropReasons)]metric.MeasurementOption
+	Matched, Unmatched, Malformed, Refused, Dropped, Removed, Unselected metric.Int64Counter
+	signal                                                               [len(signalNames)]metric.MeasurementOption
+	dropped                                                              [len(signalNames)][len(DropReasons)]metric.MeasurementOption
 }
 
 // Init builds the attribute sets; call it once before Record.
@@ -50,8 +50,8 @@ func (c *Counters) Record(ctx context.Context, s Signal, n *Counts) {
 		n       int64
 		counter metric.Int64Counter
 	}{
-		{n.Matched, c.Matched}, {n.Unmatched, c.Unmatched}, {n.Malformed, c.Malformed}, {n.Removed, c.Removed},
-		{n.Unselected, c.Unselected},
+		{n.Matched, c.Matched}, {n.Unmatched, c.Unmatched}, {n.Malformed, c.Malformed}, {n.Refused, c.Refused},
+		{n.Removed, c.Removed}, {n.Unselected, c.Unselected},
 	} {
 		if m.n > 0 && m.counter != nil {
 			m.counter.Add(ctx, m.n, c.signal[s])
