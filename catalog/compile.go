@@ -59,8 +59,7 @@ func (o Options) Compile(catalogs ...*Catalog) (*Matcher, error) {
 	}
 	var checks []ordered
 	for _, method := range sortedMethods(byMethod) {
-		forEachCandidatePair(byMethod[method], func(a, b compiled) {
-			rel, example := relate(a.p, b.p)
+		forEachOverlap(byMethod[method], func(a, b compiled, rel relation, example string) {
 			switch rel {
 			case relEqual:
 				errs = append(errs, fmt.Errorf("duplicate route: %s and %s match the same paths, e.g. %s %s", a.ev.Ref(), b.ev.Ref(), method, example))

@@ -1,67 +1,327 @@
 package catalog
 
+// Candidate pairs: the routes of one method that can match a common path,
+// found without pairing every route with every other. The routes go into a
+// trie of their elements (pairTrie), and the trie is walked together with
+// itself, starting from its root paired with itself. From two positions
+// the walk goes on along every two edges that accept a common segment: the
+// same literal (in any case when either folds), a literal and a parameter
+// that accepts it, two parameters, and a rest, which takes any segment,
+// with any edge; and it leaves a rest for what follows it. Where both
+// positions end routes, those routes can match a common path, and only
+// they are related (relate): what two constraints both accept, and whether
+// a rest that must match text can stop after an empty segment, are left to
+// relate, so a few pairs it finds disjoint may come up. Each pair of
+// positions is walked once: the work grows with the pairs of trie nodes a
+// path can reach together (for the provider's shapes, about the number of
+// routes), not with the square of the routes.
+
 import (
+	"cmp"
 	"slices"
 )
 
-// forEachCandidatePair calls f for every pair of routes that may overlap,
-// in catalog order. Routes are split segment by segment, like a trie: two
-// routes with different literals at one position cannot overlap, so only
-// routes under the same literal prefix are paired, and a route with a
-// wildcard (or its end) at a position is paired with every route beside it.
-func forEachCandidatePair(routes []compiled, f func(a, b compiled)) {
-	order := make(map[*Event]int, len(routes))
-	for i, r := range routes {
-		order[r.ev] = i
-	}
-	var pairs [][2]int
-	pairsFrom(routes, 0, func(a, b compiled) {
-		i, j := order[a.ev], order[b.ev]
-		pairs = append(pairs, [2]int{min(i, j), max(i, j)})
-	})
-	// report in catalog order, whatever the split found first
-	slices.SortFunc(pairs, func(x, y [2]int) int {
-		if x[0] != y[0] {
-			return x[0] - y[0]
-		}
-		return x[1] - y[1]
-	})
+// forEachOverlap calls f for every two routes that match a common path,
+// with how a relates to b and a path both match (relate), in catalog order:
+// by the index of a, then of b, a before b.
+func forEachOverlap(routes []compiled, f func(a, b compiled, rel relation, example string)) {
+	pairs, _ := candidatePairs(routes)
 	for _, p := range pairs {
-		f(routes[p[0]], routes[p[1]])
+		a, b := routes[p[0]], routes[p[1]]
+		if rel, example := relate(a.p, b.p); rel != relDisjoint {
+			f(a, b, rel, example)
+		}
 	}
 }
 
-func pairsFrom(routes []compiled, depth int, pair func(a, b compiled)) {
-	groups := map[string][]compiled{}
-	var wild []compiled
-	for _, r := range routes {
-		if depth < len(r.p.elems) && r.p.elems[depth].kind == elemLiteral {
-			// a folding literal may match an exact one of another case
-			lit := lowerASCII(r.p.elems[depth].lit)
-			groups[lit] = append(groups[lit], r)
-		} else {
-			wild = append(wild, r)
-		}
+// candidatePairs returns, by index and sorted, the pairs of routes that
+// the pair walk finds, and how many pairs of positions it walked.
+func candidatePairs(routes []compiled) (pairs [][2]int32, walked int) {
+	w := pairWalk{t: newPairTrie(routes), seen: map[uint64]struct{}{}}
+	w.visit(0, 0)
+	for len(w.todo) > 0 {
+		s := w.todo[len(w.todo)-1]
+		w.todo = w.todo[:len(w.todo)-1]
+		walked++
+		w.pairEnds(s[0], s[1])
+		w.step(s[0], s[1])
 	}
-	for i, a := range wild {
-		for _, b := range wild[i+1:] {
-			pair(a, b)
-		}
-	}
-	lits := make([]string, 0, len(groups))
-	for lit := range groups {
-		lits = append(lits, lit)
-	}
-	slices.Sort(lits)
-	for _, lit := range lits {
-		group := groups[lit]
-		for _, a := range group {
-			for _, w := range wild {
-				pair(a, w)
+	slices.SortFunc(w.pairs, func(x, y [2]int32) int {
+		return cmp.Or(cmp.Compare(x[0], y[0]), cmp.Compare(x[1], y[1]))
+	})
+	return slices.Compact(w.pairs), walked
+}
+
+// pairTrie is the trie of one method's routes. Its positions are nodes,
+// between two segments, and rest positions, inside a rest element after
+// one or more segments; position 0 is the root.
+type pairTrie struct {
+	pos []pairPos
+	// edges finds a literal edge by where it starts, its segment and
+	// whether it folds.
+	edges map[pairKey]int32
+	// lower finds the exact literal edges of a position by their segment in
+	// lower case; only built when some literal folds.
+	lower map[pairKey][]int32
+}
+
+type pairKey struct {
+	from int32
+	seg  string
+	fold bool
+}
+
+type pairPos struct {
+	// lits and folds are the literal edges, exact and folding; a trailing
+	// slash is the exact literal "" (no literal is empty otherwise).
+	lits, folds []pairEdge
+	params      []pairParam
+	// rest is the rest position entered from this node; 0 for none. Rests
+	// that may and that may not match an empty segment share it.
+	rest int32
+	// exit is, for a rest position, the node after the rest; 0 for a node.
+	exit int32
+	// ends holds the indexes of the routes that end here.
+	ends []int32
+}
+
+type pairEdge struct {
+	seg string
+	to  int32
+}
+
+type pairParam struct {
+	constraint string
+	check      func(string) bool // nil: any non-empty segment
+	to         int32
+}
+
+func newPairTrie(routes []compiled) *pairTrie {
+	t := &pairTrie{pos: make([]pairPos, 1, 2*len(routes)+1), edges: make(map[pairKey]int32, 2*len(routes))}
+	folds := false
+	for i, r := range routes {
+		at := int32(0)
+		for _, e := range r.p.elems {
+			switch e.kind {
+			case elemLiteral:
+				at = t.literal(at, e.lit, e.fold)
+				folds = folds || e.fold
+			case elemParam:
+				at = t.param(at, e)
+			case elemRest:
+				if t.pos[at].rest == 0 {
+					rest, exit := t.add(), t.add()
+					t.pos[rest].exit = exit
+					t.pos[at].rest = rest
+				}
+				at = t.pos[t.pos[at].rest].exit
 			}
 		}
-		if len(group) > 1 {
-			pairsFrom(group, depth+1, pair)
+		if r.p.trail != trailRequired {
+			t.pos[at].ends = append(t.pos[at].ends, int32(i))
+		}
+		if r.p.trail != trailNone {
+			slash := t.literal(at, "", false)
+			t.pos[slash].ends = append(t.pos[slash].ends, int32(i))
+		}
+	}
+	if folds {
+		t.lower = map[pairKey][]int32{}
+		for k, to := range t.edges {
+			if !k.fold {
+				lk := pairKey{k.from, lowerASCII(k.seg), false}
+				t.lower[lk] = append(t.lower[lk], to)
+			}
+		}
+	}
+	return t
+}
+
+func (t *pairTrie) add() int32 {
+	t.pos = append(t.pos, pairPos{})
+	return int32(len(t.pos) - 1)
+}
+
+// literal returns the position after a literal edge, adding it when new.
+func (t *pairTrie) literal(from int32, seg string, fold bool) int32 {
+	k := pairKey{from, seg, fold}
+	if to, ok := t.edges[k]; ok {
+		return to
+	}
+	to := t.add()
+	t.edges[k] = to
+	if fold {
+		t.pos[from].folds = append(t.pos[from].folds, pairEdge{seg, to})
+	} else {
+		t.pos[from].lits = append(t.pos[from].lits, pairEdge{seg, to})
+	}
+	return to
+}
+
+// param returns the position after a parameter edge, adding it when new.
+func (t *pairTrie) param(from int32, e elem) int32 {
+	for _, p := range t.pos[from].params {
+		if p.constraint == e.constraint {
+			return p.to
+		}
+	}
+	to := t.add()
+	t.pos[from].params = append(t.pos[from].params, pairParam{e.constraint, e.check, to})
+	return to
+}
+
+// pairWalk walks pairs of positions of a trie that a path reaches together.
+type pairWalk struct {
+	t     *pairTrie
+	seen  map[uint64]struct{} // the pairs of positions queued, smaller first
+	todo  [][2]int32
+	pairs [][2]int32
+}
+
+// visit queues a pair of positions unless it was queued before; the walk
+// is symmetric, so (x, y) stands for (y, x) too.
+func (w *pairWalk) visit(x, y int32) {
+	if x > y {
+		x, y = y, x
+	}
+	k := uint64(x)<<32 | uint64(y)
+	if _, ok := w.seen[k]; ok {
+		return
+	}
+	w.seen[k] = struct{}{}
+	w.todo = append(w.todo, [2]int32{x, y})
+}
+
+// pairEnds adds the pairs of routes that end at x and at y.
+func (w *pairWalk) pairEnds(x, y int32) {
+	ex, ey := w.t.pos[x].ends, w.t.pos[y].ends
+	if x == y {
+		for i, a := range ex {
+			for _, b := range ex[i+1:] {
+				w.pairs = append(w.pairs, [2]int32{a, b})
+			}
+		}
+		return
+	}
+	for _, a := range ex {
+		for _, b := range ey {
+			// a route with an optional trailing slash ends at two positions
+			if a != b {
+				w.pairs = append(w.pairs, [2]int32{min(a, b), max(a, b)})
+			}
+		}
+	}
+}
+
+// step visits the pairs of positions reached from x and y: by leaving a
+// rest, or by one segment that both accept.
+func (w *pairWalk) step(x, y int32) {
+	px, py := &w.t.pos[x], &w.t.pos[y]
+	if px.exit != 0 || py.exit != 0 {
+		// a rest position takes any segment and stays, or is left
+		if px.exit != 0 {
+			w.visit(px.exit, y)
+			w.anyWith(x, y)
+		}
+		if py.exit != 0 {
+			w.visit(x, py.exit)
+			w.anyWith(y, x)
+		}
+		return
+	}
+	if px.rest != 0 {
+		w.anyWith(px.rest, y)
+	}
+	if py.rest != 0 {
+		w.anyWith(py.rest, x)
+	}
+	w.sameLiterals(x, px.lits, y, py.lits, false)
+	w.sameLiterals(x, px.folds, y, py.folds, true)
+	w.foldedLiterals(x, y)
+	w.foldedLiterals(y, x)
+	w.literalsParams(px, py)
+	w.literalsParams(py, px)
+	for _, a := range px.params {
+		for _, b := range py.params {
+			w.visit(a.to, b.to) // what two constraints both accept is relate's to tell
+		}
+	}
+}
+
+// anyWith visits the rest position r with each position y goes to by one
+// segment. A rest position y stays where it is: that pair is r's own.
+func (w *pairWalk) anyWith(r, y int32) {
+	py := &w.t.pos[y]
+	if py.exit != 0 {
+		return
+	}
+	for _, e := range py.lits {
+		w.visit(r, e.to)
+	}
+	for _, e := range py.folds {
+		w.visit(r, e.to)
+	}
+	for _, p := range py.params {
+		w.visit(r, p.to)
+	}
+	if py.rest != 0 {
+		w.visit(r, py.rest)
+	}
+}
+
+// sameLiterals visits the children of x and y by the same literal: it looks
+// up each literal of the node with fewer in the other.
+func (w *pairWalk) sameLiterals(x int32, lx []pairEdge, y int32, ly []pairEdge, fold bool) {
+	if x == y {
+		for _, e := range lx {
+			w.visit(e.to, e.to)
+		}
+		return
+	}
+	if len(lx) > len(ly) {
+		x, lx, y = y, ly, x
+	}
+	for _, e := range lx {
+		if to, ok := w.t.edges[pairKey{y, e.seg, fold}]; ok {
+			w.visit(e.to, to)
+		}
+	}
+}
+
+// foldedLiterals visits the children of x by an exact literal with those
+// of y by the folding literal of the same letters.
+func (w *pairWalk) foldedLiterals(x, y int32) {
+	lits, folds := w.t.pos[x].lits, w.t.pos[y].folds
+	if len(lits) == 0 || len(folds) == 0 {
+		return
+	}
+	if len(folds) <= len(lits) {
+		for _, f := range folds {
+			for _, to := range w.t.lower[pairKey{x, f.seg, false}] {
+				w.visit(to, f.to)
+			}
+		}
+		return
+	}
+	for _, e := range lits {
+		if to, ok := w.t.edges[pairKey{y, lowerASCII(e.seg), true}]; ok {
+			w.visit(e.to, to)
+		}
+	}
+}
+
+// literalsParams visits the children of px by a literal with those of py
+// by a parameter that accepts it. A folding literal stands for its case
+// variants: any constraint may accept one of them.
+func (w *pairWalk) literalsParams(px, py *pairPos) {
+	for _, p := range py.params {
+		for _, e := range px.lits {
+			if e.seg != "" && (p.check == nil || p.check(e.seg)) {
+				w.visit(e.to, p.to)
+			}
+		}
+		for _, e := range px.folds {
+			w.visit(e.to, p.to)
 		}
 	}
 }
