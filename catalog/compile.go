@@ -110,6 +110,24 @@ func (o Options) CompileShared(catalogs ...*Catalog) (*Matcher, error) {
 // but that each route parses.
 func (o Options) build(catalogs []*Catalog) (*Matcher, map[string][]compiled, []error) {
 	m := &Matcher{catalogs: catalogs, opts: o, trees: map[string]*node{}}
+	byMethod, errs := o.parse(catalogs)
+	for _, method := range sortedMethods(byMethod) {
+		root := &node{}
+		m.trees[method] = root
+		if i := methodIndex(method); i >= 0 {
+			m.known[i] = root
+		}
+		for _, r := range byMethod[method] {
+			root.insert(r)
+			m.routes++
+		}
+	}
+	return m, byMethod, errs
+}
+
+// parse parses the routes of the catalogs, by method in catalog order,
+// leaving out a second catalog of one service.
+func (o Options) parse(catalogs []*Catalog) (map[string][]compiled, []error) {
 	var errs []error
 	services := map[string]*Catalog{}
 	byMethod := map[string][]compiled{}
@@ -132,18 +150,7 @@ func (o Options) build(catalogs []*Catalog) (*Matcher, map[string][]compiled, []
 			byMethod[ev.Method] = append(byMethod[ev.Method], compiled{ev: ev, p: p, cat: ci, cats: len(catalogs)})
 		}
 	}
-	for _, method := range sortedMethods(byMethod) {
-		root := &node{}
-		m.trees[method] = root
-		if i := methodIndex(method); i >= 0 {
-			m.known[i] = root
-		}
-		for _, r := range byMethod[method] {
-			root.insert(r)
-			m.routes++
-		}
-	}
-	return m, byMethod, errs
+	return byMethod, errs
 }
 
 func sortedMethods(byMethod map[string][]compiled) []string {
