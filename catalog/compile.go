@@ -1,5 +1,9 @@
 package catalog
 
+// Compiling: the routes of the catalogs are parsed once, the pairs that
+// overlap are related (pairs.go, relation.go) and rejected when they have
+// no order, and the trees are built (tree.go).
+
 import (
 	"errors"
 	"fmt"

@@ -31,6 +31,8 @@ var shapes = []shape{
 	{"provider", func(int) string { return "/v1/{crn}" }, func(int) string { return "/v1/[^/]+" }},
 }
 
+var provider = shapes[2]
+
 // groupSize is how many routes a group of a synthetic catalog has.
 const groupSize = 8
 
@@ -132,4 +134,25 @@ func TestCompileConflicts(t *testing.T) {
 			assert.Equal(t, want, action(m.MatchPath("GET", path)), path)
 		}
 	})
+}
+
+// BenchmarkCompileShared compiles ten catalogs of the provider's shape with
+// the same routes under ten services into one shared Matcher, as scoped
+// catalogs are (each is checked on its own).
+func BenchmarkCompileShared(b *testing.B) {
+	for _, n := range []int{10000, 50000} {
+		b.Run(fmt.Sprintf("shape=provider/routes=%d", n), func(b *testing.B) {
+			cats := make([]*Catalog, 10)
+			for i := range cats {
+				cats[i] = synthetic(provider, n/len(cats))
+				cats[i].Service = fmt.Sprint("synthetic", i)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := (Options{}).CompileShared(cats...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -8,7 +8,16 @@ package catalog
 // path's segments depth first in that order and backtracks on a dead end, so
 // the first route it reaches is the most specific one that matches; Compile
 // proves that for every pair of overlapping routes before it returns, and
-// rejects pairs with no order. Matching allocates nothing.
+// rejects pairs with no order. It finds those pairs by walking a trie of the
+// routes together with itself, so that only routes that can match a common
+// path are related, never every route with every other. Matching allocates
+// nothing.
+//
+// The files follow net/http's pattern.go and routing_tree.go: route.go
+// parses a route into a pattern, relation.go relates two patterns and
+// pairs.go finds the pairs to relate; compile.go checks the catalogs and
+// builds the Matcher, tree.go holds a method's tree and the lookup in it,
+// and scope.go the catalogs of a shared Matcher (CompileShared).
 
 import (
 	"net/http"

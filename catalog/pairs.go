@@ -54,9 +54,12 @@ func candidatePairs(routes []compiled) (pairs [][2]int32, walked int) {
 
 // pairTrie is the trie of one method's routes. Its positions are nodes,
 // between two segments, and rest positions, inside a rest element after
-// one or more segments; position 0 is the root.
+// one or more segments; position 0 is the root. A position's edges and
+// ends are lists in links, so that a trie allocates a few slices, not a
+// few per node.
 type pairTrie struct {
-	pos []pairPos
+	pos   []pairPos
+	links []pairLink // links[0] is unused: 0 ends a list
 	// edges finds a literal edge by where it starts, its segment and
 	// whether it folds.
 	edges map[pairKey]int32
@@ -72,32 +75,35 @@ type pairKey struct {
 }
 
 type pairPos struct {
-	// lits and folds are the literal edges, exact and folding; a trailing
-	// slash is the exact literal "" (no literal is empty otherwise).
-	lits, folds []pairEdge
-	params      []pairParam
+	// lits and folds list the literal edges, exact and folding, and nlits
+	// and nfolds count them; a trailing slash is the exact literal "" (no
+	// literal is empty otherwise).
+	lits, folds   int32
+	nlits, nfolds int32
+	// params lists the parameter edges, one per constraint.
+	params int32
+	// ends lists the routes that end here.
+	ends int32
 	// rest is the rest position entered from this node; 0 for none. Rests
 	// that may and that may not match an empty segment share it.
 	rest int32
 	// exit is, for a rest position, the node after the rest; 0 for a node.
 	exit int32
-	// ends holds the indexes of the routes that end here.
-	ends []int32
 }
 
-type pairEdge struct {
+// pairLink is an element of a list: an edge to the position to, or a
+// route (its index in to) that ends at the position.
+type pairLink struct {
+	// seg is a literal edge's segment, or a parameter edge's constraint.
 	seg string
-	to  int32
-}
-
-type pairParam struct {
-	constraint string
-	check      func(string) bool // nil: any non-empty segment
-	to         int32
+	// check tests a constrained parameter's segment; nil for any.
+	check func(string) bool
+	to    int32
+	next  int32
 }
 
 func newPairTrie(routes []compiled) *pairTrie {
-	t := &pairTrie{pos: make([]pairPos, 1, 2*len(routes)+1), edges: make(map[pairKey]int32, 2*len(routes))}
+	t := &pairTrie{pos: make([]pairPos, 1, len(routes)+1), links: make([]pairLink, 1, 2*len(routes)+1), edges: make(map[pairKey]int32, len(routes))}
 	folds := false
 	for i, r := range routes {
 		at := int32(0)
@@ -118,11 +124,11 @@ func newPairTrie(routes []compiled) *pairTrie {
 			}
 		}
 		if r.p.trail != trailRequired {
-			t.pos[at].ends = append(t.pos[at].ends, int32(i))
+			t.pos[at].ends = t.link(t.pos[at].ends, pairLink{to: int32(i)})
 		}
 		if r.p.trail != trailNone {
 			slash := t.literal(at, "", false)
-			t.pos[slash].ends = append(t.pos[slash].ends, int32(i))
+			t.pos[slash].ends = t.link(t.pos[slash].ends, pairLink{to: int32(i)})
 		}
 	}
 	if folds {
@@ -142,6 +148,14 @@ func (t *pairTrie) add() int32 {
 	return int32(len(t.pos) - 1)
 }
 
+// link puts l in front of the list that starts at head and returns the
+// list's new head.
+func (t *pairTrie) link(head int32, l pairLink) int32 {
+	l.next = head
+	t.links = append(t.links, l)
+	return int32(len(t.links) - 1)
+}
+
 // literal returns the position after a literal edge, adding it when new.
 func (t *pairTrie) literal(from int32, seg string, fold bool) int32 {
 	k := pairKey{from, seg, fold}
@@ -150,23 +164,26 @@ func (t *pairTrie) literal(from int32, seg string, fold bool) int32 {
 	}
 	to := t.add()
 	t.edges[k] = to
+	p := &t.pos[from]
 	if fold {
-		t.pos[from].folds = append(t.pos[from].folds, pairEdge{seg, to})
+		p.folds = t.link(p.folds, pairLink{seg: seg, to: to})
+		p.nfolds++
 	} else {
-		t.pos[from].lits = append(t.pos[from].lits, pairEdge{seg, to})
+		p.lits = t.link(p.lits, pairLink{seg: seg, to: to})
+		p.nlits++
 	}
 	return to
 }
 
 // param returns the position after a parameter edge, adding it when new.
 func (t *pairTrie) param(from int32, e elem) int32 {
-	for _, p := range t.pos[from].params {
-		if p.constraint == e.constraint {
-			return p.to
+	for l := t.pos[from].params; l != 0; l = t.links[l].next {
+		if t.links[l].seg == e.constraint {
+			return t.links[l].to
 		}
 	}
 	to := t.add()
-	t.pos[from].params = append(t.pos[from].params, pairParam{e.constraint, e.check, to})
+	t.pos[from].params = t.link(t.pos[from].params, pairLink{seg: e.constraint, check: e.check, to: to})
 	return to
 }
 
@@ -194,19 +211,15 @@ func (w *pairWalk) visit(x, y int32) {
 
 // pairEnds adds the pairs of routes that end at x and at y.
 func (w *pairWalk) pairEnds(x, y int32) {
-	ex, ey := w.t.pos[x].ends, w.t.pos[y].ends
-	if x == y {
-		for i, a := range ex {
-			for _, b := range ex[i+1:] {
-				w.pairs = append(w.pairs, [2]int32{a, b})
-			}
+	links := w.t.links
+	for i := w.t.pos[x].ends; i != 0; i = links[i].next {
+		j := w.t.pos[y].ends
+		if x == y {
+			j = links[i].next // each pair of the position's routes once
 		}
-		return
-	}
-	for _, a := range ex {
-		for _, b := range ey {
+		for ; j != 0; j = links[j].next {
 			// a route with an optional trailing slash ends at two positions
-			if a != b {
+			if a, b := links[i].to, links[j].to; a != b {
 				w.pairs = append(w.pairs, [2]int32{min(a, b), max(a, b)})
 			}
 		}
@@ -235,15 +248,16 @@ func (w *pairWalk) step(x, y int32) {
 	if py.rest != 0 {
 		w.anyWith(py.rest, x)
 	}
-	w.sameLiterals(x, px.lits, y, py.lits, false)
-	w.sameLiterals(x, px.folds, y, py.folds, true)
+	w.sameLiterals(x, y, false)
+	w.sameLiterals(x, y, true)
 	w.foldedLiterals(x, y)
 	w.foldedLiterals(y, x)
-	w.literalsParams(px, py)
-	w.literalsParams(py, px)
-	for _, a := range px.params {
-		for _, b := range py.params {
-			w.visit(a.to, b.to) // what two constraints both accept is relate's to tell
+	w.literalsParams(x, y)
+	w.literalsParams(y, x)
+	links := w.t.links
+	for a := px.params; a != 0; a = links[a].next {
+		for b := py.params; b != 0; b = links[b].next {
+			w.visit(links[a].to, links[b].to) // what two constraints both accept is relate's to tell
 		}
 	}
 }
@@ -255,35 +269,42 @@ func (w *pairWalk) anyWith(r, y int32) {
 	if py.exit != 0 {
 		return
 	}
-	for _, e := range py.lits {
-		w.visit(r, e.to)
-	}
-	for _, e := range py.folds {
-		w.visit(r, e.to)
-	}
-	for _, p := range py.params {
-		w.visit(r, p.to)
+	links := w.t.links
+	for _, l := range [...]int32{py.lits, py.folds, py.params} {
+		for ; l != 0; l = links[l].next {
+			w.visit(r, links[l].to)
+		}
 	}
 	if py.rest != 0 {
 		w.visit(r, py.rest)
 	}
 }
 
-// sameLiterals visits the children of x and y by the same literal: it looks
-// up each literal of the node with fewer in the other.
-func (w *pairWalk) sameLiterals(x int32, lx []pairEdge, y int32, ly []pairEdge, fold bool) {
+// sameLiterals visits the children of x and y by the same literal, exact
+// or folding: it looks up each literal of the node with fewer in the
+// other.
+func (w *pairWalk) sameLiterals(x, y int32, fold bool) {
+	lits := func(p *pairPos) (int32, int32) {
+		if fold {
+			return p.folds, p.nfolds
+		}
+		return p.lits, p.nlits
+	}
+	lx, nx := lits(&w.t.pos[x])
+	ly, ny := lits(&w.t.pos[y])
+	links := w.t.links
 	if x == y {
-		for _, e := range lx {
-			w.visit(e.to, e.to)
+		for ; lx != 0; lx = links[lx].next {
+			w.visit(links[lx].to, links[lx].to)
 		}
 		return
 	}
-	if len(lx) > len(ly) {
-		x, lx, y = y, ly, x
+	if nx > ny {
+		lx, y = ly, x
 	}
-	for _, e := range lx {
-		if to, ok := w.t.edges[pairKey{y, e.seg, fold}]; ok {
-			w.visit(e.to, to)
+	for ; lx != 0; lx = links[lx].next {
+		if to, ok := w.t.edges[pairKey{y, links[lx].seg, fold}]; ok {
+			w.visit(links[lx].to, to)
 		}
 	}
 }
@@ -291,37 +312,41 @@ func (w *pairWalk) sameLiterals(x int32, lx []pairEdge, y int32, ly []pairEdge, 
 // foldedLiterals visits the children of x by an exact literal with those
 // of y by the folding literal of the same letters.
 func (w *pairWalk) foldedLiterals(x, y int32) {
-	lits, folds := w.t.pos[x].lits, w.t.pos[y].folds
-	if len(lits) == 0 || len(folds) == 0 {
+	px, py := &w.t.pos[x], &w.t.pos[y]
+	if px.nlits == 0 || py.nfolds == 0 {
 		return
 	}
-	if len(folds) <= len(lits) {
-		for _, f := range folds {
-			for _, to := range w.t.lower[pairKey{x, f.seg, false}] {
-				w.visit(to, f.to)
+	links := w.t.links
+	if py.nfolds <= px.nlits {
+		for f := py.folds; f != 0; f = links[f].next {
+			for _, to := range w.t.lower[pairKey{x, links[f].seg, false}] {
+				w.visit(to, links[f].to)
 			}
 		}
 		return
 	}
-	for _, e := range lits {
-		if to, ok := w.t.edges[pairKey{y, lowerASCII(e.seg), true}]; ok {
-			w.visit(e.to, to)
+	for e := px.lits; e != 0; e = links[e].next {
+		if to, ok := w.t.edges[pairKey{y, lowerASCII(links[e].seg), true}]; ok {
+			w.visit(links[e].to, to)
 		}
 	}
 }
 
-// literalsParams visits the children of px by a literal with those of py
-// by a parameter that accepts it. A folding literal stands for its case
+// literalsParams visits the children of x by a literal with those of y by
+// a parameter that accepts it. A folding literal stands for its case
 // variants: any constraint may accept one of them.
-func (w *pairWalk) literalsParams(px, py *pairPos) {
-	for _, p := range py.params {
-		for _, e := range px.lits {
-			if e.seg != "" && (p.check == nil || p.check(e.seg)) {
-				w.visit(e.to, p.to)
+func (w *pairWalk) literalsParams(x, y int32) {
+	px, py := &w.t.pos[x], &w.t.pos[y]
+	links := w.t.links
+	for p := py.params; p != 0; p = links[p].next {
+		check, to := links[p].check, links[p].to
+		for e := px.lits; e != 0; e = links[e].next {
+			if seg := links[e].seg; seg != "" && (check == nil || check(seg)) {
+				w.visit(links[e].to, to)
 			}
 		}
-		for _, e := range px.folds {
-			w.visit(e.to, p.to)
+		for e := px.folds; e != 0; e = links[e].next {
+			w.visit(links[e].to, to)
 		}
 	}
 }

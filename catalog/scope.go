@@ -1,5 +1,10 @@
 package catalog
 
+// Scopes: a shared Matcher (CompileShared) holds catalogs that were not
+// checked against each other, and a node where routes of several of them
+// end keeps each one's event by catalog index; a lookup in a Scope takes
+// the event of its catalogs.
+
 // A Scope is a set of catalogs of a shared Matcher (CompileShared): a
 // lookup in it returns the most specific route among those catalogs'
 // routes. It is immutable and safe for concurrent use.

@@ -1,5 +1,10 @@
 package catalog
 
+// A method's tree and the lookup in it (the design is at the top of
+// matcher.go): nodes with their literal, parameter and rest edges, how a
+// route is inserted, how a path or a route template is matched, and how
+// the tree prints.
+
 import (
 	"fmt"
 	"slices"
