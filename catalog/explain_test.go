@@ -63,8 +63,9 @@ func TestCandidates(t *testing.T) {
 	}
 }
 
-func TestRelate(t *testing.T) {
-	c := parseInline(t, "rel", `
+// relCatalog has routes in every relation to each other.
+func relCatalog(t *testing.T) *Catalog {
+	return parseInline(t, "rel", `
   - {action: rel.run.update, method: PUT, route_regex: "/v1/groups/.+/runs[/]?$"}
   - {action: rel.group.update, method: PUT, route_regex: "/v1/groups/.+"}
   - {action: rel.group.read, method: GET, route: "/v1/groups/{id}"}
@@ -73,7 +74,12 @@ func TestRelate(t *testing.T) {
   - {action: rel.id.read, method: GET, route_regex: "/v1/groups/\\d+"}
   - {action: rel.other.read, method: GET, route: "/v2/other"}
   - {action: rel.thing.create, kind: platform}
+  - {action: rel.groups.read, method: GET, route: "/V1/GROUPS/{id}"}
 `)
+}
+
+func TestRelate(t *testing.T) {
+	c := relCatalog(t)
 	ev := func(i int) *Event { return &c.Events[i] }
 	for _, tc := range []struct {
 		a, b int
@@ -120,17 +126,7 @@ func TestRouteHelpers(t *testing.T) {
 // method finds, each pair once, with the more specific route first and
 // Relate's examples for the two in that order, and in its stated order.
 func TestOverlaps(t *testing.T) {
-	rel := parseInline(t, "rel", `
-  - {action: rel.run.update, method: PUT, route_regex: "/v1/groups/.+/runs[/]?$"}
-  - {action: rel.group.update, method: PUT, route_regex: "/v1/groups/.+"}
-  - {action: rel.group.read, method: GET, route: "/v1/groups/{id}"}
-  - {action: rel.group.get, method: GET, route_regex: "/v1/groups/[^/]+"}
-  - {action: rel.word.read, method: GET, route: "/v1/{kind}/words"}
-  - {action: rel.id.read, method: GET, route_regex: "/v1/groups/\\d+"}
-  - {action: rel.other.read, method: GET, route: "/v2/other"}
-  - {action: rel.groups.read, method: GET, route: "/V1/GROUPS/{id}"}
-  - {action: rel.thing.create, kind: platform}
-`)
+	rel := relCatalog(t)
 	cats := append(builtins(t), rel)
 	for _, opts := range []Options{{}, {CaseInsensitive: map[string]bool{"rel": true, "speech-to-text": true}}} {
 		got, err := opts.Overlaps(cats...)
