@@ -65,7 +65,7 @@ func randomRoutes(t *testing.T, rng *rand.Rand, n int, templatesOnly bool) []com
 func TestCandidatePairsFindEveryOverlap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(22, 2))
 	overlapping, extra := 0, 0
-	for set := range 120 {
+	for set := range 80 {
 		templatesOnly := set%2 == 0
 		routes := randomRoutes(t, rng, 24, templatesOnly)
 		found, _ := candidatePairs(routes)
@@ -115,7 +115,7 @@ func TestCandidatePairsGrowLinearly(t *testing.T) {
 			if catchAll && s.name != "provider" {
 				continue
 			}
-			for _, n := range []int{1000, 8000} {
+			for _, n := range []int{1000, 4000} {
 				c := synthetic(s, n)
 				if catchAll {
 					c.Events = append(c.Events, Event{Action: "synthetic.any.read", Kind: KindAPI, Method: "GET", Route: "/v1/.+", RouteIsRegex: true, Catalog: c})
