@@ -158,7 +158,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		im = importOpenAPI(*spec, opt)
 	} else {
 		page := files[0]
-		data, err := os.ReadFile(page)
+		data, err := readPage(page)
 		if err != nil {
 			fmt.Fprintf(stderr, "auditcatalog import: %v\n", err)
 			return exitFail
