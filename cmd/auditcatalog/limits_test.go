@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // fill repeats unit up to n bytes, after head.
@@ -69,4 +70,57 @@ func TestImportMemoryBounded(t *testing.T) {
 			assert.LessOrEqual(t, len(im.notes), maxProblems+1)
 		})
 	}
+}
+
+func TestPageTooLarge(t *testing.T) {
+	im := importPage("big.md", make([]byte, maxPageBytes+1), importOptions{})
+	assert.Nil(t, im.cat)
+	assert.Equal(t, []problem{{0, "the page has 16777217 bytes; the importer reads pages of at most 16777216 (16 MiB)"}}, im.errs)
+
+	// the command reads no more than the limit of a file without end
+	_, err := readPage("/dev/zero")
+	assert.EqualError(t, err, "/dev/zero: larger than 16 MiB, the most the importer reads of a page")
+	data, err := readPage("testdata/pages/kinds.md")
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "sprockets")
+}
+
+// TestCaps: beyond each cap the importer says what it did not read, and
+// writes no catalog.
+func TestCaps(t *testing.T) {
+	header := "| Action | Description |\n|---|---|\n"
+	t.Run("tables", func(t *testing.T) {
+		page := strings.Repeat(header+"| `svc.a.b` | x |\n\n", maxTables+1)
+		im := importPage("p.md", []byte(page), importOptions{})
+		assert.Nil(t, im.cat)
+		assert.Contains(t, im.errs, problem{4*maxTables + 1, "the page has more than 1000 tables; the importer reads at most 1000 and stops here"})
+		assert.Equal(t, maxTables, im.eventTables)
+	})
+	t.Run("rows", func(t *testing.T) {
+		page := eventRows(maxRows+1, 0)
+		im := importPage("p.md", []byte(page), importOptions{})
+		assert.Nil(t, im.cat)
+		assert.Equal(t, []problem{{maxRows + 3, "the page's event tables have more than 50000 rows; the importer reads at most 50000 and skips the others"}}, im.errs)
+		im = importPage("p.md", []byte(eventRows(maxRows, 0)), importOptions{})
+		require.NotNil(t, im.cat)
+		assert.Len(t, im.cat.Events, maxRows)
+	})
+	t.Run("problems", func(t *testing.T) {
+		page := header + strings.Repeat("| `svc.a.b` |\n", maxProblems+5)
+		im := importPage("p.md", []byte(page), importOptions{})
+		require.Len(t, im.errs, maxProblems+1, "the first maxProblems listed, and a line for the others")
+		assert.Equal(t, problem{3, "row has 1 cells, the header 2"}, im.errs[0])
+		assert.Contains(t, im.errs, problem{0, "5 more errors not listed (the importer lists 1000)"})
+	})
+	t.Run("columns", func(t *testing.T) {
+		page := header + "| `svc.a.b` | x |" + strings.Repeat(" y |", maxColumns+3) + "\n"
+		im := importPage("p.md", []byte(page), importOptions{service: "svc"})
+		require.NotNil(t, im.cat)
+		assert.Contains(t, im.notes, problem{3, `67 cells beyond the header's 2 columns ignored: "y | y | y | y | y | y | y | y | y | y | y | y | y | y | y | y | y | y | y | y | y | y | y | y | y | ... (245 bytes)"`})
+	})
+	t.Run("quoted cells", func(t *testing.T) {
+		page := header + "| " + strings.Repeat("a ", 1000) + "| x |\n| `svc.a.b` | y |\n"
+		im := importPage("p.md", []byte(page), importOptions{})
+		assert.Equal(t, []problem{{3, `action "a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a ... (1999 bytes)" is not one word`}}, im.errs)
+	})
 }
