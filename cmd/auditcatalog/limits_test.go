@@ -40,6 +40,8 @@ func largePages() []struct{ name, page string } {
 		{"cells of escaped pipes", fill(header, "| "+strings.Repeat(`\|`, 500)+" | "+strings.Repeat(`\|`, 500)+" |\n", n)},
 		{"a paragraph of one-letter lines", fill("", "x\n", n-len(header)) + header},
 		{"headings", fill("", "# h\n", n)},
+		{"attribute lines of many words", fill("", "{: "+strings.Repeat("a ", 1000)+"}\n", n)},
+		{"headings with anchors", fill("", "# h\n{: #a b}\n", n)},
 		{"event rows beyond the cap", eventRows(0, n)},
 		{"event rows up to the cap", eventRows(maxRows, 0)},
 	}

@@ -104,8 +104,6 @@ type problem struct {
 }
 
 var (
-	attrLineRE  = regexp.MustCompile(`^\{:\s*(.*?)\s*\}\s*$`)
-	attrTokenRE = regexp.MustCompile(`([A-Za-z][\w-]*)="([^"]*)"|#([\w-]+)|\.([\w-]+)|([A-Za-z][\w-]*)`)
 	separatorRE = regexp.MustCompile(`^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$`)
 )
 
@@ -170,9 +168,16 @@ func (im *imported) scan(src string) []*table {
 		case isHeading(line):
 			cur = heading{line: n, text: headingText(line)}
 			if next, ok := lr.peek(); ok {
-				if a := parseAttrs(next); a != nil && a["#"] != "" {
-					cur.anchor = a["#"]
-					lr.next()
+				if body, ok := attrBody(next); ok {
+					eachAttr(body, func(k, v string) bool {
+						if k == "#" && v != "" {
+							cur.anchor = v
+						}
+						return cur.anchor == ""
+					})
+					if cur.anchor != "" {
+						lr.next()
+					}
 				}
 			}
 			paraStart = -1
@@ -210,21 +215,23 @@ func (im *imported) scan(src string) []*table {
 				if !ok {
 					break
 				}
-				a := parseAttrs(next)
-				if a == nil {
+				body, ok := attrBody(next)
+				if !ok {
 					break
 				}
 				lr.next()
-				for k, v := range a {
-					if _, dup := t.attrs[k]; !dup {
-						t.attrs[k] = v
+				line := map[string]bool{} // a key twice on one line: the last
+				eachAttr(body, func(k, v string) bool {
+					if _, dup := t.attrs[k]; !dup || line[k] {
+						t.attrs[k], line[k] = v, true
 					}
-				}
+					return true
+				})
 			}
 			tables = append(tables, t)
 		case line == "":
 			paraDone = true
-		case parseAttrs(line) != nil:
+		case isAttrLine(line):
 			// an attribute line of a paragraph ({: shortdesc}, {: important})
 		default:
 			if paraDone || paraStart < 0 {
@@ -264,7 +271,7 @@ func joinLines(s string, limit int) string {
 		if !ok {
 			break
 		}
-		if line == "" || parseAttrs(line) != nil {
+		if line == "" || isAttrLine(line) {
 			continue
 		}
 		if b.Len() > 0 {
@@ -309,33 +316,66 @@ func splitRow(line string, cells []string) ([]string, int) {
 	return cells, over
 }
 
-// parseAttrs reads a "{: ...}" attribute line; nil when line is not one.
-// key="value" pairs are stored by key, "#id" under "#", bare words and
-// ".class" under their own name with an empty value; the first maxAttrs
-// are read.
-func parseAttrs(line string) map[string]string {
-	if !strings.HasPrefix(line, "{:") {
-		return nil
+// attrBody returns what is between "{:" and "}" of an attribute line,
+// trimmed; ok is false when line is not one.
+func attrBody(line string) (body string, ok bool) {
+	line = strings.TrimRight(line, reSpace)
+	if len(line) < 3 || !strings.HasPrefix(line, "{:") || line[len(line)-1] != '}' {
+		return "", false
 	}
-	m := attrLineRE.FindStringSubmatch(line)
-	if m == nil {
-		return nil
+	return strings.Trim(line[2:len(line)-1], reSpace), true
+}
+
+func isAttrLine(line string) bool {
+	_, ok := attrBody(line)
+	return ok
+}
+
+// eachAttr calls f with the attributes of an attribute line's body, in
+// order, until f returns false, the first maxAttrs at most: key="value"
+// pairs by key, "#id" as "#" and id, bare words and ".class" by name with
+// an empty value. It reads the body as the pattern
+// ([A-Za-z][\w-]*)="([^"]*)"|#([\w-]+)|\.([\w-]+)|([A-Za-z][\w-]*)
+// finds its matches, skipping what none of them matches.
+func eachAttr(body string, f func(key, value string) bool) {
+	word := func(i int) int { // the end of the [\w-]* run at i
+		for i < len(body) && (isLetter(body[i]) || body[i] >= '0' && body[i] <= '9' || body[i] == '_' || body[i] == '-') {
+			i++
+		}
+		return i
 	}
-	attrs := map[string]string{}
-	for _, t := range attrTokenRE.FindAllStringSubmatch(m[1], maxAttrs) {
+	for i, n := 0, 0; i < len(body) && n < maxAttrs; {
+		c := body[i]
 		switch {
-		case t[1] != "":
-			attrs[t[1]] = t[2]
-		case t[3] != "":
-			attrs["#"] = t[3]
-		case t[4] != "":
-			attrs[t[4]] = ""
+		case isLetter(c):
+			end := word(i + 1)
+			key, value := body[i:end], ""
+			if strings.HasPrefix(body[end:], `="`) {
+				if q := strings.IndexByte(body[end+2:], '"'); q >= 0 {
+					value, end = body[end+2:end+2+q], end+2+q+1
+				}
+			}
+			i, n = end, n+1
+			if !f(key, value) {
+				return
+			}
+		case (c == '#' || c == '.') && word(i+1) > i+1:
+			end := word(i + 1)
+			key, value := "#", body[i+1:end]
+			if c == '.' {
+				key, value = value, ""
+			}
+			i, n = end, n+1
+			if !f(key, value) {
+				return
+			}
 		default:
-			attrs[t[5]] = ""
+			i++
 		}
 	}
-	return attrs
 }
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 // clip shortens what a message quotes of the page to maxQuoted bytes.
 func clip(s string) string {

@@ -113,3 +113,35 @@ func TestParagraphBeforeTable(t *testing.T) {
 		assert.Equal(t, 1, tables[0].rows)
 	}
 }
+
+func TestAttrs(t *testing.T) {
+	lineRE := regexp.MustCompile(`^\{:\s*(.*?)\s*\}\s*$`)
+	tokenRE := regexp.MustCompile(`([A-Za-z][\w-]*)="([^"]*)"|#([\w-]+)|\.([\w-]+)|([A-Za-z][\w-]*)`)
+	for _, line := range []string{
+		`{: caption="Table 1. Actions" caption-side="bottom"}`, `{: #at_actions}`, `{:}`, `{: }`, `{:}}`, `{: shortdesc}`,
+		`{: .simple-tab-table tab-group="regions" tab-title="Europe"}`, `{: a="b c=d}`, `{: a="b"c #-x # .y 1z _w}`,
+		`{: ü #é x}`, `{:caption="x"}`, `{: x="" y}`, `{ : x}`, `{: x`, `x}`, `{: ` + strings.Repeat("a ", 40) + `}`,
+	} {
+		m := lineRE.FindStringSubmatch(line)
+		body, ok := attrBody(line)
+		if !assert.Equal(t, m != nil, ok, "%q", line) || m == nil {
+			continue
+		}
+		assert.Equal(t, m[1], body, "%q", line)
+		var want, got [][2]string
+		for _, tok := range tokenRE.FindAllStringSubmatch(m[1], maxAttrs) {
+			switch {
+			case tok[1] != "":
+				want = append(want, [2]string{tok[1], tok[2]})
+			case tok[3] != "":
+				want = append(want, [2]string{"#", tok[3]})
+			case tok[4] != "":
+				want = append(want, [2]string{tok[4], ""})
+			default:
+				want = append(want, [2]string{tok[5], ""})
+			}
+		}
+		eachAttr(body, func(k, v string) bool { got = append(got, [2]string{k, v}); return true })
+		assert.Equal(t, want, got, "%q", line)
+	}
+}
