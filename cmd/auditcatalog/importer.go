@@ -774,7 +774,7 @@ func (im *imported) readEvents(cat *catalog.Catalog, t *table, cols eventColumns
 			im.skipped++
 			return true
 		}
-		if refs := append(keywordRE.FindAllString(e.action, 8), placeholderRE.FindAllString(e.action, 8)...); len(refs) > 0 {
+		if refs := serviceRefs(e.action); len(refs) > 0 {
 			if service == "" {
 				for _, ref := range refs {
 					placeholders[ref] = append(placeholders[ref], r.line)
@@ -813,7 +813,7 @@ func (im *imported) readEvents(cat *catalog.Catalog, t *table, cols eventColumns
 				im.note(r.line, "request %s %s%s: host part %s removed", rq.method, clip(rq.host), clip(rq.route), clip(rq.host))
 			}
 		}
-		if keywordRE.MatchString(e.desc) {
+		if strings.Contains(e.desc, "{{") && keywordRE.MatchString(e.desc) {
 			im.note(r.line, "the description keeps a {{site.data.keyword...}} reference as written")
 		}
 		entries = append(entries, e)
@@ -861,6 +861,19 @@ func (im *imported) readEvents(cat *catalog.Catalog, t *table, cols eventColumns
 			})
 		}
 	}
+}
+
+// serviceRefs returns the {{site.data.keyword...}} references and
+// <service_name> placeholders of an action, the first few of each.
+func serviceRefs(action string) []string {
+	var refs []string
+	if strings.Contains(action, "{{") {
+		refs = keywordRE.FindAllString(action, 8)
+	}
+	if strings.Contains(action, "<") {
+		refs = append(refs, placeholderRE.FindAllString(action, 8)...)
+	}
+	return refs
 }
 
 func joinInts(ns []int) string {
@@ -954,6 +967,9 @@ func kindNamed(s string) string {
 // A request elsewhere in the description is an error.
 func splitDescription(d string) (string, []request, string) {
 	text, reqs := d, []request(nil)
+	if !strings.Contains(d, "`") {
+		return d, nil, ""
+	}
 	if m := trailingReqRE.FindStringSubmatch(d); m != nil {
 		parsed, err := parseRequests(m[2])
 		if err == "" {
