@@ -655,8 +655,20 @@ func (im *imported) readRegions(cat *catalog.Catalog, t *table) {
 			im.fail(t.header.line, "region %s is listed twice", col.id)
 			continue
 		}
-		cat.Regions = append(cat.Regions, catalog.Region{ID: col.id, Name: col.name, Geography: geography, SendsEvents: sends})
+		name := im.text(t.header.line, "the name of region "+col.id, col.name)
+		cat.Regions = append(cat.Regions, catalog.Region{ID: col.id, Name: name, Geography: im.text(t.header.line, "the geography", geography), SendsEvents: sends})
 	}
+}
+
+// text is s with any bytes that are not UTF-8 replaced by U+FFFD, and a
+// note of it: a catalog is UTF-8 text, and such a byte in a description or
+// a name makes no event wrong.
+func (im *imported) text(line int, what, s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	im.note(line, "%s has bytes that are not UTF-8 text: replaced by U+FFFD", what)
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 // joinFirst joins the first n of list with commas, and says how many more
@@ -789,8 +801,12 @@ func (im *imported) readEvents(cat *catalog.Catalog, t *table, cols eventColumns
 			fail(r.line, "action %q is not one word", clip(r.cells[cols.action]))
 			return true
 		}
+		if !utf8.ValidString(e.action) {
+			fail(r.line, "action %q is not UTF-8 text", clip(e.action))
+			return true
+		}
 		if cols.desc >= 0 {
-			e.desc = oneSpace(r.cells[cols.desc])
+			e.desc = im.text(r.line, "the description", oneSpace(r.cells[cols.desc]))
 		}
 		var err string
 		if cols.req >= 0 {
@@ -1097,6 +1113,9 @@ func parseRequests(cell string) ([]request, string) {
 		}
 		if len(m[2]) > maxRoute {
 			return nil, fmt.Sprintf("request %q: a route of %d bytes; the importer reads routes of at most %d", clip(s), len(m[2]), maxRoute)
+		}
+		if !utf8.ValidString(m[2]) {
+			return nil, fmt.Sprintf("request %q: the route is not UTF-8 text", clip(s))
 		}
 		r := request{method: method, route: m[2], label: label}
 		if h := hostPartRE.FindStringSubmatch(r.route); h != nil {
