@@ -185,6 +185,14 @@ func importPage(source string, data []byte, opt importOptions) *imported {
 			im.fail(0, "%s", e)
 		}
 		im.dropConflicts(cat)
+		if _, err := catalog.Compile(cat); err != nil {
+			// an error dropConflicts does not resolve: what --keep-going
+			// keeps must compile too
+			for _, e := range splitErrors(err) {
+				im.fail(0, "without the conflicting rows: %s", e)
+			}
+			fatal = true
+		}
 	}
 	for _, ev := range cat.Events {
 		if ev.HasRoute() {
