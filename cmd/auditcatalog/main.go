@@ -128,7 +128,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opt.service, "service", "", "the service name (default: the first part of the action names); it also stands in for {{site.data.keyword...}} references and <service_name> placeholders in action names")
 	fs.StringVar(&opt.displayName, "display-name", "", "the catalog's display_name (default: the service name)")
 	fs.StringVar(&opt.regions, "regions", "", "the set of region tables to use when the page has several: its number or its heading's anchor (default: the first)")
-	fs.StringVar(&opt.kind, "kind", "", "the kind of route-less events in tables whose caption, paragraph and heading name none (management, data, ...)")
+	fs.StringVar(&opt.kind, "kind", "", "the kind of route-less events in tables whose caption, paragraph and heading name none (data, ...; default: management, with a warning)")
 	fs.BoolVar(&opt.keepGoing, "keep-going", false, "when the page has errors, write the catalog of the rows without errors (the exit status is still 1)")
 	spec := fs.String("openapi", "", "import an OpenAPI description (JSON or YAML) instead of a page; needs --service")
 	out := fs.String("o", "", "write the catalog to this file instead of standard output")
@@ -158,7 +158,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		im = importOpenAPI(*spec, opt)
 	} else {
 		page := files[0]
-		data, err := os.ReadFile(page)
+		data, err := readPage(page)
 		if err != nil {
 			fmt.Fprintf(stderr, "auditcatalog import: %v\n", err)
 			return exitFail
