@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/otel-audit/auditprocessor/cmd/auditcatalog/report"
 	"github.com/otel-audit/auditprocessor/internal/audit"
 )
 
@@ -77,9 +78,9 @@ func runCoverage(args []string, stdout, stderr io.Writer) int {
 
 type coverage struct {
 	a        *audit.Auditor
-	rep      audit.CoverageReport
+	rep      report.Coverage
 	byAction map[string]int
-	byRoute  map[audit.UnmatchedRoute]int
+	byRoute  map[report.UnmatchedRoute]int
 	// onTraces and onLogs receive each document read; they count records
 	// unless a test replaces them.
 	onTraces func(ptrace.Traces)
@@ -87,7 +88,7 @@ type coverage struct {
 }
 
 func newCoverage(a *audit.Auditor) *coverage {
-	c := &coverage{a: a, byAction: map[string]int{}, byRoute: map[audit.UnmatchedRoute]int{}}
+	c := &coverage{a: a, byAction: map[string]int{}, byRoute: map[report.UnmatchedRoute]int{}}
 	c.onTraces, c.onLogs = c.countTraces, c.countLogs
 	return c
 }
@@ -176,7 +177,7 @@ func (c *coverage) record(attrs pcommon.Map, res *audit.Resource, spanName strin
 		c.rep.Refused++
 	case audit.Unmatched:
 		c.rep.Unmatched++
-		key := audit.UnmatchedRoute{Method: m.Request.Method, Route: m.Request.Route, From: "route"}
+		key := report.UnmatchedRoute{Method: m.Request.Method, Route: m.Request.Route, From: "route"}
 		if !m.Request.HasRoute {
 			key.Route, key.From = m.Request.Path, "path"
 		}
@@ -185,9 +186,9 @@ func (c *coverage) record(attrs pcommon.Map, res *audit.Resource, spanName strin
 	c.rep.HTTP++
 }
 
-func (c *coverage) report() audit.CoverageReport {
+func (c *coverage) report() report.Coverage {
 	rep := c.rep
-	rep.Actions = []audit.ActionCount{}
+	rep.Actions = []report.ActionCount{}
 	for _, cat := range c.a.Catalogs() {
 		seen := map[string]bool{}
 		for _, ev := range cat.Events {
@@ -195,15 +196,15 @@ func (c *coverage) report() audit.CoverageReport {
 				continue
 			}
 			seen[ev.Action] = true
-			rep.Actions = append(rep.Actions, audit.ActionCount{Action: ev.Action, Catalog: cat.Source, Records: c.byAction[ev.Action]})
+			rep.Actions = append(rep.Actions, report.ActionCount{Action: ev.Action, Catalog: cat.Source, Records: c.byAction[ev.Action]})
 		}
 	}
-	rep.Routes = []audit.UnmatchedRoute{}
+	rep.Routes = []report.UnmatchedRoute{}
 	for k, n := range c.byRoute {
 		k.Records = n
 		rep.Routes = append(rep.Routes, k)
 	}
-	slices.SortFunc(rep.Routes, func(a, b audit.UnmatchedRoute) int {
+	slices.SortFunc(rep.Routes, func(a, b report.UnmatchedRoute) int {
 		if a.Records != b.Records {
 			return b.Records - a.Records
 		}
@@ -212,7 +213,7 @@ func (c *coverage) report() audit.CoverageReport {
 	return rep
 }
 
-func printCoverage(out io.Writer, rep audit.CoverageReport) {
+func printCoverage(out io.Writer, rep report.Coverage) {
 	fmt.Fprintf(out, "%d spans, %d log records: %d HTTP records, %d matched, %d unmatched, %d malformed, %d refused\n\n",
 		rep.Spans, rep.LogRecords, rep.HTTP, rep.Matched, rep.Unmatched, rep.Malformed, rep.Refused)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)

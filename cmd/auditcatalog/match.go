@@ -59,7 +59,16 @@ func where2(ev *catalog.Event) string {
 // carries it (audit.Auditor.MatchRequest), then says why.
 func (w *matchWriter) explain(method, target string, route bool) bool {
 	res := w.a.MatchRequest(method, target, route, w.service, w.host, w.status)
-	if res.Matcher != nil {
+	switch {
+	case res.Matcher != nil && res.Matcher != w.a.Matcher():
+		// decided by the scoped catalogs: explain with those that applied,
+		// not every scoped one
+		if own, err := w.a.Matcher().Options().Compile(w.a.ScopedFor(w.service, w.host)...); err == nil {
+			w.m = own
+		} else {
+			w.m = res.Matcher
+		}
+	case res.Matcher != nil:
 		w.m = res.Matcher
 	}
 	kind := "path"

@@ -6,10 +6,8 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otel-audit/auditprocessor/catalog"
-	"github.com/otel-audit/auditprocessor/internal/httppath"
 )
 
 // Prefix is the attribute namespace the components own: incoming records
@@ -91,86 +89,6 @@ type Match struct {
 	Matcher *catalog.Matcher
 }
 
-// Audits tells whether spans of the kind are audited (span_kinds).
-func (a *Auditor) Audits(kind ptrace.SpanKind) bool {
-	return kind >= 0 && int(kind) < len(a.kinds) && a.kinds[kind]
-}
-
-// Match reads a record's method, route, path and status by the configured
-// keys and finds its event: by the server's route (attribute, then span
-// name), else by the canonical path; each in the scoped catalogs that apply
-// to the record first, then in the unscoped ones. A request the router
-// refused (RouterRefused) matches nothing. HEAD finds the GET route only where
-// the record shows that a GET handler ran (HeadServedByGet). res is the
-// record's resource (NewResource); nil stands for a resource with no
-// attributes. spanName is "" for log records.
-func (a *Auditor) Match(attrs pcommon.Map, res *Resource, spanName string) (m Match) {
-	mv, ok := lookup(attrs, a.keys.Method)
-	if !ok {
-		return m // not an HTTP record
-	}
-	if mv.Type() != pcommon.ValueTypeStr || mv.Str() == "" {
-		m.Result = Malformed
-		return m
-	}
-	r := &m.Request
-	r.Method = mv.Str()
-	if r.Method == methodOther {
-		if r.Method = FirstString(attrs, a.keys.MethodOriginal); r.Method == "" {
-			m.Result = Malformed
-			return m
-		}
-	}
-	if v, ok := lookup(attrs, a.keys.Route); ok {
-		if v.Type() != pcommon.ValueTypeStr {
-			m.Result = Malformed
-			return m
-		}
-		r.Route, r.HasRoute = v.Str(), true
-	} else {
-		r.Route, r.HasRoute = routeFromSpanName(spanName, r.Method)
-	}
-	var statusOK bool
-	r.Status, statusOK = statusCode(attrs, a.keys.StatusCode)
-	r.badStatus = !statusOK
-	if r.RouterRefused() {
-		m.Result = Refused
-		return m
-	}
-	headAsGet := r.HeadServedByGet()
-	scope := a.scopedFor(attrs, res, &m)
-	if r.HasRoute {
-		if m.Event, m.Matcher = a.matchRoute(scope, r.Method, r.Route, headAsGet); m.Event != nil {
-			m.Result, m.ByRoute = Matched, true
-			return m
-		}
-	}
-	path, hasPath, bad := a.path(attrs)
-	switch {
-	case bad:
-		m.Result = Malformed
-		return m
-	case !hasPath:
-		if r.HasRoute {
-			m.Result = Unmatched
-		}
-		return m
-	}
-	r.RawPath = path
-	r.Path, ok = httppath.Canonical(path)
-	if !ok {
-		m.Result = Malformed
-		return m
-	}
-	r.HasPath = true
-	if m.Event, m.Matcher = a.matchPath(scope, r.Method, r.Path, headAsGet); m.Event != nil {
-		m.Result = Matched
-	} else {
-		m.Result = Unmatched
-	}
-	return m
-}
-
 // RouterRefused tells whether the record shows that the router refused the
 // request, so that no handler ran: status 405 (the path has routes, of
 // other methods), or status 404 with a route the instrumentation reports
@@ -196,48 +114,6 @@ func (r *Request) HeadServedByGet() bool {
 	return r.Status >= http.StatusOK && r.Status < http.StatusBadRequest
 }
 
-// scopedFor returns the scope of the scoped catalogs that apply to the
-// record (nil for none) and marks a record none applies to.
-func (a *Auditor) scopedFor(attrs pcommon.Map, res *Resource, m *Match) *catalog.Scope {
-	if len(a.scopes.list) == 0 {
-		return nil
-	}
-	if res == nil {
-		empty := a.NewResource(pcommon.NewMap())
-		res = &empty
-	}
-	names, scope := res.names, res.scope
-	if a.scopes.anyHosts {
-		names = names.and(a.scopes.byHost(a.hostOf(attrs)))
-		scope = a.scopes.scope(names)
-	}
-	m.Unselected = scope == nil
-	return scope
-}
-
-// matchRoute finds a reported route in the scoped catalogs of the scope
-// first, then in the unscoped ones; it returns the matcher that decided.
-// The matcher gives a HEAD request that no HEAD route matches the GET
-// route; unless headAsGet, that is no match.
-func (a *Auditor) matchRoute(scope *catalog.Scope, method, route string, headAsGet bool) (*catalog.Event, *catalog.Matcher) {
-	if scope != nil {
-		if ev := served(a.scopes.shared.MatchRouteIn(method, route, scope), method, headAsGet); ev != nil {
-			return ev, a.scopes.shared
-		}
-	}
-	return served(a.matcher.MatchRoute(method, route), method, headAsGet), a.matcher
-}
-
-// matchPath is matchRoute for a concrete path.
-func (a *Auditor) matchPath(scope *catalog.Scope, method, path string, headAsGet bool) (*catalog.Event, *catalog.Matcher) {
-	if scope != nil {
-		if ev := served(a.scopes.shared.MatchPathIn(method, path, scope), method, headAsGet); ev != nil {
-			return ev, a.scopes.shared
-		}
-	}
-	return served(a.matcher.MatchPath(method, path), method, headAsGet), a.matcher
-}
-
 // served is ev, unless it is the GET route the matcher found for a HEAD
 // request that the record does not show was served by GET.
 func served(ev *catalog.Event, method string, headAsGet bool) *catalog.Event {
@@ -245,64 +121,6 @@ func served(ev *catalog.Event, method string, headAsGet bool) *catalog.Event {
 		return nil
 	}
 	return ev
-}
-
-// MatchRequest resolves a method and a request target given as text (a
-// path with or without a query, an absolute URL, or a route template when
-// route is set) the way Match resolves a record that carries it, from a
-// service of the given service.name (may be "") and server host (may be ""),
-// answered with status (0: the record has none).
-func (a *Auditor) MatchRequest(method, target string, route bool, service, host string, status int) Match {
-	resource := pcommon.NewMap()
-	if service != "" {
-		resource.PutStr(a.keys.ServiceName[0], service)
-	}
-	res := a.NewResource(resource)
-	attrs := pcommon.NewMap()
-	if host != "" {
-		attrs.PutStr(a.keys.ServerAddress[0], host)
-	}
-	attrs.PutStr(a.keys.Method[0], method)
-	if status != 0 {
-		attrs.PutInt(a.keys.StatusCode[0], int64(status))
-	}
-	switch {
-	case route:
-		attrs.PutStr(a.keys.Route[0], target)
-	case strings.Contains(target, "://"):
-		attrs.PutStr(a.keys.URL[0], target)
-	default:
-		attrs.PutStr(a.keys.Target[0], target)
-	}
-	m := a.Match(attrs, &res, "")
-	if m.Matcher != nil && m.Matcher == a.scopes.shared {
-		// for explaining: the catalogs that applied, not every scoped one
-		sel := res.names
-		if a.scopes.anyHosts {
-			sel = sel.and(a.scopes.byHost(a.hostOf(attrs)))
-		}
-		if own, err := a.scopes.opts.Compile(a.scopes.catalogs(sel)...); err == nil {
-			m.Matcher = own
-		}
-	}
-	return m
-}
-
-// path returns the request path from url.path, http.target or the full URL.
-func (a *Auditor) path(attrs pcommon.Map) (path string, ok, bad bool) {
-	if v, found := lookup(attrs, a.keys.Path); found {
-		if v.Type() != pcommon.ValueTypeStr {
-			return "", false, true
-		}
-		return v.Str(), v.Str() != "", false
-	}
-	if v, found := lookup(attrs, a.keys.Target); found {
-		return extract(v, httppath.FromTarget)
-	}
-	if v, found := lookup(attrs, a.keys.URL); found {
-		return extract(v, httppath.FromURL)
-	}
-	return "", false, false
 }
 
 func extract(v pcommon.Value, from func(string) (string, bool)) (path string, ok, bad bool) {
@@ -391,46 +209,6 @@ func statusCode(attrs pcommon.Map, keys []string) (code int64, ok bool) {
 	}
 	return code, true
 }
-
-// Initiator returns who made the request (attributes.initiator), a string
-// or an int id; "" when absent.
-func (a *Auditor) Initiator(attrs pcommon.Map) string {
-	if v, ok := lookup(attrs, a.keys.Initiator); ok && (v.Type() == pcommon.ValueTypeStr || v.Type() == pcommon.ValueTypeInt) {
-		return v.AsString()
-	}
-	return ""
-}
-
-// ClientAddress returns the caller's address (attributes.client_address):
-// the first hop of a forwarded-for list, whether a string ("a, b") or a
-// list of strings; "" when absent.
-func (a *Auditor) ClientAddress(attrs pcommon.Map) string {
-	for _, k := range a.keys.ClientAddress {
-		v, ok := attrs.Get(k)
-		if !ok {
-			continue
-		}
-		s := ""
-		switch v.Type() {
-		case pcommon.ValueTypeStr:
-			s = v.Str()
-		case pcommon.ValueTypeSlice:
-			if v.Slice().Len() > 0 && v.Slice().At(0).Type() == pcommon.ValueTypeStr {
-				s = v.Slice().At(0).Str()
-			}
-		}
-		if i := strings.IndexByte(s, ','); i >= 0 {
-			s = s[:i]
-		}
-		if s = strings.TrimSpace(s); s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
-// UserAgent returns the caller's user agent (attributes.user_agent).
-func (a *Auditor) UserAgent(attrs pcommon.Map) string { return FirstString(attrs, a.keys.UserAgent) }
 
 // Owned tells whether an attribute key is the components' to set: audit.*,
 // and audit itself, whatever its type (a map named audit holding action

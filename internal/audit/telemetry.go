@@ -63,3 +63,40 @@ func (c *Counters) Record(ctx context.Context, s Signal, n *Counts) {
 		}
 	}
 }
+
+// Counts is what one batch did; a component adds it to its metrics once
+// per batch.
+type Counts struct {
+	Matched, Unmatched, Malformed, Removed int64
+	// Refused counts the HTTP records of requests the router refused.
+	Refused int64
+	// Unselected counts the HTTP records that no scoped catalog selects.
+	Unselected int64
+	Dropped    [len(DropReasons)]int64 // by Drop
+}
+
+// Add counts one decision.
+func (c *Counts) Add(d *Decision) {
+	switch d.Result {
+	case Malformed:
+		c.Malformed++
+	case Unmatched:
+		c.Unmatched++
+	case Matched:
+		c.Matched++
+		if d.BadStatus {
+			c.Malformed++
+		}
+	case Refused:
+		c.Refused++
+	}
+	if d.Unselected && d.Result != NotHTTP {
+		c.Unselected++
+	}
+	c.Dropped[d.Drop]++
+}
+
+// AllDropped is the number of records dropped, for every reason.
+func (c *Counts) AllDropped() int64 {
+	return c.Dropped[DropUnsupportedRegion] + c.Dropped[DropMissingRegion] + c.Dropped[DropUnmatched]
+}

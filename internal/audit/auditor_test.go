@@ -68,16 +68,6 @@ func TestCatalogWithoutRegions(t *testing.T) {
 	assert.Equal(t, DropUnsupportedRegion, decideIn(t, a, "eu-de").Drop, "replace with none: no region")
 }
 
-func TestEditDistance(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		d    int
-	}{{"", "", 0}, {"unmached", "unmatched", 1}, {"kitten", "sitting", 3}, {"metod", "method", 1}, {"abc", "", 3}} {
-		assert.Equal(t, tc.d, editDistance(tc.a, tc.b), "%q %q", tc.a, tc.b)
-		assert.Equal(t, tc.d, editDistance(tc.b, tc.a), "%q %q", tc.b, tc.a)
-	}
-}
-
 // TestAuditsKindsExactly: a span kind outside the five (10, whose low bits
 // are SERVER's) is never audited.
 func TestAuditsKindsExactly(t *testing.T) {
