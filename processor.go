@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
@@ -117,10 +116,8 @@ func (p *auditProcessor) processTraces(ctx context.Context, td ptrace.Traces) (p
 			before := spans.Len()
 			spans.RemoveIf(func(s ptrace.Span) bool {
 				c.Removed += audit.Strip(s.Attributes())
-				if !a.Audits(s.Kind()) {
-					return false
-				}
-				return decide(a, &c, s.Attributes(), &region, s.Name(), s.Status().Code() == ptrace.StatusCodeError)
+				v := audit.SpanView(s)
+				return decide(a, &c, &v, &region)
 			})
 			return before, spans.Len()
 		})
@@ -147,7 +144,8 @@ func (p *auditProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Lo
 			before := records.Len()
 			records.RemoveIf(func(r plog.LogRecord) bool {
 				c.Removed += audit.Strip(r.Attributes())
-				return decide(a, &c, r.Attributes(), &region, "", false)
+				v := audit.LogView(r)
+				return decide(a, &c, &v, &region)
 			})
 			return before, records.Len()
 		})
@@ -159,13 +157,17 @@ func (p *auditProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Lo
 	return ld, nil
 }
 
-// decide decides one record whose forged audit attributes are gone, counts
-// it, tags it when it is kept and matched, and tells whether to drop it.
-func decide(a *audit.Auditor, c *audit.Counts, attrs pcommon.Map, rr *audit.Resource, spanName string, spanError bool) bool {
-	d := a.Decide(attrs, rr, spanName, spanError)
+// decide decides one record whose forged audit attributes are gone (a
+// span of a kind that is not audited is left as it is), counts it, tags it
+// when it is kept and matched, and tells whether to drop it.
+func decide(a *audit.Auditor, c *audit.Counts, v *audit.View, rr *audit.Resource) bool {
+	if !a.Audits(v) {
+		return false
+	}
+	d := a.Decide(v, rr)
 	c.Add(&d)
 	if d.Emits() {
-		a.Tag(attrs, &d, attrs)
+		a.Tag(v.Attrs, &d, v.Attrs)
 	}
 	return d.Drop != audit.Keep
 }

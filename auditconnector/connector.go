@@ -205,46 +205,31 @@ func (c *auditConnector) ConsumeTraces(ctx context.Context, td ptrace.Traces) er
 }
 
 func (c *auditConnector) consumeTraces(ctx context.Context, td ptrace.Traces) error {
-	b := c.newBatch(ctx)
-	for _, rs := range td.ResourceSpans().All() {
-		b.nextResource(rs.Resource(), rs.SchemaUrl())
-		region := b.a.NewResource(rs.Resource().Attributes())
-		for _, ss := range rs.ScopeSpans().All() {
-			for _, s := range ss.Spans().All() {
-				if !b.a.Audits(s.Kind()) {
-					continue
-				}
-				d := b.a.Decide(s.Attributes(), &region, s.Name(), s.Status().Code() == ptrace.StatusCodeError)
-				ts := s.EndTimestamp()
-				if ts == 0 {
-					ts = s.StartTimestamp()
-				}
-				b.emit(&d, &source{attrs: s.Attributes(), resource: rs.Resource().Attributes(), time: ts, traceID: s.TraceID(), spanID: s.SpanID()})
-			}
-		}
-	}
-	return b.finish(ctx, audit.SignalTraces)
+	return c.consume(ctx, td, audit.SignalTraces)
 }
 
 // ConsumeLogs emits one event per log record the audit processor would
 // keep and tag.
 func (c *auditConnector) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	return c.consume(ctx, ld, audit.SignalLogs)
+}
+
+// consume emits the events of a batch of either signal, read through the
+// shared view of a record.
+func (c *auditConnector) consume(ctx context.Context, batch any, signal audit.Signal) error {
 	b := c.newBatch(ctx)
-	for _, rl := range ld.ResourceLogs().All() {
-		b.nextResource(rl.Resource(), rl.SchemaUrl())
-		region := b.a.NewResource(rl.Resource().Attributes())
-		for _, sl := range rl.ScopeLogs().All() {
-			for _, r := range sl.LogRecords().All() {
-				d := b.a.Decide(r.Attributes(), &region, "", false)
-				ts := r.Timestamp()
-				if ts == 0 {
-					ts = r.ObservedTimestamp()
-				}
-				b.emit(&d, &source{attrs: r.Attributes(), resource: rl.Resource().Attributes(), time: ts, traceID: r.TraceID(), spanID: r.SpanID()})
-			}
+	var region audit.Resource
+	audit.Walk(batch, func(r pcommon.Resource, schemaURL string) {
+		b.nextResource(r, schemaURL)
+		region = b.a.NewResource(r.Attributes())
+	}, func(v *audit.View) bool {
+		if b.a.Audits(v) {
+			d := b.a.Decide(v, &region)
+			b.emit(&d, &source{attrs: v.Attrs, resource: b.resource.Attributes(), time: v.Time(), traceID: v.TraceID(), spanID: v.SpanID()})
 		}
-	}
-	return b.finish(ctx, audit.SignalLogs)
+		return true
+	})
+	return b.finish(ctx, signal)
 }
 
 // write fills one event record: the audit.* attributes the processor

@@ -81,15 +81,14 @@ type coverage struct {
 	rep      report.Coverage
 	byAction map[string]int
 	byRoute  map[report.UnmatchedRoute]int
-	// onTraces and onLogs receive each document read; they count records
-	// unless a test replaces them.
-	onTraces func(ptrace.Traces)
-	onLogs   func(plog.Logs)
+	// onBatch receives each document read (ptrace.Traces or plog.Logs); it
+	// counts records unless a test replaces it.
+	onBatch func(batch any)
 }
 
 func newCoverage(a *audit.Auditor) *coverage {
 	c := &coverage{a: a, byAction: map[string]int{}, byRoute: map[report.UnmatchedRoute]int{}}
-	c.onTraces, c.onLogs = c.countTraces, c.countLogs
+	c.onBatch = c.count
 	return c
 }
 
@@ -122,13 +121,13 @@ func (c *coverage) readDoc(doc []byte) error {
 		if err != nil {
 			return err
 		}
-		c.onTraces(td)
+		c.onBatch(td)
 	case probe["resourceLogs"] != nil:
 		ld, err := (&plog.JSONUnmarshaler{}).UnmarshalLogs(doc)
 		if err != nil {
 			return err
 		}
-		c.onLogs(ld)
+		c.onBatch(ld)
 	case len(probe) == 0:
 	default:
 		return fmt.Errorf("neither OTLP traces (resourceSpans) nor logs (resourceLogs)")
@@ -136,30 +135,22 @@ func (c *coverage) readDoc(doc []byte) error {
 	return nil
 }
 
-func (c *coverage) countTraces(td ptrace.Traces) {
-	for _, rs := range td.ResourceSpans().All() {
-		res := c.a.NewResource(rs.Resource().Attributes())
-		for _, ss := range rs.ScopeSpans().All() {
-			for _, s := range ss.Spans().All() {
-				c.rep.Spans++
-				if c.a.Audits(s.Kind()) {
-					c.record(s.Attributes(), &res, s.Name())
-				}
-			}
+// count counts a batch (ptrace.Traces or plog.Logs) record by record.
+func (c *coverage) count(batch any) {
+	var res audit.Resource
+	audit.Walk(batch, func(r pcommon.Resource, _ string) {
+		res = c.a.NewResource(r.Attributes())
+	}, func(v *audit.View) bool {
+		if v.IsSpan() {
+			c.rep.Spans++
+		} else {
+			c.rep.LogRecords++
 		}
-	}
-}
-
-func (c *coverage) countLogs(ld plog.Logs) {
-	for _, rl := range ld.ResourceLogs().All() {
-		res := c.a.NewResource(rl.Resource().Attributes())
-		for _, sl := range rl.ScopeLogs().All() {
-			for _, r := range sl.LogRecords().All() {
-				c.rep.LogRecords++
-				c.record(r.Attributes(), &res, "")
-			}
+		if c.a.Audits(v) {
+			c.record(v.Attrs, &res, v.SpanName)
 		}
-	}
+		return true
+	})
 }
 
 // record matches one span or log record as the processor does.

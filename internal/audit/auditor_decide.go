@@ -3,10 +3,10 @@ package audit
 import "go.opentelemetry.io/collector/pdata/pcommon"
 
 // Decide reads one record and decides what happens to it; rr is the
-// record's resource (NewResource), spanError whether a span's status is
-// Error. It reads the record and never changes it.
-func (a *Auditor) Decide(attrs pcommon.Map, rr *Resource, spanName string, spanError bool) (d Decision) {
-	d.Match = a.Match(attrs, rr, spanName)
+// record's resource (NewResource). It reads the record and never changes
+// it.
+func (a *Auditor) Decide(v *View, rr *Resource) (d Decision) {
+	d.Match = a.Match(v.Attrs, rr, v.SpanName)
 	switch d.Result {
 	case NotHTTP, Malformed, Refused:
 		return d
@@ -17,14 +17,14 @@ func (a *Auditor) Decide(attrs pcommon.Map, rr *Resource, spanName string, spanE
 		return d
 	}
 	d.Code, d.BadStatus = d.Request.Status, d.Request.badStatus
-	d.Outcome = outcomeOf(d.Code, spanError)
+	d.Outcome = outcomeOf(d.Code, v.Error())
 	f := a.fields[d.Event]
 	d.fields = f
 	region, sends := rr.raw, true
 	if region != "" {
 		d.Region, sends = rr.of(f.svc)
 	} else {
-		if region = FirstString(attrs, a.keys.Region); region == "" {
+		if region = FirstString(v.Attrs, a.keys.Region); region == "" {
 			region = a.defRegion
 		}
 		if region != "" {

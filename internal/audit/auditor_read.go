@@ -6,14 +6,18 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otel-audit/auditprocessor/catalog"
 	"github.com/otel-audit/auditprocessor/internal/httppath"
 )
 
-// Audits tells whether spans of the kind are audited (span_kinds).
-func (a *Auditor) Audits(kind ptrace.SpanKind) bool {
+// Audits tells whether a record is audited: a log record always, a span
+// when its kind is one of span_kinds.
+func (a *Auditor) Audits(v *View) bool {
+	if !v.IsSpan() {
+		return true
+	}
+	kind := v.Kind()
 	return kind >= 0 && int(kind) < len(a.kinds) && a.kinds[kind]
 }
 

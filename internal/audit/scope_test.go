@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 )
 
 func TestGlobOverlap(t *testing.T) {
@@ -112,7 +113,10 @@ func decideFor(t *testing.T, a *Auditor, service, host, method, urlPath string) 
 		attrs.PutStr("server.address", host)
 	}
 	r := a.NewResource(res)
-	return a.Decide(attrs, &r, "", false)
+	lr := plog.NewLogRecord()
+	attrs.MoveTo(lr.Attributes())
+	v := LogView(lr)
+	return a.Decide(&v, &r)
 }
 
 func actionOf(d Decision) string {
