@@ -222,9 +222,9 @@ func (c *auditConnector) consume(ctx context.Context, batch any, signal audit.Si
 	audit.Walk(batch, func(r pcommon.Resource, schemaURL string) {
 		b.nextResource(r, schemaURL)
 		region = b.a.NewResource(r.Attributes())
-	}, func(v *audit.View) bool {
-		if b.a.Audits(v) {
-			d := b.a.Decide(v, &region)
+	}, func(v audit.View) bool {
+		if b.a.Audits(&v) {
+			d := b.a.Decide(&v, &region)
 			b.emit(&d, &source{attrs: v.Attrs, resource: b.resource.Attributes(), time: v.Time(), traceID: v.TraceID(), spanID: v.SpanID()})
 		}
 		return true

@@ -140,13 +140,13 @@ func (c *coverage) count(batch any) {
 	var res audit.Resource
 	audit.Walk(batch, func(r pcommon.Resource, _ string) {
 		res = c.a.NewResource(r.Attributes())
-	}, func(v *audit.View) bool {
+	}, func(v audit.View) bool {
 		if v.IsSpan() {
 			c.rep.Spans++
 		} else {
 			c.rep.LogRecords++
 		}
-		if c.a.Audits(v) {
+		if c.a.Audits(&v) {
 			c.record(v.Attrs, &res, v.SpanName)
 		}
 		return true

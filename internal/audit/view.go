@@ -80,16 +80,17 @@ func (v *View) Log() plog.LogRecord { return v.log }
 
 // Walk reads a batch (ptrace.Traces or plog.Logs; anything else is
 // nothing): resource is called for each resource, then record for each of
-// its records, in order, until record returns false. record's View is valid
-// during the call only.
-func Walk(batch any, resource func(res pcommon.Resource, schemaURL string), record func(v *View) bool) {
+// its records, in order, until record returns false. The View is passed by
+// value: a pointer given to a function value would move every record's View
+// to the heap.
+func Walk(batch any, resource func(res pcommon.Resource, schemaURL string), record func(v View) bool) {
 	switch b := batch.(type) {
 	case ptrace.Traces:
 		for _, rs := range b.ResourceSpans().All() {
 			resource(rs.Resource(), rs.SchemaUrl())
 			for _, ss := range rs.ScopeSpans().All() {
 				for _, s := range ss.Spans().All() {
-					if v := SpanView(s); !record(&v) {
+					if !record(SpanView(s)) {
 						return
 					}
 				}
@@ -100,7 +101,7 @@ func Walk(batch any, resource func(res pcommon.Resource, schemaURL string), reco
 			resource(rl.Resource(), rl.SchemaUrl())
 			for _, sl := range rl.ScopeLogs().All() {
 				for _, r := range sl.LogRecords().All() {
-					if v := LogView(r); !record(&v) {
+					if !record(LogView(r)) {
 						return
 					}
 				}

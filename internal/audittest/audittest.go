@@ -55,7 +55,7 @@ type Record struct {
 // through the components' own view of a record (audit.View).
 func Records(batch any) iter.Seq[Record] {
 	return func(yield func(Record) bool) {
-		audit.Walk(batch, func(pcommon.Resource, string) {}, func(v *audit.View) bool {
+		audit.Walk(batch, func(pcommon.Resource, string) {}, func(v audit.View) bool {
 			r := Record{Log: v.Log(), Attrs: v.Attrs, SpanID: v.SpanID(), Name: v.SpanName, Kind: v.Kind()}
 			if !v.IsSpan() {
 				r.Kind = ptrace.SpanKindServer // a log record counts as a server record
