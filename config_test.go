@@ -43,7 +43,8 @@ func TestLoadConfig(t *testing.T) {
 			Services: map[string]ServiceConfig{
 				"backup-recovery": {Regions: []string{"us-south", "eu-de"}},
 				"speech-to-text": {Regions: []string{"eu-gb"}, RegionsMode: RegionsReplace, CaseInsensitive: true,
-					ServiceNames: []string{"stt-*", "speech-api"}, Hosts: []string{"stt.*.example"}},
+					ServiceNames: []string{"stt-*", "speech-api"}, Hosts: []string{"stt.*.example"},
+					Senders: []string{"spiffe://example.org/ns/stt/sa/*"}},
 			},
 			SpanKinds: []SpanKind{"server", "consumer"},
 			Region:    RegionConfig{Default: "eu-de", OnMissing: PolicyDrop},
@@ -67,6 +68,7 @@ func TestLoadConfig(t *testing.T) {
 			Fields: FieldsConfig{Severity: true, ReasonCode: true, TargetType: false, Message: false, InitiatorID: true},
 			Reload: audit.ReloadConfig{Enabled: true, PollInterval: 2 * time.Second},
 			Limits: audit.LimitsConfig{MaxCatalogFileSize: 1 << 20, CatalogReadTimeout: 3 * time.Second, ServiceNameCacheSize: 64 << 10},
+			Sender: audit.SenderConfig{AuthAttribute: "username", OnUnauthorized: PolicyDrop},
 		}}},
 	} {
 		t.Run(tc.id.String(), func(t *testing.T) {
@@ -109,6 +111,8 @@ func TestInvalidConfig(t *testing.T) {
 		{"invalid_glob.yaml", `services::speech-to-text::service_names[0]: invalid pattern "stt-[a-" (path.Match syntax: *, ?, [a-z], \ escapes): syntax error in pattern`},
 		{"invalid_interval.yaml", "reload::poll_interval must be 0 (off) or positive, got -5s"},
 		{"invalid_limits.yaml", "limits::max_catalog_file_size must be positive, got 0\nlimits::catalog_read_timeout must be positive, got -1s\nlimits::service_name_cache_size must be 0 (off) or positive, got -1"},
+		{"invalid_senders.yaml", "services::speech-to-text::senders[1]: invalid pattern \"stt-[a-\" (path.Match syntax: *, ?, [a-z], \\ escapes): syntax error in pattern\nsender::auth_attribute is empty: name the client.Info.Auth attribute that holds the sender (subject, username)"},
+		{"invalid_on_unauthorized.yaml", `sender::on_unauthorized: must be keep or drop, got "pass"`},
 		{"invalid_attribute_key.yaml", "attributes::method is empty: list at least one attribute key\nattributes::route[0]: \"audit.route\" is in the audit. namespace, which the processor owns"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {

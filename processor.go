@@ -54,6 +54,8 @@ func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, er
 		Dropped:    t.ProcessorAuditRecordsDropped,
 		Removed:    t.ProcessorAuditAttributesRemoved,
 		Unselected: t.ProcessorAuditRecordsUnselected,
+
+		Unauthorized: t.ProcessorAuditRecordsUnauthorized,
 	}).Init()}, nil
 }
 
@@ -106,10 +108,12 @@ func (p pinnedLogs) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 
 func (p *auditProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
 	a := p.live.For(ctx)
+	sender := a.SenderOf(ctx)
 	var c audit.Counts
 	removeEmptied(td.ResourceSpans(), func(rs ptrace.ResourceSpans) (int, int) {
 		c.Removed += audit.Strip(rs.Resource().Attributes())
 		region := a.NewResource(rs.Resource().Attributes())
+		region.Sender = &sender
 		return removeEmptied(rs.ScopeSpans(), func(ss ptrace.ScopeSpans) (int, int) {
 			c.Removed += audit.Strip(ss.Scope().Attributes())
 			spans := ss.Spans()
@@ -134,10 +138,12 @@ func (p *auditProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Lo
 		return ld, nil // the audit connector's events, passed on as emitted
 	}
 	a := p.live.For(ctx)
+	sender := a.SenderOf(ctx)
 	var c audit.Counts
 	removeEmptied(ld.ResourceLogs(), func(rl plog.ResourceLogs) (int, int) {
 		c.Removed += audit.Strip(rl.Resource().Attributes())
 		region := a.NewResource(rl.Resource().Attributes())
+		region.Sender = &sender
 		return removeEmptied(rl.ScopeLogs(), func(sl plog.ScopeLogs) (int, int) {
 			c.Removed += audit.Strip(sl.Scope().Attributes())
 			records := sl.LogRecords()

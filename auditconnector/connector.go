@@ -84,6 +84,8 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 			Refused:    t.ConnectorAuditRecordsRefused,
 			Dropped:    t.ConnectorAuditRecordsDropped,
 			Unselected: t.ConnectorAuditRecordsUnselected,
+
+			Unauthorized: t.ConnectorAuditRecordsUnauthorized,
 		}).Init(),
 	}
 	return c, nil
@@ -218,10 +220,12 @@ func (c *auditConnector) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 // shared view of a record.
 func (c *auditConnector) consume(ctx context.Context, batch any, signal audit.Signal) error {
 	b := c.newBatch(ctx)
+	sender := b.a.SenderOf(ctx)
 	var region audit.Resource
 	audit.Walk(batch, func(r pcommon.Resource, schemaURL string) {
 		b.nextResource(r, schemaURL)
 		region = b.a.NewResource(r.Attributes())
+		region.Sender = &sender
 	}, func(v audit.View) bool {
 		if b.a.Audits(&v) {
 			d := b.a.Decide(&v, &region)
@@ -257,7 +261,7 @@ func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Dec
 	address, agent := a.ClientAddress(src.attrs), a.UserAgent(src.attrs)
 
 	body := lr.Body().SetEmptyMap()
-	body.EnsureCapacity(18)
+	body.EnsureCapacity(19)
 	body.PutStr("action", d.Event.Action)
 	body.PutStr("outcome", d.Outcome)
 	if d.Code > 0 {
@@ -288,6 +292,9 @@ func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Dec
 		}
 	}
 	body.PutEmptyMap("observer").PutStr("name", c.event.ObserverName)
+	if d.Sender != "" {
+		body.PutEmptyMap("reporter").PutStr("id", d.Sender)
+	}
 	if !src.traceID.IsEmpty() {
 		body.PutStr("correlationId", src.traceID.String())
 	}

@@ -22,6 +22,10 @@ type Auditor struct {
 	defRegion string
 	onMissing Policy
 	unmatched Policy
+	// senderAttr, onUnauthorized and guarded: the senders (sender.go).
+	senderAttr     string
+	onUnauthorized Policy
+	guarded        []*service
 }
 
 // service is a catalog with its regions after the configured overrides.
@@ -31,6 +35,10 @@ type service struct {
 	// every is set for a catalog that states no regions (no region table)
 	// and no services.NAME.regions: it sends events from every region.
 	every bool
+	// senders are the services.NAME.senders globs, nil for none; guard is
+	// the service's index in Auditor.guarded when there are some.
+	senders []string
+	guard   int
 }
 
 // region normalises a region to the catalog's ids (lower case; a zone like
@@ -123,6 +131,9 @@ func load(cfg *Config, read func(string) ([]byte, error)) (*Auditor, error) {
 		defRegion: cfg.Region.Default,
 		onMissing: cfg.Region.OnMissing,
 		unmatched: cfg.Unmatched,
+
+		senderAttr:     cfg.Sender.AuthAttribute,
+		onUnauthorized: cfg.Sender.OnUnauthorized,
 	}
 	for _, c := range catalogs {
 		svc := &service{sends: map[string]bool{}, known: map[string]bool{}, every: len(c.Regions) == 0}
@@ -148,6 +159,9 @@ func load(cfg *Config, read func(string) ([]byte, error)) (*Auditor, error) {
 		}
 		if sc.RegionsMode == RegionsReplace {
 			svc.sends = map[string]bool{}
+		}
+		if sc.Senders != nil {
+			a.guard(svc, sc.Senders)
 		}
 		for i, r := range sc.Regions {
 			if len(c.Regions) > 0 && !svc.known[r] {

@@ -17,8 +17,11 @@ func (a *Auditor) Decide(v *View, rr *Resource) (d Decision) {
 		return d
 	}
 	d.Code, d.BadStatus = d.Request.Status, d.Request.badStatus
-	d.Outcome = outcomeOf(d.Code, v.Error())
 	f := a.fields[d.Event]
+	if !a.authorize(&d, f.svc, rr.Sender) {
+		return d
+	}
+	d.Outcome = outcomeOf(d.Code, v.Error())
 	d.fields = f
 	region, sends := rr.raw, true
 	if region != "" {
@@ -63,7 +66,7 @@ func (a *Auditor) Tag(dst pcommon.Map, d *Decision, src pcommon.Map) {
 		initiator = a.Initiator(src) // read before the puts below move src's attributes
 	}
 	f := d.fields
-	n := 2 + boolInt(d.Region != "") + boolInt(sw.Severity) + boolInt(sw.ReasonCode && d.Code > 0) +
+	n := 2 + boolInt(d.Sender != "") + boolInt(d.Region != "") + boolInt(sw.Severity) + boolInt(sw.ReasonCode && d.Code > 0) +
 		boolInt(sw.TargetType && f.targetType != "") + boolInt(sw.Message) + boolInt(initiator != "")
 	dst.EnsureCapacity(dst.Len() + n)
 	dst.PutStr(AttrAction, d.Event.Action)
@@ -85,6 +88,9 @@ func (a *Auditor) Tag(dst pcommon.Map, d *Decision, src pcommon.Map) {
 	}
 	if initiator != "" {
 		dst.PutStr(AttrInitiator, initiator)
+	}
+	if d.Sender != "" {
+		dst.PutStr(AttrSender, d.Sender)
 	}
 }
 

@@ -75,7 +75,27 @@ type Config struct {
 	// Limits bound what a catalog file or a sender can make the components
 	// read and hold.
 	Limits LimitsConfig `mapstructure:"limits"`
+	// Sender says where a batch's authenticated sender is read from, for
+	// the services' senders and the events' reporter (sender.go).
+	Sender SenderConfig `mapstructure:"sender"`
 }
+
+// SenderConfig reads the authenticated sender of a batch: the identity a
+// receiver's server authenticator put in the batch's client.Info.Auth.
+type SenderConfig struct {
+	// AuthAttribute is the client.Info.Auth attribute that holds the
+	// sender's identity: subject (the default) for the mtlsauth and oidc
+	// authenticators, username for basicauth. A value that is not a
+	// non-empty string is no identity. It may not be empty.
+	AuthAttribute string `mapstructure:"auth_attribute"`
+	// OnUnauthorized is what happens to a record that a service's senders
+	// do not allow: keep (default) passes it through untagged, with no
+	// event; drop removes it.
+	OnUnauthorized Policy `mapstructure:"on_unauthorized"`
+}
+
+// DefaultAuthAttribute is sender.auth_attribute's default.
+const DefaultAuthAttribute = "subject"
 
 // LimitsConfig bounds the memory and time that catalog files and senders'
 // data can take.
@@ -150,6 +170,12 @@ type ServiceConfig struct {
 	// records of those hosts. Default: none, any host. With both, a record
 	// must match both. An empty list is refused.
 	Hosts []string `mapstructure:"hosts"`
+	// Senders lists glob patterns (path.Match syntax: * does not cross a
+	// /) matched against the batch's authenticated sender (sender): a
+	// record of the service's catalog is tagged, and gives an event, only
+	// when its sender matches one of them. Default: none, any sender or
+	// none at all, as before senders existed. An empty list is refused.
+	Senders []string `mapstructure:"senders"`
 }
 
 // Scoped tells whether the service's catalog applies to some records only.
@@ -292,6 +318,7 @@ func NewDefaultConfig() Config {
 			ServerAddress:  []string{"server.address"},
 			HostHeader:     []string{"http.host"},
 		},
+		Sender: SenderConfig{AuthAttribute: DefaultAuthAttribute, OnUnauthorized: PolicyKeep},
 		Fields: FieldsConfig{Severity: true, ReasonCode: true, TargetType: true, Message: true, InitiatorID: true},
 		Reload: ReloadConfig{Enabled: true, PollInterval: 10 * time.Second},
 		Limits: LimitsConfig{

@@ -47,7 +47,7 @@ func (cfg *Config) Check() error {
 		for _, sel := range []struct {
 			key   string
 			globs []string
-		}{{"service_names", svc.ServiceNames}, {"hosts", svc.Hosts}} {
+		}{{"service_names", svc.ServiceNames}, {"hosts", svc.Hosts}, {"senders", svc.Senders}} {
 			if sel.globs != nil && len(sel.globs) == 0 {
 				add("services::%s::%s is empty: list at least one pattern, or leave the key out to match any", name, sel.key)
 			}
@@ -57,6 +57,9 @@ func (cfg *Config) Check() error {
 				}
 			}
 		}
+	}
+	if strings.TrimSpace(cfg.Sender.AuthAttribute) == "" {
+		add("sender::auth_attribute is empty: name the client.Info.Auth attribute that holds the sender (subject, username)")
 	}
 	if cfg.Reload.PollInterval < 0 {
 		add("reload::poll_interval must be 0 (off) or positive, got %s", cfg.Reload.PollInterval)

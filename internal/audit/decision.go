@@ -32,10 +32,11 @@ const (
 	DropUnsupportedRegion
 	DropMissingRegion
 	DropUnmatched
+	DropUnauthorized
 )
 
 // DropReasons are the metric attribute values of the drop reasons, by Drop.
-var DropReasons = [...]string{DropUnsupportedRegion: "unsupported_region", DropMissingRegion: "missing_region", DropUnmatched: "unmatched"}
+var DropReasons = [...]string{DropUnsupportedRegion: "unsupported_region", DropMissingRegion: "missing_region", DropUnmatched: "unmatched", DropUnauthorized: "unauthorized"}
 
 // Decision is what happens to one record: its match and, for a matched
 // record, its outcome, region and whether it is kept.
@@ -45,6 +46,13 @@ type Decision struct {
 	// BadStatus is set when a matched record's status attribute is present
 	// but unusable; it is then treated as absent (and counted as malformed).
 	BadStatus bool
+	// Unauthorized is set when the matched event's service lists senders
+	// and the batch's sender matches none (sender.go): the record is not
+	// tagged and gives no event.
+	Unauthorized bool
+	// Sender is the batch's authenticated sender of a matched record; ""
+	// when the batch has none.
+	Sender string
 	// Outcome, Code (the HTTP status, 0 when none is usable) and Region (the
 	// catalog's region id, "" when the record has none) of a matched record.
 	Outcome string
@@ -54,7 +62,7 @@ type Decision struct {
 }
 
 // Emits tells whether the record is an audit event: matched and kept.
-func (d *Decision) Emits() bool { return d.Result == Matched && d.Drop == Keep }
+func (d *Decision) Emits() bool { return d.Result == Matched && d.Drop == Keep && !d.Unauthorized }
 
 // eventFields are the audit fields of one catalog event, made once, and
 // the service whose regions decide whether its records are kept.

@@ -9,11 +9,13 @@ import "github.com/otel-audit/auditprocessor/catalog"
 // whether the service sends events from there (filled for the first record
 // that needs it, then reused).
 type Resource struct {
-	names selection
-	scope *catalog.Scope // of names; only when no catalog has hosts
-	raw   string
-	n     int
-	memo  [4]struct {
+	// Sender is the batch's authenticated sender (SenderOf); nil for none.
+	Sender *Sender
+	names  selection
+	scope  *catalog.Scope // of names; only when no catalog has hosts
+	raw    string
+	n      int
+	memo   [4]struct {
 		svc   *service
 		id    string
 		sends bool

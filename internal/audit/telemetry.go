@@ -21,9 +21,9 @@ var signalNames = [...]string{SignalTraces: "traces", SignalLogs: "logs"}
 // Counters are a component's counters of decisions (its mdatagen telemetry
 // builder's), with their attribute sets built once. Removed may be nil.
 type Counters struct {
-	Matched, Unmatched, Malformed, Refused, Dropped, Removed, Unselected metric.Int64Counter
-	signal                                                               [len(signalNames)]metric.MeasurementOption
-	dropped                                                              [len(signalNames)][len(DropReasons)]metric.MeasurementOption
+	Matched, Unmatched, Malformed, Refused, Dropped, Removed, Unselected, Unauthorized metric.Int64Counter
+	signal                                                                             [len(signalNames)]metric.MeasurementOption
+	dropped                                                                            [len(signalNames)][len(DropReasons)]metric.MeasurementOption
 }
 
 // Init builds the attribute sets; call it once before Record.
@@ -51,7 +51,7 @@ func (c *Counters) Record(ctx context.Context, s Signal, n *Counts) {
 		counter metric.Int64Counter
 	}{
 		{n.Matched, c.Matched}, {n.Unmatched, c.Unmatched}, {n.Malformed, c.Malformed}, {n.Refused, c.Refused},
-		{n.Removed, c.Removed}, {n.Unselected, c.Unselected},
+		{n.Removed, c.Removed}, {n.Unselected, c.Unselected}, {n.Unauthorized, c.Unauthorized},
 	} {
 		if m.n > 0 && m.counter != nil {
 			m.counter.Add(ctx, m.n, c.signal[s])
@@ -72,7 +72,10 @@ type Counts struct {
 	Refused int64
 	// Unselected counts the HTTP records that no scoped catalog selects.
 	Unselected int64
-	Dropped    [len(DropReasons)]int64 // by Drop
+	// Unauthorized counts the matched records whose sender may not speak
+	// for their service (sender.go), which are not counted as matched.
+	Unauthorized int64
+	Dropped      [len(DropReasons)]int64 // by Drop
 }
 
 // Add counts one decision.
@@ -83,7 +86,11 @@ func (c *Counts) Add(d *Decision) {
 	case Unmatched:
 		c.Unmatched++
 	case Matched:
-		c.Matched++
+		if d.Unauthorized {
+			c.Unauthorized++
+		} else {
+			c.Matched++
+		}
 		if d.BadStatus {
 			c.Malformed++
 		}
@@ -98,5 +105,9 @@ func (c *Counts) Add(d *Decision) {
 
 // AllDropped is the number of records dropped, for every reason.
 func (c *Counts) AllDropped() int64 {
-	return c.Dropped[DropUnsupportedRegion] + c.Dropped[DropMissingRegion] + c.Dropped[DropUnmatched]
+	var n int64
+	for _, k := range c.Dropped[Keep+1:] {
+		n += k
+	}
+	return n
 }

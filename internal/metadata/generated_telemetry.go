@@ -35,6 +35,7 @@ type TelemetryBuilder struct {
 	ProcessorAuditRecordsMalformed    metric.Int64Counter
 	ProcessorAuditRecordsMatched      metric.Int64Counter
 	ProcessorAuditRecordsRefused      metric.Int64Counter
+	ProcessorAuditRecordsUnauthorized metric.Int64Counter
 	ProcessorAuditRecordsUnmatched    metric.Int64Counter
 	ProcessorAuditRecordsUnselected   metric.Int64Counter
 	ProcessorAuditServiceNamesEvicted metric.Int64ObservableCounter
@@ -148,6 +149,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.ProcessorAuditRecordsRefused, err = builder.meter.Int64Counter(
 		"otelcol_processor_audit_records_refused",
 		metric.WithDescription("Number of HTTP records of requests the router refused, so that no handler ran (status 405, or 404 with an empty route), passed through untagged and never dropped. [Alpha]"),
+		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorAuditRecordsUnauthorized, err = builder.meter.Int64Counter(
+		"otelcol_processor_audit_records_unauthorized",
+		metric.WithDescription("Number of HTTP records matched to an event of a service whose senders (services.NAME.senders) the batch's authenticated sender does not match, or that came with no authenticated sender: passed through untagged (sender.on_unauthorized: keep) or dropped (drop, also counted in records_dropped with reason unauthorized). Not counted as matched. [Alpha]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

@@ -34,6 +34,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ProcessorAuditRecordsMalformed.Add(context.Background(), 1)
 	tb.ProcessorAuditRecordsMatched.Add(context.Background(), 1)
 	tb.ProcessorAuditRecordsRefused.Add(context.Background(), 1)
+	tb.ProcessorAuditRecordsUnauthorized.Add(context.Background(), 1)
 	tb.ProcessorAuditRecordsUnmatched.Add(context.Background(), 1)
 	tb.ProcessorAuditRecordsUnselected.Add(context.Background(), 1)
 	AssertEqualProcessorAuditAttributesRemoved(t, testTel,
@@ -55,6 +56,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorAuditRecordsRefused(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorAuditRecordsUnauthorized(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorAuditRecordsUnmatched(t, testTel,

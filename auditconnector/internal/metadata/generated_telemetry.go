@@ -35,6 +35,7 @@ type TelemetryBuilder struct {
 	ConnectorAuditRecordsMalformed    metric.Int64Counter
 	ConnectorAuditRecordsMatched      metric.Int64Counter
 	ConnectorAuditRecordsRefused      metric.Int64Counter
+	ConnectorAuditRecordsUnauthorized metric.Int64Counter
 	ConnectorAuditRecordsUnmatched    metric.Int64Counter
 	ConnectorAuditRecordsUnselected   metric.Int64Counter
 	ConnectorAuditServiceNamesEvicted metric.Int64ObservableCounter
@@ -148,6 +149,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.ConnectorAuditRecordsRefused, err = builder.meter.Int64Counter(
 		"otelcol_connector_audit_records_refused",
 		metric.WithDescription("Number of HTTP source records of requests the router refused, so that no handler ran (status 405, or 404 with an empty route), which give no event. [Alpha]"),
+		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ConnectorAuditRecordsUnauthorized, err = builder.meter.Int64Counter(
+		"otelcol_connector_audit_records_unauthorized",
+		metric.WithDescription("Number of source records matched to an event of a service whose senders (services.NAME.senders) the batch's authenticated sender does not match, or that came with no authenticated sender: they give no event. Not counted as matched. [Alpha]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

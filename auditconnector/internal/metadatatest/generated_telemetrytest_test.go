@@ -34,6 +34,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ConnectorAuditRecordsMalformed.Add(context.Background(), 1)
 	tb.ConnectorAuditRecordsMatched.Add(context.Background(), 1)
 	tb.ConnectorAuditRecordsRefused.Add(context.Background(), 1)
+	tb.ConnectorAuditRecordsUnauthorized.Add(context.Background(), 1)
 	tb.ConnectorAuditRecordsUnmatched.Add(context.Background(), 1)
 	tb.ConnectorAuditRecordsUnselected.Add(context.Background(), 1)
 	AssertEqualConnectorAuditCatalogInForce(t, testTel,
@@ -55,6 +56,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualConnectorAuditRecordsRefused(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualConnectorAuditRecordsUnauthorized(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualConnectorAuditRecordsUnmatched(t, testTel,

@@ -1,0 +1,96 @@
+package audit
+
+import (
+	"context"
+
+	"go.opentelemetry.io/collector/client"
+)
+
+// Senders: services.NAME.senders binds a service's audit trail to the
+// senders allowed to write it. The rules, stated in the README ("Senders"):
+//
+//   - A batch's sender is the identity a receiver's server authenticator
+//     put in its client.Info.Auth, under sender.auth_attribute; it is read
+//     once per batch (SenderOf), never from the records, which the sender
+//     writes.
+//   - A record matched to an event of a service that lists senders is
+//     authorized when its batch's sender matches one of them; a batch with
+//     no identity is authorized for no such service.
+//   - An unauthorized record is not tagged and gives no event; it is
+//     counted (records_unauthorized), and dropped only with
+//     sender.on_unauthorized: drop.
+//   - A service that lists no senders takes records from any sender, or
+//     none, as before.
+//   - Every tagged record and every event names its sender (audit.sender,
+//     the event's reporter.id) when the batch has one.
+
+// AttrSender names the batch's authenticated sender on a tagged record.
+const AttrSender = "audit.sender"
+
+// Sender is the authenticated sender of one batch and the services with
+// senders that it may speak for. Its zero value is a batch without an
+// identity.
+type Sender struct {
+	// ID is the sender's identity; "" when the batch has none.
+	ID string
+	// allowed tells, by service.guard, whether ID matches the service's
+	// senders; nil when the batch has no identity or no service lists
+	// senders.
+	allowed []bool
+}
+
+// SenderOf reads the sender of a batch from its context: the
+// sender.auth_attribute of client.Info.Auth, when it is a non-empty
+// string. The services' senders are matched here, once per batch.
+func (a *Auditor) SenderOf(ctx context.Context) Sender {
+	auth := client.FromContext(ctx).Auth
+	if auth == nil {
+		return Sender{}
+	}
+	id, _ := auth.GetAttribute(a.senderAttr).(string)
+	if id == "" {
+		return Sender{}
+	}
+	s := Sender{ID: id}
+	if len(a.guarded) > 0 {
+		s.allowed = make([]bool, len(a.guarded))
+		for i, svc := range a.guarded {
+			s.allowed[i] = matchAny(svc.senders, id)
+		}
+	}
+	return s
+}
+
+// may tells whether the sender may speak for svc: always when svc lists
+// no senders, else when the sender matched one of them. A nil sender has
+// no identity.
+func (s *Sender) may(svc *service) bool {
+	if svc.senders == nil {
+		return true
+	}
+	return s != nil && s.allowed != nil && s.allowed[svc.guard]
+}
+
+// guard lists the services with senders, each at its index (service.guard).
+func (a *Auditor) guard(svc *service, senders []string) {
+	svc.senders, svc.guard = senders, len(a.guarded)
+	a.guarded = append(a.guarded, svc)
+}
+
+// authorize records the sender on a matched record's decision and tells
+// whether the sender may speak for the event's service; when it may not,
+// the decision is marked unauthorized (and dropped with
+// sender.on_unauthorized: drop).
+func (a *Auditor) authorize(d *Decision, svc *service, s *Sender) bool {
+	if s != nil {
+		d.Sender = s.ID
+	}
+	if s.may(svc) {
+		return true
+	}
+	d.Unauthorized = true
+	if a.onUnauthorized == PolicyDrop {
+		d.Drop = DropUnauthorized
+	}
+	return false
+}
