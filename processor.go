@@ -59,7 +59,8 @@ func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, er
 	}).Init()}, nil
 }
 
-func (p *auditProcessor) start(context.Context, component.Host) error {
+func (p *auditProcessor) start(_ context.Context, host component.Host) error {
+	p.live.WarnUnauthenticated(host)
 	if err := p.live.Start(); err != nil {
 		return err
 	}

@@ -92,7 +92,8 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 }
 
 // Start starts watching the catalog files (reload).
-func (c *auditConnector) Start(context.Context, component.Host) error {
+func (c *auditConnector) Start(_ context.Context, host component.Host) error {
+	c.live.WarnUnauthenticated(host)
 	if err := c.live.Start(); err != nil {
 		return err
 	}

@@ -4,6 +4,9 @@ import (
 	"context"
 
 	"go.opentelemetry.io/collector/client"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension/extensionauth"
+	"go.uber.org/zap"
 )
 
 // Senders: services.NAME.senders binds a service's audit trail to the
@@ -93,4 +96,32 @@ func (a *Auditor) authorize(d *Decision, svc *service, s *Sender) bool {
 		d.Drop = DropUnauthorized
 	}
 	return false
+}
+
+// WarnUnauthenticated logs a warning at start when some service lists
+// senders and the collector runs no server authenticator: the components
+// cannot see which receivers feed their pipeline, but without any
+// authenticator no batch has a sender, and every record of those services
+// would be unauthorized.
+func (l *Live) WarnUnauthenticated(host component.Host) {
+	warnUnauthenticated(&l.cfg, host, l.logger)
+}
+
+func warnUnauthenticated(cfg *Config, host component.Host, logger *zap.Logger) {
+	var guarded []string
+	for _, name := range sortedKeys(cfg.Services) {
+		if cfg.Services[name].Senders != nil {
+			guarded = append(guarded, name)
+		}
+	}
+	if len(guarded) == 0 {
+		return
+	}
+	for _, ext := range host.GetExtensions() {
+		if _, ok := ext.(extensionauth.Server); ok {
+			return
+		}
+	}
+	logger.Warn("services list senders, but no server authenticator extension runs: no batch will have a sender, and none of these services' records will be audited; configure one (mtlsauth, oidc, basicauth) on the receivers",
+		zap.Strings("services", guarded))
 }

@@ -7,9 +7,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/client"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/extension/extensionauth"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // authData is a server authenticator's client.Info.Auth.
@@ -164,4 +168,48 @@ func TestSenderChecks(t *testing.T) {
 	assert.EqualError(t, err, `sender::on_unauthorized: must be keep or drop, got "dorp"`)
 	err = Unmarshal(confmap.NewFromStringMap(map[string]any{"sender": map[string]any{"auth_attribut": "x"}}), &cfg)
 	assert.EqualError(t, err, `sender::auth_attribut: unknown key (did you mean auth_attribute?)`)
+}
+
+// extensionsHost is a host running the given extensions.
+type extensionsHost map[component.ID]component.Component
+
+func (h extensionsHost) GetExtensions() map[component.ID]component.Component { return h }
+
+type serverAuth struct {
+	component.StartFunc
+	component.ShutdownFunc
+	extensionauth.ServerAuthenticateFunc
+}
+
+// TestWarnUnauthenticated: services with senders and no server
+// authenticator running warn once at start, naming the services; with an
+// authenticator, or without senders, nothing is logged.
+func TestWarnUnauthenticated(t *testing.T) {
+	guarded := NewDefaultConfig()
+	guarded.Services = map[string]ServiceConfig{"speech-to-text": {Senders: []string{"stt-*"}}, "backup-recovery": {}}
+	none := extensionsHost{component.MustNewID("healthcheck"): struct {
+		component.StartFunc
+		component.ShutdownFunc
+	}{}}
+	auth := extensionsHost{component.MustNewID("mtlsauth"): serverAuth{}}
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		host component.Host
+		want []string // the services named, nil: no warning
+	}{
+		{"senders, no authenticator", guarded, none, []string{"speech-to-text"}},
+		{"senders, an authenticator", guarded, auth, nil},
+		{"no senders", NewDefaultConfig(), none, nil},
+	} {
+		core, logs := observer.New(zap.WarnLevel)
+		warnUnauthenticated(&tc.cfg, tc.host, zap.New(core))
+		if tc.want == nil {
+			assert.Zero(t, logs.Len(), tc.name)
+			continue
+		}
+		require.Equal(t, 1, logs.Len(), tc.name)
+		assert.Contains(t, logs.All()[0].Message, "no server authenticator", tc.name)
+		assert.Equal(t, []any{tc.want[0]}, logs.All()[0].ContextMap()["services"], tc.name)
+	}
 }
