@@ -133,8 +133,8 @@ func TestAuthenticateGRPC(t *testing.T) {
 
 	unverified := credentials.TLSInfo{State: tls.ConnectionState{PeerCertificates: []*x509.Certificate{cert}}}
 	for name, ctx := range map[string]context.Context{
-		"no peer":                     context.Background(),
-		"not TLS":                     withPeer(nil),
+		"no peer":                      context.Background(),
+		"not TLS":                      withPeer(nil),
 		"TLS, no verified certificate": withPeer(unverified),
 	} {
 		_, err := m.Authenticate(ctx, nil)
