@@ -73,9 +73,9 @@ func (ca *certAuthority) pool() *x509.CertPool {
 }
 
 // issue makes a certificate for name signed by ca, for a server on
-// 127.0.0.1 or for a client, and writes it and its key to name.crt and
-// name.key in the CA's directory.
-func (ca *certAuthority) issue(t *testing.T, name string, usage x509.ExtKeyUsage) tls.Certificate {
+// 127.0.0.1 or for a client, changed by edits, and writes it and its key
+// to name.crt and name.key in the CA's directory.
+func (ca *certAuthority) issue(t *testing.T, name string, usage x509.ExtKeyUsage, edits ...func(*x509.Certificate)) tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
@@ -84,6 +84,9 @@ func (ca *certAuthority) issue(t *testing.T, name string, usage x509.ExtKeyUsage
 	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{usage}
 	if usage == x509.ExtKeyUsageServerAuth {
 		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
+	}
+	for _, edit := range edits {
+		edit(tmpl)
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	require.NoError(t, err)
