@@ -114,7 +114,7 @@ func (p *auditProcessor) processTraces(ctx context.Context, td ptrace.Traces) (p
 	removeEmptied(td.ResourceSpans(), func(rs ptrace.ResourceSpans) (int, int) {
 		c.Removed += audit.Strip(rs.Resource().Attributes())
 		region := a.NewResource(rs.Resource().Attributes())
-		region.Sender = &sender
+		region.Sender = sender
 		return removeEmptied(rs.ScopeSpans(), func(ss ptrace.ScopeSpans) (int, int) {
 			c.Removed += audit.Strip(ss.Scope().Attributes())
 			spans := ss.Spans()
@@ -144,7 +144,7 @@ func (p *auditProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Lo
 	removeEmptied(ld.ResourceLogs(), func(rl plog.ResourceLogs) (int, int) {
 		c.Removed += audit.Strip(rl.Resource().Attributes())
 		region := a.NewResource(rl.Resource().Attributes())
-		region.Sender = &sender
+		region.Sender = sender
 		return removeEmptied(rl.ScopeLogs(), func(sl plog.ScopeLogs) (int, int) {
 			c.Removed += audit.Strip(sl.Scope().Attributes())
 			records := sl.LogRecords()

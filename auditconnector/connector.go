@@ -226,7 +226,7 @@ func (c *auditConnector) consume(ctx context.Context, batch any, signal audit.Si
 	audit.Walk(batch, func(r pcommon.Resource, schemaURL string) {
 		b.nextResource(r, schemaURL)
 		region = b.a.NewResource(r.Attributes())
-		region.Sender = &sender
+		region.Sender = sender
 	}, func(v audit.View) bool {
 		if b.a.Audits(&v) {
 			d := b.a.Decide(&v, &region)

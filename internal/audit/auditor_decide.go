@@ -18,7 +18,7 @@ func (a *Auditor) Decide(v *View, rr *Resource) (d Decision) {
 	}
 	d.Code, d.BadStatus = d.Request.Status, d.Request.badStatus
 	f := a.fields[d.Event]
-	if !a.authorize(&d, f.svc, rr.Sender) {
+	if !a.authorize(&d, f.svc, &rr.Sender) {
 		return d
 	}
 	d.Outcome = outcomeOf(d.Code, v.Error())

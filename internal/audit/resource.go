@@ -9,8 +9,9 @@ import "github.com/otel-audit/auditprocessor/catalog"
 // whether the service sends events from there (filled for the first record
 // that needs it, then reused).
 type Resource struct {
-	// Sender is the batch's authenticated sender (SenderOf); nil for none.
-	Sender *Sender
+	// Sender is the batch's authenticated sender (SenderOf); the zero
+	// value for none.
+	Sender Sender
 	names  selection
 	scope  *catalog.Scope // of names; only when no catalog has hosts
 	raw    string

@@ -65,13 +65,9 @@ func (a *Auditor) SenderOf(ctx context.Context) Sender {
 }
 
 // may tells whether the sender may speak for svc: always when svc lists
-// no senders, else when the sender matched one of them. A nil sender has
-// no identity.
+// no senders, else when the sender matched one of them.
 func (s *Sender) may(svc *service) bool {
-	if svc.senders == nil {
-		return true
-	}
-	return s != nil && s.allowed != nil && s.allowed[svc.guard]
+	return svc.senders == nil || s.allowed != nil && s.allowed[svc.guard]
 }
 
 // guard lists the services with senders, each at its index (service.guard).
@@ -85,9 +81,7 @@ func (a *Auditor) guard(svc *service, senders []string) {
 // the decision is marked unauthorized (and dropped with
 // sender.on_unauthorized: drop).
 func (a *Auditor) authorize(d *Decision, svc *service, s *Sender) bool {
-	if s != nil {
-		d.Sender = s.ID
-	}
+	d.Sender = s.ID
 	if s.may(svc) {
 		return true
 	}

@@ -62,7 +62,7 @@ func sendersAuditor(t *testing.T, senders []string, onUnauthorized Policy) *Audi
 func decideSent(a *Auditor, ctx context.Context, urlPath string) Decision {
 	s := a.SenderOf(ctx)
 	r := a.NewResource(pcommon.NewMap())
-	r.Sender = &s
+	r.Sender = s
 	lr := plog.NewLogRecord()
 	lr.Attributes().PutStr("http.request.method", "POST")
 	lr.Attributes().PutStr("url.path", urlPath)
