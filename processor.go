@@ -22,7 +22,9 @@ type auditProcessor struct {
 	telemetry *metadata.TelemetryBuilder
 	counters  *audit.Counters
 	release   func() // stops counting reloads, on shutdown
-	started   bool   // Start started the live catalogs: Shutdown stops them
+	// unauthorized logs the records senders refused, rate-limited.
+	unauthorized *audit.UnauthorizedLog
+	started      bool // Start started the live catalogs: Shutdown stops them
 }
 
 func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, error) {
@@ -46,7 +48,7 @@ func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, er
 		live.Release()
 		return nil, err
 	}
-	return &auditProcessor{live: live, telemetry: t, release: release, counters: (&audit.Counters{
+	return &auditProcessor{live: live, telemetry: t, release: release, unauthorized: audit.NewUnauthorizedLog(set.Logger), counters: (&audit.Counters{
 		Matched:    t.ProcessorAuditRecordsMatched,
 		Unmatched:  t.ProcessorAuditRecordsUnmatched,
 		Malformed:  t.ProcessorAuditRecordsMalformed,
@@ -128,6 +130,7 @@ func (p *auditProcessor) processTraces(ctx context.Context, td ptrace.Traces) (p
 		})
 	})
 	p.counters.Record(ctx, audit.SignalTraces, &c)
+	p.unauthorized.Note(c.Unauthorized, sender.ID)
 	if c.AllDropped() > 0 && td.ResourceSpans().Len() == 0 {
 		return td, processorhelper.ErrSkipProcessingData
 	}
@@ -158,6 +161,7 @@ func (p *auditProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Lo
 		})
 	})
 	p.counters.Record(ctx, audit.SignalLogs, &c)
+	p.unauthorized.Note(c.Unauthorized, sender.ID)
 	if c.AllDropped() > 0 && ld.ResourceLogs().Len() == 0 {
 		return ld, processorhelper.ErrSkipProcessingData
 	}

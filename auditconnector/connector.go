@@ -47,6 +47,8 @@ type auditConnector struct {
 	telemetry *metadata.TelemetryBuilder
 	counters  *audit.Counters
 	now       func() time.Time
+	// unauthorized logs the records senders refused, rate-limited.
+	unauthorized *audit.UnauthorizedLog
 }
 
 func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*auditConnector, error) {
@@ -77,6 +79,8 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 		next:      next,
 		telemetry: t,
 		now:       time.Now,
+		// the records senders refused, logged at most once a minute
+		unauthorized: audit.NewUnauthorizedLog(set.Logger),
 		counters: (&audit.Counters{
 			Matched:    t.ConnectorAuditRecordsMatched,
 			Unmatched:  t.ConnectorAuditRecordsUnmatched,
@@ -234,6 +238,7 @@ func (c *auditConnector) consume(ctx context.Context, batch any, signal audit.Si
 		}
 		return true
 	})
+	c.unauthorized.Note(b.counts.Unauthorized, sender.ID)
 	return b.finish(ctx, signal)
 }
 

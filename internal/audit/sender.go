@@ -2,6 +2,8 @@ package audit
 
 import (
 	"context"
+	"sync/atomic"
+	"time"
 
 	"go.opentelemetry.io/collector/client"
 	"go.opentelemetry.io/collector/component"
@@ -118,4 +120,36 @@ func warnUnauthenticated(cfg *Config, host component.Host, logger *zap.Logger) {
 	}
 	logger.Warn("services list senders, but no server authenticator extension runs: no batch will have a sender, and none of these services' records will be audited; configure one (mtlsauth, oidc, basicauth) on the receivers",
 		zap.Strings("services", guarded))
+}
+
+// UnauthorizedLog logs the records a service's senders refused, at most
+// once per interval per component (never per record): the first batch's
+// sender and how many records were refused since the last message.
+type UnauthorizedLog struct {
+	logger   *zap.Logger
+	interval time.Duration
+	now      func() time.Time
+	pending  atomic.Int64
+	last     atomic.Int64 // unix nanoseconds of the last message; 0 none
+}
+
+// NewUnauthorizedLog logs to logger at most once a minute.
+func NewUnauthorizedLog(logger *zap.Logger) *UnauthorizedLog {
+	return &UnauthorizedLog{logger: logger, interval: time.Minute, now: time.Now}
+}
+
+// Note adds one batch's unauthorized records, sent by sender ("" none).
+func (l *UnauthorizedLog) Note(n int64, sender string) {
+	if n == 0 {
+		return
+	}
+	total := l.pending.Add(n)
+	now := l.now().UnixNano()
+	last := l.last.Load()
+	if last != 0 && now-last < int64(l.interval) || !l.last.CompareAndSwap(last, now) {
+		return
+	}
+	l.pending.Add(-total)
+	l.logger.Warn("records matched to services whose senders do not include their batch's sender were not audited (records_unauthorized counts them)",
+		zap.Int64("records", total), zap.String("sender", sender), zap.Duration("next_message_after", l.interval))
 }

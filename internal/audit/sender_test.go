@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -212,4 +213,28 @@ func TestWarnUnauthenticated(t *testing.T) {
 		assert.Contains(t, logs.All()[0].Message, "no server authenticator", tc.name)
 		assert.Equal(t, []any{tc.want[0]}, logs.All()[0].ContextMap()["services"], tc.name)
 	}
+}
+
+// TestUnauthorizedLog: the first batch with unauthorized records is logged
+// at once; later ones within the interval only add to the next message's
+// count.
+func TestUnauthorizedLog(t *testing.T) {
+	core, logs := observer.New(zap.WarnLevel)
+	l := NewUnauthorizedLog(zap.New(core))
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	l.now = func() time.Time { return now }
+	l.Note(0, "quiet")
+	assert.Zero(t, logs.Len())
+	l.Note(2, "a")
+	l.Note(3, "b")
+	now = now.Add(59 * time.Second)
+	l.Note(1, "c")
+	require.Equal(t, 1, logs.Len())
+	assert.Equal(t, int64(2), logs.All()[0].ContextMap()["records"])
+	assert.Equal(t, "a", logs.All()[0].ContextMap()["sender"])
+	now = now.Add(2 * time.Second)
+	l.Note(1, "d")
+	require.Equal(t, 2, logs.Len())
+	assert.Equal(t, int64(5), logs.All()[1].ContextMap()["records"], "3 + 1 held back, and this batch's 1")
+	assert.Equal(t, "d", logs.All()[1].ContextMap()["sender"])
 }
