@@ -476,7 +476,9 @@ func TestManifests(t *testing.T) {
 		// file, and as written (kustomize adds and changes nothing).
 		base := kustomize(t, manifestsDir)
 		assert.ElementsMatch(t, objectFiles(t, manifestsDir), base, "deploy/kubernetes: its files and what kustomize renders")
-		monitoring := slices.DeleteFunc(slices.Clone(m.objects), func(o object) bool { return slices.ContainsFunc(base, func(b object) bool { return idOf(b) == idOf(o) }) })
+		monitoring := slices.DeleteFunc(slices.Clone(m.objects), func(o object) bool {
+			return slices.ContainsFunc(base, func(b object) bool { return idOf(b) == idOf(o) })
+		})
 		assert.ElementsMatch(t, objectFiles(t, monitoringDir), monitoring, "deploy/monitoring: its files and what kustomize renders beside deploy/kubernetes")
 	})
 
