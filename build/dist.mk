@@ -52,7 +52,9 @@ $(DIST_BIN): $(OCB) $(DIST_SOURCES)
 	@touch $@
 
 # Nothing of this repository is in the gateway: only its manifest rebuilds it.
+# OCB makes output_path's last directory only, not ./dist above it.
 $(GATEWAY_BIN): $(OCB) builder-config-gateway.yaml
+	@mkdir -p $(dir $(GATEWAY_BIN))
 	$(OCB) --config=builder-config-gateway.yaml
 	@touch $@
 
