@@ -59,7 +59,7 @@ $(GATEWAY_BIN): $(OCB) builder-config-gateway.yaml
 	@touch $@
 
 # The example keeps its sending queue in AUDIT_QUEUE_DIR (default
-# /var/lib/otelcol-audit/queue); make run keeps it in ./bin/queue unless set.
+# $HOME/.local/state/otelcol-audit/queue); make run keeps it in ./bin/queue unless set.
 run: $(DIST_BIN)
 	AUDIT_QUEUE_DIR=$${AUDIT_QUEUE_DIR:-$(CURDIR)/bin/queue} $(DIST_BIN) --config=$(DIST_CONFIG)
 
