@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
 #
-# otelcol-audit container image: `make image` (docker, or podman).
+# otelcol-audit container image: `make image` (docker, or podman). It holds
+# the audit collector; the gateway tier's otelcol-audit-gateway
+# (`make dist-gateway`) is not in it.
 #
 # Stage 1 builds the distribution as `make dist` does: the pinned OCB
 # (build/dist.mk, OCB_VERSION) from the Go module proxy, run on
@@ -10,7 +12,7 @@
 #
 # The collector writes nothing to the image's filesystem, so it runs with a
 # read-only root filesystem. What it reads and writes is mounted at run time
-# (deploy/kubernetes/ mounts all four):
+# (deploy/kubernetes/ mounts all four; the queue is a claim of the replica's own):
 #   /etc/otelcol-audit/config/config.yaml  the collector configuration
 #   /etc/otelcol-audit/catalogs/           catalog files (catalog_files), a ConfigMap
 #   /etc/otelcol-audit/tls/                certificate, key and senders' CA for mutual TLS

@@ -8,7 +8,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
-	"go.opentelemetry.io/otel/metric"
 
 	"github.com/otel-audit/auditprocessor/internal/audit"
 	"github.com/otel-audit/auditprocessor/internal/metadata"
@@ -37,13 +36,11 @@ func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, er
 		live.Release()
 		return nil, err
 	}
-	release, err := live.Instrument("processor", t.ProcessorAuditCatalogReloads, t.RegisterProcessorAuditCatalogInForceCallback)
-	if err == nil {
-		err = t.RegisterProcessorAuditServiceNamesEvictedCallback(func(_ context.Context, o metric.Int64Observer) error {
-			o.Observe(live.Evicted())
-			return nil
-		})
-	}
+	release, err := live.Instrument("processor", audit.Instrumentation{
+		Reloads: t.ProcessorAuditCatalogReloads,
+		InForce: t.RegisterProcessorAuditCatalogInForceCallback,
+		Evicted: t.RegisterProcessorAuditServiceNamesEvictedCallback,
+	})
 	if err != nil {
 		live.Release()
 		return nil, err

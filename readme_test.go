@@ -33,7 +33,14 @@ func yamlBlocks(t *testing.T, path string) []string {
 // readmeBlocks returns the README's yaml code blocks.
 func readmeBlocks(t *testing.T) []string {
 	blocks := yamlBlocks(t, "README.md")
-	require.Len(t, blocks, 4, "the README's yaml examples: the pipeline, the catalog, scoped catalogs and live catalogs")
+	require.Len(t, blocks, 2, "the README's yaml examples: the pipeline and the catalog")
+	return blocks
+}
+
+// catalogsBlocks returns docs/catalogs.md's yaml code blocks.
+func catalogsBlocks(t *testing.T) []string {
+	blocks := yamlBlocks(t, "docs/catalogs.md")
+	require.Len(t, blocks, 2, "docs/catalogs.md's yaml examples: scoped catalogs and live catalogs")
 	return blocks
 }
 
@@ -88,12 +95,12 @@ func TestReadmeEvents(t *testing.T) {
 	assert.Equal(t, []any{"audit"}, pipelines["logs/events"].(map[string]any)["receivers"])
 }
 
-// TestReadmeScoped creates the processor from the README's scoped catalogs
+// TestReadmeScoped creates the processor from docs/catalogs.md's scoped catalogs
 // example (its catalog file is the test catalog of that name), and checks
 // that overlapping selectors are refused as the README says.
 func TestReadmeScoped(t *testing.T) {
 	var doc map[string]any
-	require.NoError(t, yaml.Unmarshal([]byte(readmeBlocks(t)[2]), &doc))
+	require.NoError(t, yaml.Unmarshal([]byte(catalogsBlocks(t)[0]), &doc))
 	cfg := createDefaultConfig().(*Config)
 	require.NoError(t, confmap.NewFromStringMap(doc["processors"].(map[string]any)["audit"].(map[string]any)).Unmarshal(cfg))
 	require.NoError(t, confmap.Validate(cfg))
@@ -106,12 +113,12 @@ func TestReadmeScoped(t *testing.T) {
 	assert.ErrorContains(t, err, `services::speech-to-text (builtin:speech-to-text, service_names ["stt-*"]) and services::voices (testdata/catalogs/voices.yaml, service_names ["*-api"]) can select the same records: duplicate route:`)
 }
 
-// TestReadmeLive loads the README's live catalogs example, and checks that
+// TestReadmeLive loads docs/catalogs.md's live catalogs example, and checks that
 // the ConfigMap example of docs/production.md mounts the directory its
 // catalog_files name.
 func TestReadmeLive(t *testing.T) {
 	var doc map[string]any
-	require.NoError(t, yaml.Unmarshal([]byte(readmeBlocks(t)[3]), &doc))
+	require.NoError(t, yaml.Unmarshal([]byte(catalogsBlocks(t)[1]), &doc))
 	cfg := createDefaultConfig().(*Config)
 	require.NoError(t, confmap.NewFromStringMap(doc["processors"].(map[string]any)["audit"].(map[string]any)).Unmarshal(cfg))
 	require.NoError(t, confmap.Validate(cfg))

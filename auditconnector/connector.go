@@ -11,7 +11,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
-	"go.opentelemetry.io/otel/metric"
 
 	"github.com/otel-audit/auditprocessor/auditconnector/internal/metadata"
 	"github.com/otel-audit/auditprocessor/internal/audit"
@@ -61,13 +60,11 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 		live.Release()
 		return nil, err
 	}
-	release, err := live.Instrument("connector", t.ConnectorAuditCatalogReloads, t.RegisterConnectorAuditCatalogInForceCallback)
-	if err == nil {
-		err = t.RegisterConnectorAuditServiceNamesEvictedCallback(func(_ context.Context, o metric.Int64Observer) error {
-			o.Observe(live.Evicted())
-			return nil
-		})
-	}
+	release, err := live.Instrument("connector", audit.Instrumentation{
+		Reloads: t.ConnectorAuditCatalogReloads,
+		InForce: t.RegisterConnectorAuditCatalogInForceCallback,
+		Evicted: t.RegisterConnectorAuditServiceNamesEvictedCallback,
+	})
 	if err != nil {
 		live.Release()
 		return nil, err

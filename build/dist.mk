@@ -5,6 +5,10 @@
 #
 #   make dist      install the pinned OCB into ./bin and build ./dist/otelcol-audit
 #                  (rebuilt only when the processor's sources or the manifest change)
+#   make dist-gateway
+#                  build ./dist/gateway/otelcol-audit-gateway, the front tier of a
+#                  gateway (builder-config-gateway.yaml: OTLP in, load_balancing out,
+#                  no audit processor); only TestGateway and a gateway tier need it
 #   make run       build if needed, run the collector on examples/collector.yaml
 #   make demo      build if needed, run the demo (e2e/cmd/auditdemo) against it; it
 #                  records what the collector received and exported in $(DEMO_RECORDING)
@@ -17,6 +21,7 @@
 OCB_VERSION ?= v0.164.0
 OCB         := bin/builder
 DIST_BIN    := dist/otelcol-audit
+GATEWAY_BIN := dist/gateway/otelcol-audit-gateway
 DIST_CONFIG ?= examples/collector.yaml
 # Where make demo records OTLP JSON for auditcatalog coverage (input/, output/).
 DEMO_RECORDING ?= bin/demo-recording
@@ -24,17 +29,18 @@ DEMO_RECORDING ?= bin/demo-recording
 # What the binary is built from: the manifest and the processor module's
 # non-test Go files, YAML (embedded catalogs, metadata.yaml) and go.mod/go.sum.
 # The distribution, the e2e module, the tools module and the examples do not
-# go into the binary. This errs on the safe side: a change to a package the
+# go into the binary; nor do the deployment files and the gateway's manifest. This errs on the safe side: a change to a package the
 # processor does not import (a command under cmd/, say) rebuilds too, which
 # takes seconds once the caches are warm.
 DIST_SOURCES := builder-config.yaml $(shell find . \
 	\( -path ./dist -o -path ./bin -o -path ./e2e -o -path ./bench -o -path ./.git -o -path ./internal/tools \
-	   -o -path ./examples -o -name testdata \) -prune -o -type f \
+	   -o -path ./examples -o -path ./deploy -o -name builder-config-gateway.yaml -o -name testdata \) -prune -o -type f \
 	\( -name '*.go' ! -name '*_test.go' -o -name '*.yaml' -o -name '*.yml' -o -name go.mod -o -name go.sum \) -print)
 
-.PHONY: dist run demo test-e2e clean-dist
+.PHONY: dist dist-gateway run demo test-e2e clean-dist
 
 dist: $(DIST_BIN)
+dist-gateway: $(GATEWAY_BIN)
 
 # build/dist.mk is a prerequisite so that changing OCB_VERSION reinstalls OCB.
 $(OCB): build/dist.mk
@@ -45,8 +51,15 @@ $(DIST_BIN): $(OCB) $(DIST_SOURCES)
 	$(OCB) --config=builder-config.yaml
 	@touch $@
 
+# Nothing of this repository is in the gateway: only its manifest rebuilds it.
+# OCB makes output_path's last directory only, not ./dist above it.
+$(GATEWAY_BIN): $(OCB) builder-config-gateway.yaml
+	@mkdir -p $(dir $(GATEWAY_BIN))
+	$(OCB) --config=builder-config-gateway.yaml
+	@touch $@
+
 # The example keeps its sending queue in AUDIT_QUEUE_DIR (default
-# /var/lib/otelcol-audit/queue); make run keeps it in ./bin/queue unless set.
+# $HOME/.local/state/otelcol-audit/queue); make run keeps it in ./bin/queue unless set.
 run: $(DIST_BIN)
 	AUDIT_QUEUE_DIR=$${AUDIT_QUEUE_DIR:-$(CURDIR)/bin/queue} $(DIST_BIN) --config=$(DIST_CONFIG)
 
@@ -54,10 +67,13 @@ demo: $(DIST_BIN)
 	cd e2e && go run ./cmd/auditdemo -collector $(CURDIR)/$(DIST_BIN) -record $(abspath $(DEMO_RECORDING))
 
 # e2e/ is a module of its own, so the root's go vet does not cover it.
+# TestGateway builds dist-gateway itself when it runs (a cold build of the
+# gateway adds minutes: see builder-config-gateway.yaml); AUDIT_GATEWAY_COLLECTOR
+# names another binary.
 # -count=1: the test runs a binary that go test's cache knows nothing about.
 test-e2e: $(DIST_BIN)
 	cd e2e && go vet ./...
-	cd e2e && AUDIT_COLLECTOR=$(CURDIR)/$(DIST_BIN) go test -count=1 -timeout 10m ./...
+	cd e2e && AUDIT_COLLECTOR=$(CURDIR)/$(DIST_BIN) go test -count=1 -timeout 30m ./...
 
 clean-dist:
 	rm -rf dist $(OCB)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // compiled is one API event with its parsed route.
@@ -84,7 +85,17 @@ func (o Options) Compile(catalogs ...*Catalog) (*Matcher, error) {
 	}
 	for _, c := range checks {
 		if got := m.MatchPath(c.specific.Method, c.example); got != c.specific {
-			return nil, fmt.Errorf("precedence: %s is more specific than %s, yet the matcher resolves %s %s to %v", c.specific.Ref(), c.general.Ref(), c.specific.Method, c.example, got)
+			resolved := "no route"
+			if got != nil {
+				resolved = got.Ref()
+			}
+			err := fmt.Errorf("precedence: %s is more specific than %s, yet the matcher resolves %s %s to %s", c.specific.Ref(), c.general.Ref(), c.specific.Method, c.example, resolved)
+			if strings.Contains(c.example, "{") {
+				// a segment of the example stands for a constraint no sample
+				// was found for: likely a regular expression that matches no text
+				err = fmt.Errorf("%w: no path was found that %s matches; does a regular expression of it match no text (such as $ before text)?", err, c.specific.Ref())
+			}
+			return nil, err
 		}
 	}
 	return m, nil

@@ -140,21 +140,6 @@ func (o Options) Relate(a, b *Event) (Relation, Examples, error) {
 	return rel.exported(), examples(pa, pb), nil
 }
 
-// exported returns the Relation of r.
-func (r relation) exported() Relation {
-	switch r {
-	case relEqual:
-		return Same
-	case relASpecific:
-		return MoreSpecific
-	case relBSpecific:
-		return LessSpecific
-	case relOverlap:
-		return Overlapping
-	}
-	return Disjoint
-}
-
 // Overlap is two API events of one method whose routes match a common path.
 type Overlap struct {
 	// A and B are the two events. Of two routes in order of precedence, A

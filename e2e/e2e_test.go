@@ -503,42 +503,53 @@ func waitEvents(t *testing.T, metricsURL string, want int) harness.Metrics {
 	})
 }
 
-var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
-)
+// distribution is a collector binary the tests run: the one $env names,
+// or else the one `make -f build/dist.mk target` builds at bin in the
+// repository root, built once per test binary and only by a test that asks.
+type distribution struct {
+	env, target, bin string
+
+	once sync.Once
+	path string
+	err  error
+}
+
+// auditDist is otelcol-audit, the distribution of builder-config.yaml.
+var auditDist = &distribution{env: "AUDIT_COLLECTOR", target: "dist", bin: "dist/otelcol-audit"}
 
 // collectorBinary returns the otelcol-audit to test: $AUDIT_COLLECTOR (what
 // `make test-e2e` sets after building it), or else the distribution that
 // `make -f build/dist.mk dist` builds in the repository root.
-func collectorBinary(t *testing.T) string {
+func collectorBinary(t *testing.T) string { return auditDist.binary(t) }
+
+func (d *distribution) binary(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("AUDIT_COLLECTOR"); p != "" {
+	if p := os.Getenv(d.env); p != "" {
 		return p
 	}
-	buildOnce.Do(func() {
+	d.once.Do(func() {
 		root, err := filepath.Abs("..")
 		if err != nil {
-			buildErr = err
+			d.err = err
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+		// A cold build takes minutes on two cores.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, "make", "-f", "build/dist.mk", "dist")
+		cmd := exec.CommandContext(ctx, "make", "-f", "build/dist.mk", d.target)
 		cmd.Dir = root
 		// make starts go, which starts compilers: stop them all on timeout.
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			buildErr = fmt.Errorf("make dist: %w\n%s", err, out)
+			d.err = fmt.Errorf("make %s: %w\n%s", d.target, err, out)
 			return
 		}
-		buildPath = filepath.Join(root, "dist", "otelcol-audit")
+		d.path = filepath.Join(root, filepath.FromSlash(d.bin))
 	})
-	require.NoError(t, buildErr)
-	return buildPath
+	require.NoError(t, d.err)
+	return d.path
 }
 
 // startBackend starts a backend (recording into dir unless it is "") that

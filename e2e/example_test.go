@@ -3,17 +3,21 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/otel-audit/auditprocessor/e2e/harness"
 )
@@ -111,4 +115,175 @@ func TestHealthCheck(t *testing.T) {
 	require.NoError(t, col.Stop(10*time.Second))
 	_, err = plainClient.Get(col.HealthURL)
 	assert.Error(t, err, "the health endpoint still answers after the collector stopped")
+}
+
+// exampleVariable is a row of the example's table of environment variables.
+type exampleVariable struct{ name, def string }
+
+// exampleVariables reads the table of environment variables at the top of
+// the example: the rows between the "variable default what" heading and the
+// next empty comment line.
+func exampleVariables(t *testing.T, example string) []exampleVariable {
+	t.Helper()
+	var rows []exampleVariable
+	in := false
+	for _, line := range strings.Split(example, "\n") {
+		text, ok := strings.CutPrefix(line, "#")
+		if !ok {
+			break
+		}
+		fields := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(text), -1)
+		switch {
+		case len(fields) == 3 && fields[0] == "variable" && fields[1] == "default":
+			in = true
+		case in && strings.TrimSpace(text) == "":
+			in = false
+		case in:
+			require.Len(t, fields, 3, "a row of the table: %q", line)
+			rows = append(rows, exampleVariable{fields[0], fields[1]})
+		}
+	}
+	require.NotEmpty(t, rows, "the example's table of environment variables")
+	return rows
+}
+
+// envRefs returns where the configuration reads the environment: each
+// string value with a ${env:...} in it, by its path (map keys and list
+// indexes).
+func envRefs(v any, path []any, out map[string][]any, value map[string]string) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			envRefs(e, append(slices.Clone(path), k), out, value)
+		}
+	case []any:
+		for i, e := range v {
+			envRefs(e, append(slices.Clone(path), i), out, value)
+		}
+	case string:
+		if strings.Contains(v, "${env:") {
+			key := fmt.Sprint(path...)
+			out[key] = path
+			value[key] = v
+		}
+	}
+}
+
+// at returns the value at path in a tree that yaml.Unmarshal made.
+func at(v any, path []any) any {
+	for _, p := range path {
+		switch p := p.(type) {
+		case string:
+			m, _ := v.(map[string]any)
+			v = m[p]
+		case int:
+			l, _ := v.([]any)
+			if p >= len(l) {
+				return nil
+			}
+			v = l[p]
+		}
+	}
+	return v
+}
+
+var envRefRE = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)`)
+
+// TestExampleDefaults holds the example's table of environment variables
+// to the configuration: every variable the configuration reads (but HOME) is
+// in the table and every row is read; and with none of them set, the
+// distribution's print-config shows at each place that reads one the
+// default the table gives ($HOME and $AUDIT_OTLP_ENDPOINT standing for
+// those variables' values): the events endpoint follows the records'.
+func TestExampleDefaults(t *testing.T) {
+	binary := collectorBinary(t)
+	example := readExample(t)
+	rows := exampleVariables(t, example)
+
+	var cfg map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(example), &cfg))
+	paths, values := map[string][]any{}, map[string]string{}
+	envRefs(cfg, nil, paths, values)
+	read := map[string]bool{}
+	for _, v := range values {
+		for _, m := range envRefRE.FindAllStringSubmatch(v, -1) {
+			read[m[1]] = true
+		}
+	}
+	delete(read, "HOME")
+	var listed []string
+	defaults := map[string]string{}
+	for _, r := range rows {
+		listed = append(listed, r.name)
+		defaults[r.name] = r.def
+	}
+	assert.ElementsMatch(t, slices.Sorted(maps.Keys(read)), listed, "the variables the example reads and the ones its table lists")
+
+	// print-config with none of the table's variables set.
+	home := t.TempDir()
+	env := []string{"HOME=" + home}
+	for _, e := range os.Environ() {
+		name, _, _ := strings.Cut(e, "=")
+		if name != "HOME" && !slices.Contains(listed, name) {
+			env = append(env, e)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "print-config", "--config", exampleConfig)
+	cmd.Env = env
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, stderr.String())
+	var printed map[string]any
+	require.NoError(t, yaml.Unmarshal(out, &printed))
+
+	expand := strings.NewReplacer("$HOME", home, "$AUDIT_OTLP_ENDPOINT", defaults["AUDIT_OTLP_ENDPOINT"])
+	require.NotEmpty(t, paths)
+	for key, path := range paths {
+		outer := envRefRE.FindStringSubmatch(values[key])[1]
+		want, ok := defaults[outer]
+		if !assert.True(t, ok, "%v reads %s, which the table does not list", path, outer) {
+			continue
+		}
+		assert.Equal(t, expand.Replace(want), fmt.Sprint(at(printed, path)), "%v (%s unset): the table's default", path, outer)
+	}
+}
+
+// TestExampleQueueDirUnset runs the example as a user would who sets only
+// the backend: AUDIT_QUEUE_DIR and AUDIT_EVENTS_OTLP_ENDPOINT unset. The
+// queue goes under $HOME (here a directory of the test's), the events to the
+// records' backend; an audited request's span and event both arrive.
+func TestExampleQueueDirUnset(t *testing.T) {
+	binary := collectorBinary(t)
+	for _, name := range []string{"AUDIT_QUEUE_DIR", "AUDIT_EVENTS_OTLP_ENDPOINT"} {
+		t.Setenv(name, "") // restored when the test ends
+		require.NoError(t, os.Unsetenv(name))
+	}
+	home := t.TempDir()
+	backend := startBackend(t, "")
+	// The harness moves the receiver, health_check and the metrics to free
+	// ports; the exporters and the queue are the example's.
+	col := startCollector(t, "collector", harness.CollectorOptions{
+		Binary: binary, BaseConfig: exampleConfig,
+		Env: []string{"HOME=" + home, "AUDIT_OTLP_ENDPOINT=" + backend.URL},
+	})
+
+	id := newTraceID()
+	require.NoError(t, harness.ExportTraces(t.Context(), plainClient, "http://"+col.HTTPEndpoint, auditedSpan(id)))
+	waitFor(t, 30*time.Second, "the span and its event at the one backend", func() (bool, string) {
+		return backend.Count("traces") >= 1 && backend.Count("logs") >= 1,
+			fmt.Sprintf("%d spans, %d log records", backend.Count("traces"), backend.Count("logs"))
+	})
+	for _, rec := range backend.Records() {
+		assert.Equal(t, id, rec.TraceID, rec.Signal)
+	}
+	event := backend.Records()[slices.IndexFunc(backend.Records(), func(r harness.Record) bool { return r.Signal == "logs" })]
+	assert.Equal(t, "speech-to-text.custom-language-model.create", event.Body.Map().AsRaw()["action"], "the event")
+
+	queue := filepath.Join(home, ".local", "state", "otelcol-audit", "queue")
+	for _, f := range queueFiles {
+		assert.FileExists(t, filepath.Join(queue, f), "the queue under $HOME")
+	}
 }

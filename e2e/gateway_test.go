@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/otel-audit/auditprocessor/e2e/harness"
 )
@@ -16,6 +17,12 @@ import (
 // gatewayConfig is the front tier's example: OTLP in, the load_balancing
 // exporter out, routing by trace id.
 const gatewayConfig = "../examples/gateway.yaml"
+
+// gatewayDist is otelcol-audit-gateway, the front tier's distribution
+// (builder-config-gateway.yaml): $AUDIT_GATEWAY_COLLECTOR, or else built by
+// `make dist-gateway` when TestGateway first asks for it. make test-e2e
+// does not build it beforehand: only this test needs it.
+var gatewayDist = &distribution{env: "AUDIT_GATEWAY_COLLECTOR", target: "dist-gateway", bin: "dist/gateway/otelcol-audit-gateway"}
 
 // gatewayRounds is how many times the requests table is sent through the
 // gateway, each request with a trace of its own.
@@ -30,15 +37,16 @@ type tier struct {
 
 // TestGateway runs a gateway tier on loopback: instrumented services send
 // their spans (OTLP/gRPC) and access logs (OTLP/HTTP) to one front
-// collector running examples/gateway.yaml, whose load_balancing exporter
-// spreads the traces over two audit collectors running
-// examples/collector.yaml. Each audit collector exports to backends of its
+// collector, otelcol-audit-gateway running examples/gateway.yaml, whose
+// load_balancing exporter spreads the traces over two audit collectors,
+// otelcol-audit running examples/collector.yaml. Each audit collector exports to backends of its
 // own. Every kept request's span and access log arrive exactly once, and
 // every audited request's event exactly once, at the backends of the audit
 // collector that had the span; both collectors took a share of each signal;
 // and their counters add up to what the front received.
 func TestGateway(t *testing.T) {
 	binary := collectorBinary(t)
+	gateway := gatewayDist.binary(t)
 	// examples/collector.yaml allows backup-recovery in us-south.
 	sc := scenarios[1]
 	require.Equal(t, "backup-recovery_added_in_us-south", sc.name)
@@ -57,7 +65,7 @@ func TestGateway(t *testing.T) {
 		hostnames = append(hostnames, tr.col.GRPCEndpoint)
 	}
 	front := startCollector(t, "front collector", harness.CollectorOptions{
-		Binary: binary, BaseConfig: gatewayConfig,
+		Binary: gateway, BaseConfig: gatewayConfig,
 		Env: []string{"AUDIT_GATEWAY_QUEUE_DIR=" + t.TempDir()},
 		Overrides: []string{fmt.Sprintf(`
 exporters:
@@ -226,4 +234,41 @@ exporters:
 		events += m.Sum("otelcol_exporter_sent_log_records", map[string]string{"exporter": "otlp_http/events"})
 	}
 	assert.Equal(t, float64(audited), events, "events sent by the audit collectors")
+}
+
+// components returns the components a distribution was built with, by kind,
+// as its `components` command lists them.
+func components(t *testing.T, binary string) map[string][]string {
+	t.Helper()
+	out, err := execCommand(t, nil, binary, "components")
+	require.NoError(t, err, out)
+	var listed map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(out), &listed))
+	got := map[string][]string{}
+	for _, kind := range []string{"receivers", "processors", "exporters", "connectors", "extensions"} {
+		for _, c := range list(listed, kind) {
+			got[kind] = append(got[kind], str(c, "name"))
+		}
+	}
+	return got
+}
+
+// TestDistributions pins what each distribution is built with: otelcol-audit
+// has what an audit collector needs and not the load_balancing exporter,
+// whose resolvers' client libraries doubled it; otelcol-audit-gateway has
+// the front tier's components and nothing of this repository.
+func TestDistributions(t *testing.T) {
+	assert.Equal(t, map[string][]string{
+		"receivers":  {"otlp"},
+		"processors": {"audit", "batch", "memory_limiter"},
+		"exporters":  {"debug", "otlp_grpc", "otlp_http"},
+		"connectors": {"audit"},
+		"extensions": {"file_storage", "health_check"},
+	}, components(t, collectorBinary(t)), "otelcol-audit")
+	assert.Equal(t, map[string][]string{
+		"receivers":  {"otlp"},
+		"processors": {"memory_limiter"},
+		"exporters":  {"load_balancing"},
+		"extensions": {"file_storage", "health_check"},
+	}, components(t, gatewayDist.binary(t)), "otelcol-audit-gateway")
 }

@@ -298,20 +298,31 @@ func (im *imported) dedupe(cat *catalog.Catalog) {
 // same as, or ambiguous with, the route of an earlier event of the page
 // (Compile has reported both).
 func (im *imported) dropConflicts(cat *catalog.Catalog) {
+	// the pairs that clash, found as Compile finds them (catalog.Overlaps:
+	// not every event against every kept one, which took quadratic time)
+	overlaps, _ := catalog.Overlaps(cat)
+	index := make(map[*catalog.Event]int, len(cat.Events))
+	for i := range cat.Events {
+		index[&cat.Events[i]] = i
+	}
+	earlier := map[int][]int{} // an event's clashing events before it
+	for _, o := range overlaps {
+		if o.Relation != catalog.Same && o.Relation != catalog.Overlapping {
+			continue
+		}
+		i, j := index[o.A], index[o.B]
+		earlier[max(i, j)] = append(earlier[max(i, j)], min(i, j))
+	}
+	dropped := make([]bool, len(cat.Events))
 	var kept []catalog.Event
-	for _, ev := range cat.Events {
-		clash := false
-		for i := range kept {
-			k := &kept[i]
-			if !ev.HasRoute() || !k.HasRoute() || k.Method != ev.Method {
-				continue
-			}
-			if rel, _, err := catalog.Relate(&ev, k); err == nil && (rel == catalog.Same || rel == catalog.Overlapping) {
-				clash = true
+	for i, ev := range cat.Events {
+		for _, e := range earlier[i] {
+			if !dropped[e] {
+				dropped[i] = true
 				break
 			}
 		}
-		if clash {
+		if dropped[i] {
 			im.skipped++
 			continue
 		}

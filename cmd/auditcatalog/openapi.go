@@ -197,12 +197,15 @@ func describe(doc *openapi3.T) *description {
 
 var versionSegmentRE = regexp.MustCompile(`^v\d+([a-z]+\d*)?$`)
 
-// deriveAction names an operation's action by the documented rule:
-// service.object.verb, the object the last run of literal path segments
-// (version segments such as v1 left out), singular and joined by "-"; the
-// verb POST create, GET or HEAD of an item (the path ends with a parameter)
-// read, of a collection list, PUT and PATCH update, DELETE delete. It
-// returns "" and why when the rule gives no action.
+// deriveAction names an operation's action by the documented rule, the
+// provider's own convention (its catalogs name a list
+// speech-to-text.custom-language-model-list.read): service.object.verb, the
+// object the last run of literal path segments (version segments such as v1
+// left out), singular and joined by "-"; the verb POST create, GET or HEAD
+// of an item (the path ends with a parameter) read, PUT and PATCH update,
+// DELETE delete; GET or HEAD of a collection reads the object's list,
+// service.object-list.read. It returns "" and why when the rule gives no
+// action.
 func deriveAction(service, method, path string) (string, string) {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	item := len(segs) > 0 && isParam(segs[len(segs)-1])
@@ -231,9 +234,9 @@ func deriveAction(service, method, path string) (string, string) {
 	case "POST":
 		verb = "create"
 	case "GET", "HEAD":
-		verb = "list"
-		if item {
-			verb = "read"
+		verb = "read"
+		if !item {
+			words = append(words, "list")
 		}
 	case "PUT", "PATCH":
 		verb = "update"

@@ -298,24 +298,8 @@ func TestReloadRefusesUnsafeFiles(t *testing.T) {
 	sub := filepath.Join(dir, "sub")
 	require.NoError(t, os.Mkdir(sub, 0o755))
 
-	cfg := NewDefaultConfig()
-	cfg.BuiltinCatalogs = nil
-	cfg.CatalogFiles = []string{file}
-	cfg.Reload.PollInterval = 0
-	core, logs := observer.New(zapcore.InfoLevel)
-	live, err := NewLive(&cfg, zap.New(core))
-	require.NoError(t, err)
-	h := &liveHarness{live: live, logs: logs}
-	live.onReload = func(ok bool) {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if ok {
-			h.ok++
-		} else {
-			h.fail++
-		}
-	}
-	require.NoError(t, live.Start())
+	h := newLiveHarness(t, file, 0)
+	live, logs := h.live, h.logs
 	point := func(target string) {
 		tmp := filepath.Join(dir, "link.tmp")
 		require.NoError(t, os.Symlink(target, tmp))
