@@ -132,6 +132,9 @@ type source struct {
 	time            pcommon.Timestamp
 	traceID         pcommon.TraceID
 	spanID          pcommon.SpanID
+	// body and log: a log record's body, for its event id (eventid.go).
+	body pcommon.Value
+	log  bool
 }
 
 // batch collects the events of one incoming batch, a resource at a time.
@@ -239,7 +242,7 @@ func (c *auditConnector) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 				if ts == 0 {
 					ts = r.ObservedTimestamp()
 				}
-				b.emit(&d, &source{attrs: r.Attributes(), resource: rl.Resource().Attributes(), time: ts, traceID: r.TraceID(), spanID: r.SpanID()})
+				b.emit(&d, &source{attrs: r.Attributes(), resource: rl.Resource().Attributes(), time: ts, traceID: r.TraceID(), spanID: r.SpanID(), body: r.Body(), log: true})
 			}
 		}
 	}
@@ -271,7 +274,8 @@ func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Dec
 	address, agent := a.ClientAddress(src.attrs), a.UserAgent(src.attrs)
 
 	body := lr.Body().SetEmptyMap()
-	body.EnsureCapacity(18)
+	body.EnsureCapacity(19)
+	body.PutStr("id", eventID(src, d.Event.Action))
 	body.PutStr("action", d.Event.Action)
 	body.PutStr("outcome", d.Outcome)
 	if d.Code > 0 {
