@@ -3,6 +3,7 @@ package auditconnector
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,6 +29,11 @@ func TestConfig(t *testing.T) {
 		{"empty observer", map[string]any{"event": map[string]any{"observer_name": " "}}, "event::observer_name is empty"},
 		{"audit. target key", map[string]any{"event": map[string]any{"target_name": []any{"audit.name"}}}, `event::target_name[0]: "audit.name" is in the audit. namespace`},
 		{"empty target key", map[string]any{"event": map[string]any{"target_id": []any{""}}}, "event::target_id[0] is empty"},
+		{"integrity", map[string]any{"integrity": map[string]any{"private_key_file": "/keys/audit.pem", "checkpoint_interval": "5s", "checkpoint_events": 100}}, ""},
+		{"integrity without key", map[string]any{"integrity": map[string]any{"checkpoint_events": 100}}, "integrity::private_key_file is empty: name the PEM file of the checkpoints' signing key"},
+		{"negative checkpoint interval", map[string]any{"integrity": map[string]any{"private_key_file": "k", "checkpoint_interval": "-1s"}}, "integrity::checkpoint_interval is negative (-1s)"},
+		{"negative checkpoint events", map[string]any{"integrity": map[string]any{"private_key_file": "k", "checkpoint_events": -1}}, "integrity::checkpoint_events is negative (-1)"},
+		{"unknown integrity key", map[string]any{"integrity": map[string]any{"private_key": "k"}}, "integrity::private_key: unknown key"},
 		{"unknown event key", map[string]any{"event": map[string]any{"observer_nane": "x"}}, "event::observer_nane: unknown key (did you mean observer_name?)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -49,4 +55,9 @@ func TestConfig(t *testing.T) {
 	assert.Equal(t, DefaultObserverName, cfg.Event.ObserverName, "a default kept beside a set key")
 	assert.Equal(t, "crn:x", cfg.Event.LogSourceCRN)
 	assert.Equal(t, []string{"enduser.id", "user.id"}, cfg.Attributes.Initiator, "the processor's defaults")
+	assert.Nil(t, cfg.Integrity, "no chain unless configured")
+
+	cfg = createDefaultConfig().(*Config)
+	require.NoError(t, confmap.NewFromStringMap(map[string]any{"integrity": map[string]any{"private_key_file": "/keys/audit.pem", "checkpoint_interval": "5s"}}).Unmarshal(cfg))
+	assert.Equal(t, &IntegrityConfig{PrivateKeyFile: "/keys/audit.pem", CheckpointInterval: 5 * time.Second}, cfg.Integrity)
 }

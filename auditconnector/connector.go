@@ -47,6 +47,9 @@ type auditConnector struct {
 	telemetry *metadata.TelemetryBuilder
 	counters  *audit.Counters
 	now       func() time.Time
+	// chain is the hash chain of the events (integrity.go); nil without
+	// integrity configured.
+	chain *chain
 }
 
 func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*auditConnector, error) {
@@ -85,21 +88,35 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 			Unselected: t.ConnectorAuditRecordsUnselected,
 		}).Init(),
 	}
+	if cfg.Integrity != nil {
+		if c.chain, err = newChain(cfg.Integrity, next, set.Logger); err != nil {
+			c.release()
+			live.Release()
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
-// Start starts watching the catalog files (reload).
+// Start starts watching the catalog files (reload), and the checkpoints'
+// ticker.
 func (c *auditConnector) Start(context.Context, component.Host) error {
 	if err := c.live.Start(); err != nil {
 		return err
 	}
 	c.started = true
+	if c.chain != nil {
+		c.chain.start()
+	}
 	return nil
 }
 
 // Shutdown releases the catalogs (the last component to release them
 // stops their watcher) and stops the telemetry.
-func (c *auditConnector) Shutdown(context.Context) error {
+func (c *auditConnector) Shutdown(ctx context.Context) error {
+	if c.chain != nil {
+		c.chain.shutdown(ctx)
+	}
 	if c.edges != nil {
 		leave(c.id, func(e *edges) {
 			if e.events == c {
@@ -188,6 +205,9 @@ func (b *batch) finish(ctx context.Context, signal audit.Signal) error {
 		return nil
 	}
 	c.telemetry.ConnectorAuditEventsEmitted.Add(ctx, n, c.counters.SignalOption(signal))
+	if c.chain != nil {
+		return c.chain.pass(ctx, b.out)
+	}
 	return c.next.ConsumeLogs(audit.WithEvents(ctx), b.out)
 }
 

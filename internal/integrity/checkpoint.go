@@ -45,8 +45,9 @@ const (
 // they were chained; Hash is the chain hash after To, so that a verifier
 // continues the chain over them.
 type Range struct {
-	From, To uint64
-	Hash     Hash
+	From uint64 `json:"from"`
+	To   uint64 `json:"to"`
+	Hash Hash   `json:"-"`
 }
 
 // Checkpoint closes the chain segment First..Last: Head is the chain hash
