@@ -7,6 +7,7 @@ package integrity
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"math"
 	"slices"
 	"strconv"
@@ -131,17 +132,43 @@ func (e *Encoder) Int(i int64) { e.buf = strconv.AppendInt(e.buf, i, 10) }
 
 const hexDigits = "0123456789abcdef"
 
-// String appends s as a JCS string.
+// safe marks the ASCII bytes a JCS string holds as they are.
+var safe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// plain8 tells whether 8 bytes are all ASCII with no escape: none below
+// 0x20, none '"' or '\\', none from 0x80 (the SWAR tests of "Bit Twiddling
+// Hacks": a byte below n, a byte equal to n).
+func plain8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	below := (x - ones*0x20) & ^x & highs
+	quote := x ^ (ones * '"')
+	backslash := x ^ (ones * '\\')
+	hasZero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
+	return (x&highs)|below|hasZero(quote)|hasZero(backslash) == 0
+}
+
+// String appends s as a JCS string: runs of bytes that need no escape are
+// copied at once.
 func (e *Encoder) String(s string) {
 	b := append(e.buf, '"')
+	start := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			b = append(b, c)
-			i++
+		if i+8 <= len(s) && plain8(binary.LittleEndian.Uint64([]byte(s[i:i+8]))) {
+			i += 8
 			continue
 		}
+		c := s[i]
 		if c < utf8.RuneSelf {
+			if safe[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
 				b = append(b, '\\', c)
@@ -159,22 +186,41 @@ func (e *Encoder) String(s string) {
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}
 			i++
+			start = i
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
 			b = utf8.AppendRune(b, utf8.RuneError)
-		} else {
-			b = append(b, s[i:i+size]...)
+			start = i + 1
 		}
 		i += size
 	}
+	b = append(b, s[start:]...)
 	e.buf = append(b, '"')
 }
 
 // CompareKeys orders object keys as JCS does: by their UTF-16 code units.
 // Invalid UTF-8 compares as the U+FFFD it is written as.
 func CompareKeys(a, b string) int {
+	// UTF-8's byte order is the code points' order, which is UTF-16's below
+	// U+E000: compare bytes up to the first difference, and decode runes
+	// only when that difference is not ASCII.
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	if i == len(a) || i == len(b) {
+		return len(a) - len(b)
+	}
+	if a[i] < utf8.RuneSelf && b[i] < utf8.RuneSelf {
+		return int(a[i]) - int(b[i])
+	}
+	for i > 0 && !utf8.RuneStart(a[i]) {
+		i--
+	}
+	a, b = a[i:], b[i:]
 	for a != "" && b != "" {
 		if a[0] < utf8.RuneSelf && b[0] < utf8.RuneSelf {
 			if a[0] != b[0] {
