@@ -1,6 +1,7 @@
 package auditconnector
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/confmap"
+	"go.yaml.in/yaml/v3"
 )
 
 // TestConfig: the connector takes the processor's keys (the same checks)
@@ -60,4 +62,27 @@ func TestConfig(t *testing.T) {
 	cfg = createDefaultConfig().(*Config)
 	require.NoError(t, confmap.NewFromStringMap(map[string]any{"integrity": map[string]any{"private_key_file": "/keys/audit.pem", "checkpoint_interval": "5s"}}).Unmarshal(cfg))
 	assert.Equal(t, &IntegrityConfig{PrivateKeyFile: "/keys/audit.pem", CheckpointInterval: 5 * time.Second}, cfg.Integrity)
+}
+
+// TestReadmeIntegrity decodes the README example's commented integrity keys
+// as a user who uncomments them would: they validate, with the defaults
+// they name.
+func TestReadmeIntegrity(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	var block []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "    # integrity:") || (len(block) > 0 && strings.HasPrefix(line, "    #   ")) {
+			block = append(block, strings.Replace(line, "# ", "", 1))
+		} else if len(block) > 0 {
+			break
+		}
+	}
+	require.Len(t, block, 4, "the commented integrity keys")
+	var raw map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(strings.Join(block, "\n")), &raw))
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, confmap.NewFromStringMap(raw).Unmarshal(cfg))
+	require.NoError(t, confmap.Validate(cfg))
+	assert.Equal(t, &IntegrityConfig{PrivateKeyFile: "/etc/otelcol/audit-key/key.pem", CheckpointInterval: DefaultCheckpointInterval, CheckpointEvents: DefaultCheckpointEvents}, cfg.Integrity)
 }
