@@ -15,10 +15,11 @@ import (
 
 	"github.com/otel-audit/auditprocessor/auditconnector/internal/metadata"
 	"github.com/otel-audit/auditprocessor/internal/audit"
+	"github.com/otel-audit/auditprocessor/internal/integrity"
 )
 
 // EventName is the event name of every audit event record.
-const EventName = "audit.event"
+const EventName = integrity.EventName
 
 // EventTimeLayout is the provider's eventTime: UTC, hundredths of a second,
 // "+0000" (2019-11-03T21:40:53.94+0000).

@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/otel-audit/auditprocessor/auditconnector/internal/metadata"
 	"github.com/otel-audit/auditprocessor/auditconnector/internal/metadatatest"
 	"github.com/otel-audit/auditprocessor/internal/audittest"
 	"github.com/otel-audit/auditprocessor/internal/integrity"
@@ -300,4 +301,10 @@ func BenchmarkSealParts(b *testing.B) {
 			h = integrity.Link("ee7d1700-2207-43ba-b350-5f91c087d876", 12345, &h, &d)
 		}
 	})
+}
+
+// TestScopeName: the processor tells the connector's scope by
+// integrity.ScopeName, which must be the generated one.
+func TestScopeName(t *testing.T) {
+	assert.Equal(t, metadata.ScopeName, integrity.ScopeName)
 }

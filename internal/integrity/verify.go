@@ -12,6 +12,10 @@ import (
 // EventName is the event name of the audit connector's events.
 const EventName = "audit.event"
 
+// ScopeName is the audit connector's scope name (its generated
+// metadata.ScopeName; a test keeps them equal).
+const ScopeName = "github.com/otel-audit/auditprocessor/auditconnector"
+
 // Verifier checks events and checkpoints read in any order, one chain at a
 // time per chain id. Memory is bounded per chain, not by the number of
 // events: events that come ahead of the next expected sequence number wait
