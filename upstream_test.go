@@ -101,4 +101,3 @@ func TestLookAlikeEvents(t *testing.T) {
 	assert.Equal(t, integrity.ScopeName, scope)
 	assert.Equal(t, []string{integrity.EventName, integrity.CheckpointEventName, "app.login"}, events)
 }
-
