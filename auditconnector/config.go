@@ -64,6 +64,11 @@ type EventConfig struct {
 	LogSourceCRN string `mapstructure:"log_source_crn"`
 	// SaveServiceCopy is the body's saveServiceCopy. Default: unset (left out).
 	SaveServiceCopy *bool `mapstructure:"save_service_copy"`
+	// ResourceAttributes lists the source resource's attributes an event
+	// keeps: keys, or prefixes ending in ".*" (resource.go). None may be, or
+	// be under, a body field or in the audit namespace. Default:
+	// DefaultResourceAttributes; an empty list keeps none.
+	ResourceAttributes []string `mapstructure:"resource_attributes"`
 }
 
 // DefaultObserverName is the provider's observer.name.
@@ -99,6 +104,11 @@ func (cfg *Config) Validate() error {
 			}
 		}
 	}
+	for i, e := range cfg.Event.ResourceAttributes {
+		if msg := checkResourceAttribute(e); msg != "" {
+			errs = append(errs, fmt.Errorf("event::resource_attributes[%d]: %q %s", i, e, msg))
+		}
+	}
 	if in := cfg.Integrity; in != nil {
 		if strings.TrimSpace(in.PrivateKeyFile) == "" {
 			errs = append(errs, errors.New("integrity::private_key_file is empty: name the PEM file of the checkpoints' signing key"))
@@ -114,5 +124,8 @@ func (cfg *Config) Validate() error {
 }
 
 func createDefaultConfig() component.Config {
-	return &Config{Config: audit.NewDefaultConfig(), Event: EventConfig{ObserverName: DefaultObserverName}}
+	return &Config{Config: audit.NewDefaultConfig(), Event: EventConfig{
+		ObserverName:       DefaultObserverName,
+		ResourceAttributes: append([]string(nil), DefaultResourceAttributes...),
+	}}
 }

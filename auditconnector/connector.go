@@ -48,6 +48,8 @@ type auditConnector struct {
 	telemetry *metadata.TelemetryBuilder
 	counters  *audit.Counters
 	now       func() time.Time
+	// resource keeps the allowed resource attributes (resource.go).
+	resource *resourceFilter
 	// chain is the hash chain of the events (integrity.go); nil without
 	// integrity configured.
 	chain *chain
@@ -78,6 +80,7 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 		live:      live,
 		release:   release,
 		event:     cfg.Event,
+		resource:  newResourceFilter(cfg.Event.ResourceAttributes),
 		next:      next,
 		telemetry: t,
 		now:       time.Now,
@@ -186,8 +189,7 @@ func (b *batch) emit(d *audit.Decision, src *source) {
 	}
 	if !b.opened {
 		rl := b.out.ResourceLogs().AppendEmpty()
-		b.resource.CopyTo(rl.Resource())
-		audit.Strip(rl.Resource().Attributes()) // forged audit.* never reach an event
+		b.c.resource.copyTo(b.resource.Attributes(), rl.Resource().Attributes()) // resource.go
 		rl.SetSchemaUrl(b.schema)
 		sl := rl.ScopeLogs().AppendEmpty()
 		sl.Scope().SetName(metadata.ScopeName)
