@@ -23,7 +23,7 @@ import (
 // events").
 
 func runVerify(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("verify", "--key PUBLIC.pem [--key ...] [--json] [FILE.json... | -]")
+	fs := newFlagSet("verify", "--key PUBLIC.pem [--key ...] [--json] [FILE.json... | FILE.binpb | -]")
 	var keyFiles listFlag
 	fs.Var(&keyFiles, "key", "a PEM file of public keys (PKIX \"PUBLIC KEY\"), matched to checkpoints by key id; may be given several times")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
@@ -108,12 +108,15 @@ func (r *verifyReport) failed() bool {
 // maxLine bounds one line of input (a file exporter line is one request).
 const maxLine = 64 << 20
 
-// readOTLP reads OTLP JSON logs, one document per line (the file
-// exporter's), or one document over many lines (an export), and hands each
-// document to add. A line that is not an OTLP JSON logs document is
+// readOTLP reads OTLP logs: JSON, one document per line (the file
+// exporter's) or one document over many lines (an export), or one protobuf
+// export; it hands each document to add. A line that is not an OTLP JSON logs document is
 // reported with its number and skipped; it returns how many were.
 func readOTLP(r io.Reader, name string, add func(plog.Logs), stderr io.Writer) int {
 	br := bufio.NewReaderSize(r, 1<<20)
+	if first, err := br.Peek(1); err == nil && isProto(first[0]) {
+		return readProto(br, name, add, stderr)
+	}
 	var u plog.JSONUnmarshaler
 	malformed, lineNo, docs := 0, 0, 0
 	var long []byte
@@ -166,6 +169,33 @@ func readOTLP(r io.Reader, name string, add func(plog.Logs), stderr io.Writer) i
 			return malformed + 1
 		}
 	}
+}
+
+// isProto tells a protobuf export from JSON by its first byte: JSON starts
+// with '{' or white space, an OTLP protobuf LogsData with the tag of its
+// field 1 (resource_logs, length-delimited): 0x0a.
+func isProto(b byte) bool { return b == 0x0a }
+
+// maxProto bounds a protobuf export, read whole.
+const maxProto = 1 << 30
+
+// readProto reads one OTLP protobuf logs export (an ExportLogsServiceRequest
+// or a LogsData: the same bytes).
+func readProto(r io.Reader, name string, add func(plog.Logs), stderr io.Writer) int {
+	data, err := io.ReadAll(io.LimitReader(r, maxProto+1))
+	if err == nil && len(data) > maxProto {
+		err = fmt.Errorf("larger than %d bytes", maxProto)
+	}
+	var ld plog.Logs
+	if err == nil {
+		ld, err = (&plog.ProtoUnmarshaler{}).UnmarshalLogs(data)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "auditcatalog verify: %s: not an OTLP protobuf logs export: %v\n", name, oneLine(err))
+		return 1
+	}
+	add(ld)
+	return 0
 }
 
 func oneLine(err error) string {

@@ -203,6 +203,9 @@ func TestVerifyFixtures(t *testing.T) {
 	var pretty bytes.Buffer
 	require.NoError(t, json.Indent(&pretty, doc, "", "  "))
 	require.NoError(t, os.WriteFile(filepath.Join(fixtures, "export.json"), pretty.Bytes(), 0o644))
+	proto, err := (&plog.ProtoMarshaler{}).MarshalLogs(all)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(fixtures, "export.binpb"), proto, 0o644))
 }
 
 // TestVerifyShuffled: any order of the input, the same report.
@@ -231,7 +234,7 @@ func TestVerifyShuffled(t *testing.T) {
 // FuzzVerifyRead: whatever the input, the reader and the verifier report,
 // and never panic.
 func FuzzVerifyRead(f *testing.F) {
-	for _, name := range []string{"events.jsonl", "malformed.jsonl", "export.json"} {
+	for _, name := range []string{"events.jsonl", "malformed.jsonl", "export.json", "export.binpb"} {
 		data, err := os.ReadFile(filepath.Join(fixtures, name))
 		if err != nil {
 			f.Fatal(err)
