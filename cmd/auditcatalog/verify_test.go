@@ -127,7 +127,9 @@ func eventDoc(docs []plog.Logs, n int) int {
 
 // TestVerifyFixtures writes testdata/verify (with -update): the events of a
 // run with integrity, and copies of them as an auditor must catch them.
-// Without -update it checks that they are there.
+// Without -update it checks that they are there. A new run makes a new
+// chain id: update the transcripts and docs/auditcatalog.md's verify
+// example after it (go test ./cmd/auditcatalog -run 'TestTranscripts|TestDocExamples' -update).
 func TestVerifyFixtures(t *testing.T) {
 	if !*audittest.Update {
 		_, err := os.Stat(filepath.Join(fixtures, "events.jsonl"))
@@ -179,6 +181,13 @@ func TestVerifyFixtures(t *testing.T) {
 	// The last checkpoint (at shutdown) dropped.
 	d = clone()
 	write("tail.jsonl", d[:len(d)-1])
+	// The last checkpoint's head changed, its signature kept: someone
+	// without the key covering for an altered chain.
+	d = clone()
+	cp := d[len(d)-1].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+	require.Equal(t, integrity.CheckpointEventName, cp.EventName())
+	cp.Body().Map().PutStr("head", strings.Repeat("0", 64))
+	write("forged-checkpoint.jsonl", d)
 	// A look-alike: an event's copy without its chain, as a sender could post it.
 	d = clone()
 	lr, ok = eventAt(d[0], 0)
