@@ -183,11 +183,11 @@ func TestIntegrityChain(t *testing.T) {
 	}
 }
 
-// failing refuses the events of its call number refuse (from 1).
+// failing refuses the events of its calls number refused to last (from 1).
 type failing struct {
 	consumertest.LogsSink
-	mu             sync.Mutex
-	calls, refused int
+	mu                   sync.Mutex
+	calls, refused, last int
 }
 
 func (f *failing) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
@@ -196,7 +196,7 @@ func (f *failing) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	if isEvents {
 		f.calls++
 	}
-	refuse := isEvents && f.calls == f.refused
+	refuse := isEvents && f.calls >= f.refused && f.calls <= max(f.refused, f.last)
 	f.mu.Unlock()
 	if refuse {
 		return errors.New("queue full")
@@ -226,6 +226,31 @@ func TestIntegrityWithdrawn(t *testing.T) {
 	assert.Equal(t, n/2+1, r.Withdrawn[0].From)
 	assert.Equal(t, n, r.Withdrawn[0].To)
 	assert.Equal(t, int(n), r.Verified)
+
+	// Two refusals in a row: one range.
+	sink = &failing{refused: 2, last: 3}
+	c = integrityHarness(t, &IntegrityConfig{PrivateKeyFile: path, CheckpointEvents: 1000, CheckpointInterval: time.Hour}, sink)
+	require.NoError(t, c.ConsumeTraces(t.Context(), statusTraces()))
+	require.Error(t, c.ConsumeTraces(t.Context(), statusTraces()))
+	require.Error(t, c.ConsumeTraces(t.Context(), statusTraces()))
+	require.NoError(t, c.ConsumeTraces(t.Context(), statusTraces()))
+	require.NoError(t, c.Shutdown(t.Context()))
+	per := uint64(sink.LogRecordCount()-1) / 2
+	v = integrity.NewVerifier(pubs)
+	for _, ld := range sink.AllLogs() {
+		v.Add(ld)
+	}
+	r = v.Finish()[0]
+	assert.False(t, r.Failed(), "%+v", r)
+	assert.Equal(t, []integrity.Range{{From: per + 1, To: 3 * per}}, withoutHash(r.Withdrawn))
+}
+
+func withoutHash(rs []integrity.Range) []integrity.Range {
+	out := make([]integrity.Range, len(rs))
+	for i, r := range rs {
+		out[i] = integrity.Range{From: r.From, To: r.To}
+	}
+	return out
 }
 
 // BenchmarkConsumeTraces: the connector without integrity and with it, in
