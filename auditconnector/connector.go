@@ -25,6 +25,9 @@ const EventName = integrity.EventName
 // "+0000" (2019-11-03T21:40:53.94+0000).
 const EventTimeLayout = "2006-01-02T15:04:05.00-0700"
 
+// maxTags is the most audit.* attributes Tag writes.
+const maxTags = 8
+
 // severityNumbers maps the audit severity to the log severity number.
 var severityNumbers = map[string]plog.SeverityNumber{
 	audit.SeverityNormal:   plog.SeverityNumberInfo,
@@ -287,6 +290,10 @@ func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Dec
 	lr.SetSeverityText(severity)
 	lr.SetSeverityNumber(severityNumbers[severity])
 	lr.SetEventName(EventName)
+	if c.chain != nil {
+		// Room for the tags and the integrity attributes at once (seal).
+		lr.Attributes().EnsureCapacity(maxTags + len(integrity.Keys))
+	}
 	a.Tag(lr.Attributes(), d, src.attrs)
 
 	// Everything is read first, so that each map is made once, with room
