@@ -143,7 +143,13 @@ func (ch *chain) pass(ctx context.Context, out plog.Logs) error {
 	err := ch.next.ConsumeLogs(audit.WithEvents(ctx), out)
 	if err != nil {
 		ch.mu.Lock()
-		ch.withdrawn = append(ch.withdrawn, integrity.Range{From: first, To: last, Hash: head})
+		// Refusals come in runs (a full queue refuses every batch until it
+		// drains): a range that follows the last one extends it.
+		if n := len(ch.withdrawn); n > 0 && ch.withdrawn[n-1].To+1 == first {
+			ch.withdrawn[n-1].To, ch.withdrawn[n-1].Hash = last, head
+		} else {
+			ch.withdrawn = append(ch.withdrawn, integrity.Range{From: first, To: last, Hash: head})
+		}
 		ch.mu.Unlock()
 		return err
 	}
