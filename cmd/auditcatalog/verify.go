@@ -198,8 +198,18 @@ func readProto(r io.Reader, name string, add func(plog.Logs), stderr io.Writer) 
 	return 0
 }
 
+// oneLine is an error's message on one line, without control characters
+// (a JSON parser's message quotes the input).
 func oneLine(err error) string {
-	s := strings.ReplaceAll(err.Error(), "\n", " ")
+	s := strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			return ' '
+		case r < 0x20 || r == 0x7f:
+			return -1
+		}
+		return r
+	}, err.Error())
 	if len(s) > 200 {
 		s = s[:200] + "..."
 	}
