@@ -113,7 +113,7 @@ const maxLine = 64 << 20
 // export; it hands each document to add. A line that is not an OTLP JSON logs document is
 // reported with its number and skipped; it returns how many were.
 func readOTLP(r io.Reader, name string, add func(plog.Logs), stderr io.Writer) int {
-	br := bufio.NewReaderSize(r, 1<<20)
+	br := bufio.NewReaderSize(r, 64<<10) // longer lines are joined (long)
 	if first, err := br.Peek(1); err == nil && isProto(first[0]) {
 		return readProto(br, name, add, stderr)
 	}
@@ -144,9 +144,11 @@ func readOTLP(r io.Reader, name string, add func(plog.Logs), stderr io.Writer) i
 					add(ld)
 				case docs == 0 && lineNo == 1 && !json.Valid(trimmed):
 					// Not a document by itself: one document over many lines.
+					// (line is in br's buffer, which the rest overwrites.)
+					doc := append([]byte(nil), line...)
 					rest, rerr := io.ReadAll(io.LimitReader(br, 1<<30))
 					if rerr == nil {
-						doc := append(append([]byte(nil), line...), rest...)
+						doc = append(doc, rest...)
 						if ld, uerr = u.UnmarshalLogs(doc); uerr == nil {
 							add(ld)
 							return malformed
