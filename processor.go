@@ -147,10 +147,12 @@ func (p *auditProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Lo
 		region.Sender = sender
 		return removeEmptied(rl.ScopeLogs(), func(sl plog.ScopeLogs) (int, int) {
 			c.Removed += audit.Strip(sl.Scope().Attributes())
+			unmarkScope(sl.Scope())
 			records := sl.LogRecords()
 			before := records.Len()
 			records.RemoveIf(func(r plog.LogRecord) bool {
 				c.Removed += audit.Strip(r.Attributes())
+				unmarkRecord(r)
 				v := audit.LogView(r)
 				return decide(a, &c, &v, &region)
 			})

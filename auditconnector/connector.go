@@ -14,14 +14,18 @@ import (
 
 	"github.com/otel-audit/auditprocessor/auditconnector/internal/metadata"
 	"github.com/otel-audit/auditprocessor/internal/audit"
+	"github.com/otel-audit/auditprocessor/internal/integrity"
 )
 
 // EventName is the event name of every audit event record.
-const EventName = "audit.event"
+const EventName = integrity.EventName
 
 // EventTimeLayout is the provider's eventTime: UTC, hundredths of a second,
 // "+0000" (2019-11-03T21:40:53.94+0000).
 const EventTimeLayout = "2006-01-02T15:04:05.00-0700"
+
+// maxTags is the most audit.* attributes Tag writes.
+const maxTags = 9
 
 // severityNumbers maps the audit severity to the log severity number.
 var severityNumbers = map[string]plog.SeverityNumber{
@@ -46,6 +50,11 @@ type auditConnector struct {
 	telemetry *metadata.TelemetryBuilder
 	counters  *audit.Counters
 	now       func() time.Time
+	// resource keeps the allowed resource attributes (resource.go).
+	resource *resourceFilter
+	// chain is the hash chain of the events (integrity.go); nil without
+	// integrity configured.
+	chain *chain
 	// unauthorized logs the records senders refused, rate-limited.
 	unauthorized *audit.UnauthorizedLog
 }
@@ -73,6 +82,7 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 		live:      live,
 		release:   release,
 		event:     cfg.Event,
+		resource:  newResourceFilter(cfg.Event.ResourceAttributes),
 		next:      next,
 		telemetry: t,
 		now:       time.Now,
@@ -89,22 +99,36 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 			Unauthorized: t.ConnectorAuditRecordsUnauthorized,
 		}).Init(),
 	}
+	if cfg.Integrity != nil {
+		if c.chain, err = newChain(cfg.Integrity, next, set.Logger); err != nil {
+			c.release()
+			live.Release()
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
-// Start starts watching the catalog files (reload).
+// Start starts watching the catalog files (reload), and the checkpoints'
+// ticker.
 func (c *auditConnector) Start(_ context.Context, host component.Host) error {
 	c.live.WarnUnauthenticated(host)
 	if err := c.live.Start(); err != nil {
 		return err
 	}
 	c.started = true
+	if c.chain != nil {
+		c.chain.start()
+	}
 	return nil
 }
 
 // Shutdown releases the catalogs (the last component to release them
 // stops their watcher) and stops the telemetry.
-func (c *auditConnector) Shutdown(context.Context) error {
+func (c *auditConnector) Shutdown(ctx context.Context) error {
+	if c.chain != nil {
+		c.chain.shutdown(ctx)
+	}
 	if c.edges != nil {
 		leave(c.id, func(e *edges) {
 			if e.events == c {
@@ -137,6 +161,9 @@ type source struct {
 	time            pcommon.Timestamp
 	traceID         pcommon.TraceID
 	spanID          pcommon.SpanID
+	// body and log: a log record's body, for its event id (eventid.go).
+	body pcommon.Value
+	log  bool
 }
 
 // batch collects the events of one incoming batch, a resource at a time.
@@ -170,8 +197,7 @@ func (b *batch) emit(d *audit.Decision, src *source) {
 	}
 	if !b.opened {
 		rl := b.out.ResourceLogs().AppendEmpty()
-		b.resource.CopyTo(rl.Resource())
-		audit.Strip(rl.Resource().Attributes()) // forged audit.* never reach an event
+		b.c.resource.copyTo(b.resource.Attributes(), rl.Resource().Attributes()) // resource.go
 		rl.SetSchemaUrl(b.schema)
 		sl := rl.ScopeLogs().AppendEmpty()
 		sl.Scope().SetName(metadata.ScopeName)
@@ -190,6 +216,9 @@ func (b *batch) finish(ctx context.Context, signal audit.Signal) error {
 		return nil
 	}
 	c.telemetry.ConnectorAuditEventsEmitted.Add(ctx, n, c.counters.SignalOption(signal))
+	if c.chain != nil {
+		return c.chain.pass(ctx, b.out)
+	}
 	return c.next.ConsumeLogs(audit.WithEvents(ctx), b.out)
 }
 
@@ -231,7 +260,11 @@ func (c *auditConnector) consume(ctx context.Context, batch any, signal audit.Si
 	}, func(v audit.View) bool {
 		if b.a.Audits(&v) {
 			d := b.a.Decide(&v, &region)
-			b.emit(&d, &source{attrs: v.Attrs, resource: b.resource.Attributes(), time: v.Time(), traceID: v.TraceID(), spanID: v.SpanID()})
+			src := source{attrs: v.Attrs, resource: b.resource.Attributes(), time: v.Time(), traceID: v.TraceID(), spanID: v.SpanID()}
+			if !v.IsSpan() {
+				src.body, src.log = v.Log().Body(), true
+			}
+			b.emit(&d, &src)
 		}
 		return true
 	})
@@ -254,6 +287,10 @@ func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Dec
 	lr.SetSeverityText(severity)
 	lr.SetSeverityNumber(severityNumbers[severity])
 	lr.SetEventName(EventName)
+	if c.chain != nil {
+		// Room for the tags and the integrity attributes at once (seal).
+		lr.Attributes().EnsureCapacity(maxTags + len(integrity.Keys))
+	}
 	a.Tag(lr.Attributes(), d, src.attrs)
 
 	// Everything is read first, so that each map is made once, with room
@@ -264,7 +301,8 @@ func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Dec
 	address, agent := a.ClientAddress(src.attrs), a.UserAgent(src.attrs)
 
 	body := lr.Body().SetEmptyMap()
-	body.EnsureCapacity(19)
+	body.EnsureCapacity(20)
+	body.PutStr("id", eventID(src, d.Event.Action))
 	body.PutStr("action", d.Event.Action)
 	body.PutStr("outcome", d.Outcome)
 	if d.Code > 0 {

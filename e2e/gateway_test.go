@@ -263,7 +263,7 @@ func TestDistributions(t *testing.T) {
 		"processors": {"audit", "batch", "memory_limiter"},
 		"exporters":  {"debug", "otlp_grpc", "otlp_http"},
 		"connectors": {"audit"},
-		"extensions": {"file_storage", "health_check"},
+		"extensions": {"file_storage", "health_check", "mtlsauth"},
 	}, components(t, collectorBinary(t)), "otelcol-audit")
 	assert.Equal(t, map[string][]string{
 		"receivers":  {"otlp"},

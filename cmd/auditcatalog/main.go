@@ -6,6 +6,7 @@
 //	auditcatalog lint --openapi SPEC FILE...     API operations no event covers, and stale events
 //	auditcatalog match METHOD PATH_OR_ROUTE      which event a request matches, and why
 //	auditcatalog coverage FILE.json...           matched actions and unmatched routes in OTLP JSON
+//	auditcatalog verify --key PUB.pem FILE.json... whether the audit events are all there, unaltered and signed
 //
 // Run "auditcatalog COMMAND -h" for a command's flags; docs/auditcatalog.md
 // has examples.
@@ -47,6 +48,7 @@ commands:
   lint --openapi SPEC FILE...  list API operations no catalog event covers, and stale events
   match METHOD PATH       tell which event a method and path (or route) match, and why
   coverage FILE.json...   count matched actions and unmatched routes in OTLP JSON
+  verify --key PUB.pem FILE.json...  check the audit events' chains: missing, altered, unsigned
 
 run "auditcatalog COMMAND -h" for a command's flags
 `
@@ -62,6 +64,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"lint":     runLint,
 		"match":    runMatch,
 		"coverage": runCoverage,
+		"verify":   runVerify,
 	}
 	cmd := cmds[args[0]]
 	if cmd == nil {

@@ -8,10 +8,11 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/otel-audit/auditprocessor/catalog"
+	"github.com/otel-audit/auditprocessor/internal/integrity"
 )
 
-// Prefix is the attribute namespace the components own: incoming records
-// never keep an attribute named audit.*.
+// Prefix is the attribute namespace the components own (Owned); incoming
+// records lose the keys of it that this project writes (Ours).
 const Prefix = "audit."
 
 const (
@@ -210,20 +211,47 @@ func statusCode(attrs pcommon.Map, keys []string) (code int64, ok bool) {
 	return code, true
 }
 
-// Owned tells whether an attribute key is the components' to set: audit.*,
-// and audit itself, whatever its type (a map named audit holding action
-// is audit.action to a store that flattens maps).
+// Owned tells whether an attribute key is in the namespace the components
+// keep for themselves: audit.*, and audit itself. A configuration may not
+// read an attribute from it (the keys it lists must be the sender's).
 func Owned(key string) bool {
 	return strings.HasPrefix(key, Prefix) || key == Prefix[:len(Prefix)-1]
 }
 
-// Strip removes every attribute the components own (Owned) and says how
+// written are the attribute keys this project writes: the processor's tags
+// and the connector's integrity attributes.
+var written = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range []string{AttrAction, AttrOutcome, AttrRegion, AttrSeverity, AttrReasonCode, AttrTargetType, AttrMessage, AttrInitiator, AttrSender} {
+		m[k] = true
+	}
+	for _, k := range integrity.Keys {
+		m[k] = true
+	}
+	return m
+}()
+
+// Ours tells whether an incoming record's attribute is one this project
+// writes, and so may not come from a sender: exactly the keys the processor
+// tags with and the connector's integrity keys (audit.chain.*), and audit
+// itself, whatever its type (a map named audit holding action is
+// audit.action to a store that flattens maps). Other audit.* keys (the
+// OpenTelemetry Audit Logging proposal's audit.integrity.*, for one) are the
+// sender's and are left alone.
+func Ours(key string) bool {
+	if len(key) < len(Prefix)-1 || key[:len(Prefix)-1] != Prefix[:len(Prefix)-1] {
+		return false // most keys: one comparison
+	}
+	return key == Prefix[:len(Prefix)-1] || written[key]
+}
+
+// Strip removes every attribute this project writes (Ours) and says how
 // many there were. Most records carry none: a read-only scan finds that
 // without RemoveIf's call per attribute.
 func Strip(attrs pcommon.Map) int64 {
 	found := false
 	for k := range attrs.All() {
-		if Owned(k) {
+		if Ours(k) {
 			found = true
 			break
 		}
@@ -233,7 +261,7 @@ func Strip(attrs pcommon.Map) int64 {
 	}
 	var n int64
 	attrs.RemoveIf(func(k string, _ pcommon.Value) bool {
-		if Owned(k) {
+		if Ours(k) {
 			n++
 			return true
 		}
