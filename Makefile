@@ -36,7 +36,7 @@ catalogs:
 
 # Fails when the committed generated code is not what metadata.yaml gives.
 check-generated: generate
-	git diff --exit-code -- internal/metadata internal/metadatatest generated_component_test.go generated_package_test.go documentation.md auditconnector/internal auditconnector/generated_component_test.go auditconnector/generated_package_test.go auditconnector/documentation.md
+	git diff --exit-code -- internal/metadata internal/metadatatest generated_component_test.go generated_package_test.go documentation.md auditconnector/internal auditconnector/generated_component_test.go auditconnector/generated_package_test.go auditconnector/documentation.md extension/mtlsauthextension/internal extension/mtlsauthextension/generated_component_test.go extension/mtlsauthextension/generated_package_test.go
 
 include build/dist.mk
 
