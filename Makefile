@@ -11,7 +11,7 @@ all: test
 test: vet test-unit test-e2e test-bench
 
 test-unit:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './dist/*')); \
@@ -44,7 +44,7 @@ include build/dist.mk
 # their seed corpora: the f.Add seeds and testdata/fuzz). TestFuzzTargetsListed
 # (makefile_test.go) fails when FUZZ_TARGETS misses one or names one that is gone.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := .:FuzzConfig .:FuzzProcess .:FuzzServeMuxDifferential ./catalog:FuzzMatch ./catalog:FuzzParseCompile ./internal/httppath:FuzzExtract ./cmd/auditcatalog:FuzzImport ./cmd/auditcatalog:FuzzImportOpenAPI
+FUZZ_TARGETS := .:FuzzConfig .:FuzzProcess .:FuzzServeMuxDifferential ./catalog:FuzzMatch ./catalog:FuzzParseCompile ./internal/httppath:FuzzExtract ./cmd/auditcatalog:FuzzImport ./cmd/auditcatalog:FuzzImportOpenAPI ./internal/integrity:FuzzCanonical ./cmd/auditcatalog:FuzzVerifyRead
 .PHONY: fuzz
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -2,6 +2,7 @@ package auditprocessor
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -41,6 +42,8 @@ func cliDecision(m audit.Match) string {
 		return "unmatched"
 	case audit.Malformed:
 		return "malformed"
+	case audit.Refused:
+		return "refused"
 	}
 	return ""
 }
@@ -53,7 +56,7 @@ func processorDecision(t *testing.T, out pcommon.Map, kept bool, r *audittest.Ru
 			return v.Str()
 		}
 	}
-	for _, name := range []string{"unmatched", "malformed"} {
+	for _, name := range []string{"unmatched", "malformed", "refused"} {
 		if n, ok := counterOK(t, r, "records_"+name, signal); ok && n > 0 {
 			return name
 		}
@@ -106,14 +109,14 @@ func TestAgreementBadData(t *testing.T) {
 	}
 	t.Logf("bad-data decisions: %v", decisions)
 	// every kind of decision occurs, so the comparison covers each
-	for _, k := range []string{"action", "unmatched", "malformed", ""} {
+	for _, k := range []string{"action", "unmatched", "malformed", "refused", ""} {
 		assert.Positive(t, decisions[k], "decision %q", k)
 	}
 }
 
 func classOf(decision string) string {
 	switch decision {
-	case "unmatched", "malformed", "":
+	case "unmatched", "malformed", "refused", "":
 		return decision
 	}
 	return "action"
@@ -131,28 +134,31 @@ func TestAgreementServeMux(t *testing.T) {
 	td := ptrace.NewTraces()
 	spans := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
 	var coverage, match []string
-	var counts [4]int
+	var counts [audit.Refused + 1]int
 	for _, tg := range muxTargets(ref, rand.New(rand.NewPCG(7, 11))) {
 		method, target := tg[0], tg[1]
-		_, req, _, ok := ref.serve(method, target)
+		_, req, _, status, ok := ref.serve(method, target)
 		if !ok {
 			continue // rejected before routing: no telemetry
 		}
 		for _, f := range forms {
-			if req.URL.Opaque != "" && f.name != "http.target raw" {
+			if req.URL.Opaque != "" && !strings.HasPrefix(f.name, "http.target raw") {
 				continue
 			}
 			s := spans.AppendEmpty()
 			s.SetKind(ptrace.SpanKindServer)
-			raw := f.attrs(target, req)
-			raw["http.request.method"] = method
+			raw := f.record(method, target, req, status)
 			require.NoError(t, s.Attributes().FromRaw(raw))
 			m := a.Match(s.Attributes(), nil, "")
 			counts[m.Result]++
 			coverage = append(coverage, actionOf(m))
 			want := "-" // not what a user types
-			if f.name == "http.target raw" {
-				want = actionOf(a.MatchRequest(method, target, false, "", ""))
+			if strings.HasPrefix(f.name, "http.target raw") {
+				code := status
+				if f.noStatus {
+					code = 0
+				}
+				want = actionOf(a.MatchRequest(method, target, false, "", "", code))
 			}
 			match = append(match, want)
 			s.Attributes().PutInt(indexKey, int64(len(coverage)-1))
@@ -189,8 +195,10 @@ func TestAgreementServeMux(t *testing.T) {
 	assert.Equal(t, int64(counts[audit.Unmatched]), r.Counter(t, "records_unmatched", "traces"))
 	assert.Equal(t, int64(counts[audit.Malformed]), r.Counter(t, "records_malformed", "traces"))
 	assert.Equal(t, int64(counts[audit.Matched]), r.Counter(t, "records_matched", "traces"))
-	t.Logf("%d records: %d matched, %d unmatched, %d malformed; %d targets as typed to match", seen, counts[audit.Matched], counts[audit.Unmatched], counts[audit.Malformed], typed)
-	for _, r := range []audit.Result{audit.Matched, audit.Unmatched, audit.Malformed} {
+	assert.Equal(t, int64(counts[audit.Refused]), r.Counter(t, "records_refused", "traces"))
+	t.Logf("%d records: %d matched, %d unmatched, %d malformed, %d refused; %d targets as typed to match", seen,
+		counts[audit.Matched], counts[audit.Unmatched], counts[audit.Malformed], counts[audit.Refused], typed)
+	for _, r := range []audit.Result{audit.Matched, audit.Unmatched, audit.Malformed, audit.Refused} {
 		assert.Positive(t, counts[r])
 	}
 }

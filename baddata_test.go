@@ -15,7 +15,7 @@ type result struct {
 	unchanged               bool   // passed through exactly as it came (forged audit.* aside)
 	dropped                 bool
 	matched, unmatched      int64
-	malformed               int64
+	malformed, refused      int64
 }
 
 func taggedAs(action, outcome, region string) result {
@@ -26,6 +26,7 @@ var (
 	passes         = result{unchanged: true}
 	passMalformed  = result{unchanged: true, malformed: 1}
 	passUnmatched  = result{unchanged: true, unmatched: 1}
+	passRefused    = result{unchanged: true, refused: 1}
 	createEU       = taggedAs("speech-to-text.custom-language-model.create", "success", "eu-de")
 	mib            = strings.Repeat("a", 1<<20)
 	post           = "POST"
@@ -59,10 +60,36 @@ var badDataCases = []badDataCase{
 	{"empty route, good path", eu, map[string]any{"http.request.method": post, "http.route": "", "url.path": customizations, "http.response.status_code": int64(200)}, "", createEU, nil},
 	{"missing method", eu, map[string]any{"url.path": customizations}, "", passes, nil},
 	{"missing path and route", eu, map[string]any{"http.request.method": post}, "", passes, nil},
-	{"_OTHER with original", eu, map[string]any{"http.request.method": "_OTHER", "http.request.method_original": "post", "url.path": customizations, "http.response.status_code": int64(201)}, "", createEU, nil},
+	{"_OTHER with original", eu, map[string]any{"http.request.method": "_OTHER", "http.request.method_original": "POST", "url.path": customizations, "http.response.status_code": int64(201)}, "", createEU, nil},
+	{"_OTHER with a lower-case original", eu, map[string]any{"http.request.method": "_OTHER", "http.request.method_original": "post", "url.path": customizations, "http.response.status_code": int64(201)}, "", passUnmatched, nil},
 	{"_OTHER without original", eu, map[string]any{"http.request.method": "_OTHER", "url.path": customizations}, "", passMalformed, nil},
 	{"_OTHER unknown method", eu, map[string]any{"http.request.method": "_OTHER", "http.request.method_original": "PURGE", "url.path": customizations}, "", passUnmatched, nil},
-	{"lower-case method", eu, map[string]any{"http.request.method": "delete", "url.path": "/v1/user_data", "http.response.status_code": int64(204)}, "", taggedAs("speech-to-text.gdpr-user-data.delete", "success", "eu-de"), nil},
+	// methods are case-sensitive, as ServeMux reads them
+	{"lower-case method", eu, map[string]any{"http.request.method": "delete", "url.path": "/v1/user_data", "http.response.status_code": int64(204)}, "", passUnmatched, nil},
+	{"mixed-case method", map[string]any{"cloud.region": "us-south"}, map[string]any{"http.request.method": "POSt", "url.path": "/v2/data-protect/agents/upgrade-tasks"}, "", passUnmatched, nil},
+	{"method with a long s", eu, map[string]any{"http.request.method": "poſt", "url.path": customizations}, "", passUnmatched, nil},
+	// the router refused: no handler ran
+	{"405", eu, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": int64(405)}, "", passRefused, nil},
+	{"405 with a route", eu, map[string]any{"http.request.method": "HEAD", "http.route": "/v1/customizations", "http.target": customizations, "http.status_code": int64(405)}, "", passRefused, nil},
+	{"405 of an unknown path", eu, map[string]any{"http.request.method": post, "url.path": "/nowhere", "http.response.status_code": "405"}, "", passRefused, nil},
+	{"404 with an empty route", eu, map[string]any{"http.request.method": "GET", "http.route": "", "url.path": "/v1/customizations/c1", "http.response.status_code": int64(404)}, "", passRefused, nil},
+	{"404 with a route", eu, map[string]any{"http.request.method": "GET", "http.route": "/v1/customizations/:id", "url.path": "/v1/customizations/c1", "http.response.status_code": int64(404)}, "",
+		taggedAs("speech-to-text.custom-language-model.read", "failure", "eu-de"), nil},
+	{"404 without a route", eu, map[string]any{"http.request.method": "GET", "url.path": "/v1/customizations/c1", "http.response.status_code": int64(404)}, "",
+		taggedAs("speech-to-text.custom-language-model.read", "failure", "eu-de"), nil},
+	// HEAD is the GET action only where a GET handler shows it ran
+	{"HEAD with a route", eu, map[string]any{"http.request.method": "HEAD", "http.route": "/v1/customizations/{customization_id}", "http.response.status_code": int64(200)}, "",
+		taggedAs("speech-to-text.custom-language-model.read", "success", "eu-de"), nil},
+	{"HEAD with a route in the span name", eu, map[string]any{"http.request.method": "HEAD", "url.path": "/v1/customizations/c1", "http.response.status_code": int64(500)}, "HEAD /v1/customizations/{customization_id}",
+		taggedAs("speech-to-text.custom-language-model.read", "failure", "eu-de"), &passUnmatched},
+	{"HEAD 200 without a route", eu, map[string]any{"http.request.method": "HEAD", "url.path": "/v1/customizations/c1", "http.response.status_code": int64(200)}, "",
+		taggedAs("speech-to-text.custom-language-model.read", "success", "eu-de"), nil},
+	{"HEAD 304 without a route", eu, map[string]any{"http.request.method": "HEAD", "url.path": "/v1/customizations/c1", "http.response.status_code": int64(304)}, "",
+		taggedAs("speech-to-text.custom-language-model.read", "success", "eu-de"), nil},
+	{"HEAD 404 without a route", eu, map[string]any{"http.request.method": "HEAD", "url.path": "/v1/customizations/c1", "http.response.status_code": int64(404)}, "", passUnmatched, nil},
+	{"HEAD without a status", eu, map[string]any{"http.request.method": "HEAD", "url.path": "/v1/customizations/c1"}, "", passUnmatched, nil},
+	{"HEAD with an unusable status", eu, map[string]any{"http.request.method": "HEAD", "url.path": "/v1/customizations/c1", "http.response.status_code": "abc"}, "", passUnmatched, nil},
+	{"HEAD 200 with an empty route", eu, map[string]any{"http.request.method": "HEAD", "http.route": "", "url.path": "/v1/customizations/c1", "http.response.status_code": int64(200)}, "", passUnmatched, nil},
 	{"status as string", eu, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": "201"}, "", createEU, nil},
 	{"status not a number", eu, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": "abc"}, "", withMalformed(taggedAs("speech-to-text.custom-language-model.create", "unknown", "eu-de")), nil},
 	{"negative status", eu, map[string]any{"http.request.method": post, "url.path": customizations, "http.response.status_code": int64(-1)}, "", withMalformed(taggedAs("speech-to-text.custom-language-model.create", "unknown", "eu-de")), nil},
@@ -137,6 +164,7 @@ func TestBadData(t *testing.T) {
 				checkCount(t, r, "matched", signal, w.matched)
 				checkCount(t, r, "unmatched", signal, w.unmatched)
 				checkCount(t, r, "malformed", signal, w.malformed)
+				checkCount(t, r, "refused", signal, w.refused)
 			})
 		}
 	}

@@ -16,7 +16,10 @@ type Config struct {
 	audit.Config `mapstructure:",squash"`
 }
 
-// The types of the configuration's keys, declared in internal/audit.
+// The types of the configuration's keys, declared in internal/audit (the
+// processor and the connector share them). They are named here again because
+// a module outside this one cannot import an internal package: these names
+// are how a Go program builds a Config (a custom distribution's tests, say).
 type (
 	// ServiceConfig overrides the settings of one service.
 	ServiceConfig = audit.ServiceConfig

@@ -103,7 +103,7 @@ func TestOptions(t *testing.T) {
 			c.Attributes.Method = []string{"clf.method"}
 			c.Attributes.Path = []string{"clf.path"}
 			c.Attributes.StatusCode = []string{"clf.status"}
-		}, "eu-de", ptrace.SpanKindServer, map[string]any{"clf.method": "delete", "clf.path": "/v1/user_data", "clf.status": "500"},
+		}, "eu-de", ptrace.SpanKindServer, map[string]any{"clf.method": "DELETE", "clf.path": "/v1/user_data", "clf.status": "500"},
 			map[string]any{"audit.action": "speech-to-text.gdpr-user-data.delete", "audit.outcome": "failure", "audit.region": "eu-de"}},
 		{"only the speech catalog", func(c *Config) { c.BuiltinCatalogs = []string{"speech-to-text"}; c.Unmatched = PolicyDrop },
 			"us-south", ptrace.SpanKindServer, backupPUT, nil},

@@ -4,12 +4,10 @@ import (
 	"context"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
-	"go.opentelemetry.io/otel/metric"
 
 	"github.com/otel-audit/auditprocessor/internal/audit"
 	"github.com/otel-audit/auditprocessor/internal/metadata"
@@ -23,6 +21,7 @@ type auditProcessor struct {
 	telemetry *metadata.TelemetryBuilder
 	counters  *audit.Counters
 	release   func() // stops counting reloads, on shutdown
+	started   bool   // Start started the live catalogs: Shutdown stops them
 }
 
 func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, error) {
@@ -35,13 +34,11 @@ func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, er
 		live.Release()
 		return nil, err
 	}
-	release, err := live.Instrument("processor", t.ProcessorAuditCatalogReloads, t.RegisterProcessorAuditCatalogInForceCallback)
-	if err == nil {
-		err = t.RegisterProcessorAuditServiceNamesEvictedCallback(func(_ context.Context, o metric.Int64Observer) error {
-			o.Observe(live.Evicted())
-			return nil
-		})
-	}
+	release, err := live.Instrument("processor", audit.Instrumentation{
+		Reloads: t.ProcessorAuditCatalogReloads,
+		InForce: t.RegisterProcessorAuditCatalogInForceCallback,
+		Evicted: t.RegisterProcessorAuditServiceNamesEvictedCallback,
+	})
 	if err != nil {
 		live.Release()
 		return nil, err
@@ -50,15 +47,26 @@ func newAuditProcessor(set processor.Settings, cfg *Config) (*auditProcessor, er
 		Matched:    t.ProcessorAuditRecordsMatched,
 		Unmatched:  t.ProcessorAuditRecordsUnmatched,
 		Malformed:  t.ProcessorAuditRecordsMalformed,
+		Refused:    t.ProcessorAuditRecordsRefused,
 		Dropped:    t.ProcessorAuditRecordsDropped,
 		Removed:    t.ProcessorAuditAttributesRemoved,
 		Unselected: t.ProcessorAuditRecordsUnselected,
 	}).Init()}, nil
 }
 
-func (p *auditProcessor) start(context.Context, component.Host) error { return p.live.Start() }
+func (p *auditProcessor) start(context.Context, component.Host) error {
+	if err := p.live.Start(); err != nil {
+		return err
+	}
+	p.started = true
+	return nil
+}
 
 func (p *auditProcessor) shutdown(context.Context) error {
+	if p.started {
+		p.live.Shutdown()
+		p.started = false
+	}
 	if p.release != nil {
 		p.release()
 		p.release = nil
@@ -105,10 +113,8 @@ func (p *auditProcessor) processTraces(ctx context.Context, td ptrace.Traces) (p
 			before := spans.Len()
 			spans.RemoveIf(func(s ptrace.Span) bool {
 				c.Removed += audit.Strip(s.Attributes())
-				if !a.Audits(s.Kind()) {
-					return false
-				}
-				return decide(a, &c, s.Attributes(), &region, s.Name(), s.Status().Code() == ptrace.StatusCodeError)
+				v := audit.SpanView(s)
+				return decide(a, &c, &v, &region)
 			})
 			return before, spans.Len()
 		})
@@ -131,11 +137,14 @@ func (p *auditProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Lo
 		region := a.NewResource(rl.Resource().Attributes())
 		return removeEmptied(rl.ScopeLogs(), func(sl plog.ScopeLogs) (int, int) {
 			c.Removed += audit.Strip(sl.Scope().Attributes())
+			unmarkScope(sl.Scope())
 			records := sl.LogRecords()
 			before := records.Len()
 			records.RemoveIf(func(r plog.LogRecord) bool {
 				c.Removed += audit.Strip(r.Attributes())
-				return decide(a, &c, r.Attributes(), &region, "", false)
+				unmarkRecord(r)
+				v := audit.LogView(r)
+				return decide(a, &c, &v, &region)
 			})
 			return before, records.Len()
 		})
@@ -147,13 +156,17 @@ func (p *auditProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Lo
 	return ld, nil
 }
 
-// decide decides one record whose forged audit attributes are gone, counts
-// it, tags it when it is kept and matched, and tells whether to drop it.
-func decide(a *audit.Auditor, c *audit.Counts, attrs pcommon.Map, rr *audit.Resource, spanName string, spanError bool) bool {
-	d := a.Decide(attrs, rr, spanName, spanError)
+// decide decides one record whose forged audit attributes are gone (a
+// span of a kind that is not audited is left as it is), counts it, tags it
+// when it is kept and matched, and tells whether to drop it.
+func decide(a *audit.Auditor, c *audit.Counts, v *audit.View, rr *audit.Resource) bool {
+	if !a.Audits(v) {
+		return false
+	}
+	d := a.Decide(v, rr)
 	c.Add(&d)
 	if d.Emits() {
-		a.Tag(attrs, &d, attrs)
+		a.Tag(v.Attrs, &d, v.Attrs)
 	}
 	return d.Drop != audit.Keep
 }

@@ -67,13 +67,13 @@ var traceWants = map[string]want{
 	"eee19b7ec3c1b10a": untouched, // /v1/models: unmatched
 	"eee19b7ec3c1b10b": dropped,   // backup-recovery sends from no region
 	"eee19b7ec3c1b10c": dropped,   // idem
-	// record region, url.full, lower-case method, no status: no reason code
+	// record region, url.full, no status: no reason code
 	"eee19b7ec3c1b10d": tagged("speech-to-text.custom-language-model-list.read", "unknown", "eu-de").
 		with("normal", 0, "speech-to-text/custom-language-model-list", "Speech to Text: Read a list of custom language models"),
 	// Flask route, no region: kept
 	"eee19b7ec3c1b10e": tagged("speech-to-text.custom-language-model-word.create", "success", "").
 		with("normal", 200, "speech-to-text/custom-language-model-word", "Speech to Text: Create a word for a custom language model"),
-	"eee19b7ec3c1b10f": untouched, // _OTHER PURGE: unmatched
+	"eee19b7ec3c1b10f": untouched, // _OTHER PURGE answered 405: refused
 }
 
 var logWants = map[string]want{
@@ -150,10 +150,10 @@ func TestGolden(t *testing.T) {
 		signal                      string
 		wants                       map[string]want
 		matched, unmatched, dropped int64
-		removed                     int64
+		refused, removed            int64
 		shape                       func(t *testing.T, out any)
 	}{
-		{"traces", traceWants, 10, 3, 3, 3, func(t *testing.T, out any) {
+		{"traces", traceWants, 10, 2, 3, 1, 3, func(t *testing.T, out any) {
 			// the us-south resource keeps its unmatched span, the backup
 			// resource is emptied and removed, the empty scope that came in stays
 			rss := out.(ptrace.Traces).ResourceSpans()
@@ -161,7 +161,7 @@ func TestGolden(t *testing.T) {
 			assert.Equal(t, 2, rss.At(0).ScopeSpans().Len())
 			assert.Equal(t, 0, rss.At(0).ScopeSpans().At(1).Spans().Len())
 		}},
-		{"logs", logWants, 5, 0, 2, 1, func(t *testing.T, out any) {
+		{"logs", logWants, 5, 0, 2, 0, 1, func(t *testing.T, out any) {
 			assert.Equal(t, 1, out.(plog.Logs).ResourceLogs().Len())
 		}},
 	} {
@@ -175,6 +175,7 @@ func TestGolden(t *testing.T) {
 			checkCount(t, r, "matched", tc.signal, tc.matched)
 			checkCount(t, r, "unmatched", tc.signal, tc.unmatched)
 			checkCount(t, r, "dropped", tc.signal, tc.dropped)
+			checkCount(t, r, "refused", tc.signal, tc.refused)
 			assert.Equal(t, tc.removed, r.Counter(t, "attributes_removed", tc.signal), "attributes removed")
 			metadatatest.AssertEqualProcessorAuditRecordsDropped(t, r.Tel, audittest.Drops(tc.signal, tc.dropped, "unsupported_region"), metricdatatest.IgnoreTimestamp())
 		})

@@ -33,7 +33,14 @@ func yamlBlocks(t *testing.T, path string) []string {
 // readmeBlocks returns the README's yaml code blocks.
 func readmeBlocks(t *testing.T) []string {
 	blocks := yamlBlocks(t, "README.md")
-	require.Len(t, blocks, 5, "the README's yaml examples: the pipeline, audit events, the catalog, scoped catalogs and live catalogs")
+	require.Len(t, blocks, 2, "the README's yaml examples: the pipeline and the catalog")
+	return blocks
+}
+
+// catalogsBlocks returns docs/catalogs.md's yaml code blocks.
+func catalogsBlocks(t *testing.T) []string {
+	blocks := yamlBlocks(t, "docs/catalogs.md")
+	require.Len(t, blocks, 2, "docs/catalogs.md's yaml examples: scoped catalogs and live catalogs")
 	return blocks
 }
 
@@ -62,12 +69,16 @@ func TestReadmePipeline(t *testing.T) {
 	}
 }
 
-// TestReadmeEvents loads the README's audit events example: the connector's
+// TestReadmeEvents loads the connector README's example: the connector's
 // configuration (the processor's, merged through the anchor, plus event)
-// creates the connector, and the pipelines wire it as described.
+// creates the connector, and the pipelines wire it as described: the
+// connector is the traces pipeline's only exporter and carries the spans
+// to traces/records after their events.
 func TestReadmeEvents(t *testing.T) {
+	blocks := yamlBlocks(t, "auditconnector/README.md")
+	require.Len(t, blocks, 1, "the connector README's yaml example")
 	var doc map[string]any
-	require.NoError(t, yaml.Unmarshal([]byte(readmeBlocks(t)[1]), &doc))
+	require.NoError(t, yaml.Unmarshal([]byte(blocks[0]), &doc))
 	f := auditconnector.NewFactory()
 	cfg := f.CreateDefaultConfig().(*auditconnector.Config)
 	conn := doc["connectors"].(map[string]any)["audit"].(map[string]any)
@@ -79,16 +90,17 @@ func TestReadmeEvents(t *testing.T) {
 	_, err := f.CreateTracesToLogs(t.Context(), connectortest.NewNopSettings(f.Type()), cfg, consumertest.NewNop())
 	require.NoError(t, err)
 	pipelines := doc["service"].(map[string]any)["pipelines"].(map[string]any)
-	assert.Contains(t, pipelines["traces"].(map[string]any)["exporters"], "audit")
+	assert.Equal(t, []any{"audit"}, pipelines["traces"].(map[string]any)["exporters"])
+	assert.Equal(t, []any{"audit"}, pipelines["traces/records"].(map[string]any)["receivers"])
 	assert.Equal(t, []any{"audit"}, pipelines["logs/events"].(map[string]any)["receivers"])
 }
 
-// TestReadmeScoped creates the processor from the README's scoped catalogs
+// TestReadmeScoped creates the processor from docs/catalogs.md's scoped catalogs
 // example (its catalog file is the test catalog of that name), and checks
 // that overlapping selectors are refused as the README says.
 func TestReadmeScoped(t *testing.T) {
 	var doc map[string]any
-	require.NoError(t, yaml.Unmarshal([]byte(readmeBlocks(t)[3]), &doc))
+	require.NoError(t, yaml.Unmarshal([]byte(catalogsBlocks(t)[0]), &doc))
 	cfg := createDefaultConfig().(*Config)
 	require.NoError(t, confmap.NewFromStringMap(doc["processors"].(map[string]any)["audit"].(map[string]any)).Unmarshal(cfg))
 	require.NoError(t, confmap.Validate(cfg))
@@ -98,15 +110,15 @@ func TestReadmeScoped(t *testing.T) {
 	require.NoError(t, err)
 	cfg.Services["voices"] = ServiceConfig{ServiceNames: []string{"*-api"}}
 	_, err = NewFactory().CreateTraces(t.Context(), processortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop())
-	assert.ErrorContains(t, err, `services.speech-to-text (builtin:speech-to-text, service_names ["stt-*"]) and services.voices (testdata/catalogs/voices.yaml, service_names ["*-api"]) can select the same records: duplicate route:`)
+	assert.ErrorContains(t, err, `services::speech-to-text (builtin:speech-to-text, service_names ["stt-*"]) and services::voices (testdata/catalogs/voices.yaml, service_names ["*-api"]) can select the same records: duplicate route:`)
 }
 
-// TestReadmeLive loads the README's live catalogs example, and checks that
+// TestReadmeLive loads docs/catalogs.md's live catalogs example, and checks that
 // the ConfigMap example of docs/production.md mounts the directory its
 // catalog_files name.
 func TestReadmeLive(t *testing.T) {
 	var doc map[string]any
-	require.NoError(t, yaml.Unmarshal([]byte(readmeBlocks(t)[4]), &doc))
+	require.NoError(t, yaml.Unmarshal([]byte(catalogsBlocks(t)[1]), &doc))
 	cfg := createDefaultConfig().(*Config)
 	require.NoError(t, confmap.NewFromStringMap(doc["processors"].(map[string]any)["audit"].(map[string]any)).Unmarshal(cfg))
 	require.NoError(t, confmap.Validate(cfg))
@@ -125,7 +137,7 @@ func TestReadmeLive(t *testing.T) {
 
 // TestReadmeCatalog parses and compiles the README's catalog example.
 func TestReadmeCatalog(t *testing.T) {
-	c, err := catalog.Parse("README.md", []byte(readmeBlocks(t)[2]))
+	c, err := catalog.Parse("README.md", []byte(readmeBlocks(t)[1]))
 	require.NoError(t, err)
 	m, err := catalog.Compile(c)
 	require.NoError(t, err)

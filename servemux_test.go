@@ -104,20 +104,24 @@ func newMuxRef(t testing.TB) *muxRef {
 // whose handler runs. A redirect that cleans the path is followed (the
 // request is the action, reached in one more round trip); a redirect that
 // only adds a trailing slash is not (this request runs no action; the next
-// one is a request of its own). final is the request ServeMux routed last.
-// ok is false when the server rejects the request before routing it, so no
-// telemetry exists.
-func (r *muxRef) serve(method, target string) (ev *catalog.Event, req, final *http.Request, ok bool) {
+// one is a request of its own). final is the request ServeMux routed last,
+// status what it answered to the request itself (the status its telemetry
+// reports). ok is false when the server rejects the request before routing
+// it, so no telemetry exists.
+func (r *muxRef) serve(method, target string) (ev *catalog.Event, req, final *http.Request, status int, ok bool) {
 	req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(method + " " + target + " HTTP/1.1\r\nHost: api.example\r\n\r\n")))
 	if err != nil {
-		return nil, nil, nil, false
+		return nil, nil, nil, 0, false
 	}
 	cur := req
 	for range 3 {
 		rec := httptest.NewRecorder()
 		r.mux.ServeHTTP(rec, cur)
+		if status == 0 {
+			status = rec.Code
+		}
 		if a := rec.Header().Get(eventHeader); a != "" {
-			return r.events[a], req, cur, true
+			return r.events[a], req, cur, status, true
 		}
 		loc := rec.Header().Get("Location")
 		if rec.Code/100 != 3 || loc == "" {
@@ -140,34 +144,51 @@ func (r *muxRef) serve(method, target string) (ev *catalog.Event, req, final *ht
 		next.URL = u
 		cur = next
 	}
-	return nil, req, cur, true
+	return nil, req, cur, status, true
 }
 
-// form is one way an instrumentation reports the request's path.
+// form is one way an instrumentation reports the request's path, with the
+// response status (http.response.status_code) unless noStatus.
 type form struct {
 	name string
 	// attrs gives the attributes for a request sent as target and parsed as req.
-	attrs func(target string, req *http.Request) map[string]any
+	attrs    func(target string, req *http.Request) map[string]any
+	noStatus bool
+}
+
+// record gives the attributes a form reports for a request and its status.
+func (f form) record(method, target string, req *http.Request, status int) map[string]any {
+	raw := f.attrs(target, req)
+	raw["http.request.method"] = method
+	if !f.noStatus {
+		raw["http.response.status_code"] = status
+	}
+	return raw
 }
 
 var forms = []form{
 	// Node's HTTP instrumentation, older conventions: the raw target
-	{"http.target raw", func(target string, _ *http.Request) map[string]any {
+	{name: "http.target raw", attrs: func(target string, _ *http.Request) map[string]any {
+		return map[string]any{"http.target": target}
+	}},
+	// an access log with the method and the target only: nothing shows
+	// whether a handler ran
+	{name: "http.target raw, no status", noStatus: true, attrs: func(target string, _ *http.Request) map[string]any {
 		return map[string]any{"http.target": target}
 	}},
 	// what Go's server understood, re-escaped, with the query
-	{"http.target RequestURI", func(_ string, req *http.Request) map[string]any {
+	{name: "http.target RequestURI", attrs: func(_ string, req *http.Request) map[string]any {
 		return map[string]any{"http.target": req.URL.RequestURI()}
 	}},
 	// Node, current conventions: the raw path
-	{"url.path escaped", func(_ string, req *http.Request) map[string]any {
+	{name: "url.path escaped", attrs: func(_ string, req *http.Request) map[string]any {
 		return map[string]any{"url.path": req.URL.EscapedPath()}
 	}},
 	// Go's otelhttp: the decoded path
-	{"url.path decoded", func(_ string, req *http.Request) map[string]any {
+	{name: "url.path decoded", attrs: func(_ string, req *http.Request) map[string]any {
 		return map[string]any{"url.path": req.URL.Path}
 	}},
-	{"url.full", func(_ string, req *http.Request) map[string]any {
+	{name: "url.full", attrs: func(_ string, req *http.Request) map[string]any {
 		return map[string]any{"url.full": "https://api.example" + req.URL.RequestURI()}
 	}},
 }
@@ -183,6 +204,7 @@ const (
 	diffGoReencoded  = "Go's server re-encodes a raw target that holds a character needing escape, and its %2F then splits the segment"
 	diffSlashSegment = "a segment that is just %2F: ServeMux takes it for a trailing slash, the processor for a segment"
 	diffInvalidPath  = "a decoded url.path holds a '%' that is no escape: malformed, counted"
+	diffHeadUnproven = "HEAD with neither a route nor a 2xx/3xx status: nothing shows that the GET handler ran"
 	diffUnexplained  = "UNEXPLAINED"
 	muxSampleTargets = 40
 )
@@ -205,18 +227,17 @@ func newDiffer(t testing.TB) *differ {
 // check compares one request in every form; it returns false on an
 // unexplained difference, having reported it.
 func (d *differ) check(method, target string) bool {
-	want, req, final, ok := d.ref.serve(method, target)
+	want, req, final, status, ok := d.ref.serve(method, target)
 	if !ok {
 		return true // rejected before routing: no telemetry
 	}
 	good := true
 	for _, f := range forms {
 		attrs := pcommon.NewMap()
-		if req.URL.Opaque != "" && f.name != "http.target raw" {
+		if req.URL.Opaque != "" && !strings.HasPrefix(f.name, "http.target raw") {
 			continue // "a:b/c" has no path: there is none to report
 		}
-		raw := f.attrs(target, req)
-		raw["http.request.method"] = method
+		raw := f.record(method, target, req, status)
 		require.NoError(d.t, attrs.FromRaw(raw))
 		got := d.p.live.Auditor().Match(attrs, nil, "").Event
 		if got != nil {
@@ -226,7 +247,7 @@ func (d *differ) check(method, target string) bool {
 			d.agreed++
 			continue
 		}
-		why := d.explain(f, target, req, final, want, got)
+		why := d.explain(f, method, target, req, final, want, got)
 		d.counts[why]++
 		if why == diffUnexplained {
 			good = false
@@ -246,11 +267,14 @@ func evName(ev *catalog.Event) string {
 // explain names the by-design class of a difference, checking it against
 // the catalog's routes as regular expressions on the path ServeMux routed
 // (cleaned, each segment decoded, an encoded slash kept as %2F).
-func (d *differ) explain(f form, target string, req, final *http.Request, want, got *catalog.Event) string {
+func (d *differ) explain(f form, method, target string, req, final *http.Request, want, got *catalog.Event) string {
+	raw := strings.HasPrefix(f.name, "http.target raw")
 	switch {
-	case f.name == "http.target raw" && strings.Contains(target, "#"):
+	case f.noStatus && method == http.MethodHead && got == nil && want != nil && want.Method == http.MethodGet:
+		return diffHeadUnproven
+	case raw && strings.Contains(target, "#"):
 		return diffFragment
-	case f.name == "http.target raw" && strings.Contains(strings.ToLower(target), "%2f") && !strings.Contains(strings.ToLower(req.URL.EscapedPath()), "%2f"):
+	case raw && strings.Contains(strings.ToLower(target), "%2f") && !strings.Contains(strings.ToLower(req.URL.EscapedPath()), "%2f"):
 		return diffGoReencoded
 	case f.name == "url.path decoded":
 		esc := strings.ToLower(req.URL.EscapedPath())
@@ -382,7 +406,7 @@ func TestServeMuxDifferential(t *testing.T) {
 	t.Logf("%d requests × %d forms: %d agreed; by design: %v", len(targets), len(forms), d.agreed, d.counts)
 	require.Zero(t, d.counts[diffUnexplained])
 	// every documented class shows up, so the test shows each of them
-	for _, why := range []string{diffConstraint, diffEmptyRest, diffMidRest, diffFragment, diffDecodedPath} {
+	for _, why := range []string{diffConstraint, diffEmptyRest, diffMidRest, diffFragment, diffDecodedPath, diffHeadUnproven} {
 		require.Positive(t, d.counts[why], why)
 	}
 	require.Greater(t, d.agreed, 10*d.counts[diffDecodedPath])

@@ -41,6 +41,20 @@ events:
 `
 }
 
+// swapConfigs writes catalog A to a file and returns it with a processor's
+// and a connector's configuration alike that load it (no polling).
+func swapConfigs(t *testing.T) (string, *Config, *auditconnector.Config) {
+	file := filepath.Join(t.TempDir(), "gadgets.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(swapCatalog(false)), 0o600))
+	cfg := createDefaultConfig().(*Config)
+	cfg.BuiltinCatalogs = nil
+	cfg.CatalogFiles = []string{file}
+	cfg.Reload.PollInterval = 0
+	ccfg := auditconnector.NewFactory().CreateDefaultConfig().(*auditconnector.Config)
+	ccfg.Config = cfg.Config
+	return file, cfg, ccfg
+}
+
 // TestSpanAndEventAgreeUnderSwaps: catalogs A and B are swapped as a
 // ConfigMap is (a rename over the file) every few milliseconds while
 // goroutines send spans through the processor, whose next consumer passes
@@ -50,16 +64,7 @@ events:
 // one event with its action, and an untagged span (POST /v1/widgets under
 // A) has none.
 func TestSpanAndEventAgreeUnderSwaps(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "gadgets.yaml")
-	require.NoError(t, os.WriteFile(file, []byte(swapCatalog(false)), 0o600))
-	cfg := createDefaultConfig().(*Config)
-	cfg.BuiltinCatalogs = nil
-	cfg.CatalogFiles = []string{file}
-	cfg.Reload.PollInterval = 0
-
-	ccfg := auditconnector.NewFactory().CreateDefaultConfig().(*auditconnector.Config)
-	ccfg.Config = cfg.Config
+	file, cfg, ccfg := swapConfigs(t)
 	events := new(consumertest.LogsSink)
 	conn, err := auditconnector.NewFactory().CreateTracesToLogs(t.Context(), connectortest.NewNopSettings(auditconnector.NewFactory().Type()), ccfg, events)
 	require.NoError(t, err)
@@ -207,14 +212,7 @@ func (f fanoutTraces) ConsumeTraces(ctx context.Context, td ptrace.Traces) error
 // catalog state: a changed file is reloaded once, counted once per
 // component kind, and every instance decides with the new catalog at once.
 func TestOneCatalogStatePerConfiguration(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "gadgets.yaml")
-	require.NoError(t, os.WriteFile(file, []byte(swapCatalog(false)), 0o600))
-	cfg := createDefaultConfig().(*Config)
-	cfg.BuiltinCatalogs = nil
-	cfg.CatalogFiles = []string{file}
-	cfg.Reload.PollInterval = 0
-	ccfg := auditconnector.NewFactory().CreateDefaultConfig().(*auditconnector.Config)
-	ccfg.Config = cfg.Config
+	file, cfg, ccfg := swapConfigs(t)
 
 	tel := componenttest.NewTelemetry()
 	defer func() { require.NoError(t, tel.Shutdown(context.Background())) }()

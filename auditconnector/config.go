@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
@@ -18,7 +19,32 @@ type Config struct {
 	audit.Config `mapstructure:",squash"`
 	// Event configures the event records. Default: see EventConfig.
 	Event EventConfig `mapstructure:"event"`
+	// Integrity puts the events into a hash chain closed by signed
+	// checkpoints (README "Verifiable events"). Default: unset (no chain).
+	Integrity *IntegrityConfig `mapstructure:"integrity"`
 }
+
+// IntegrityConfig configures the hash chain and its signed checkpoints.
+type IntegrityConfig struct {
+	// PrivateKeyFile is the PEM file of the key that signs the checkpoints:
+	// Ed25519 or ECDSA P-256, PKCS #8 ("PRIVATE KEY") or SEC 1 ("EC PRIVATE
+	// KEY"). Required. It is read at start (a missing, unreadable or
+	// wrong-type key fails the start) and again at each checkpoint, so a
+	// replaced file is picked up; an unusable replacement keeps the last key.
+	PrivateKeyFile string `mapstructure:"private_key_file"`
+	// CheckpointInterval is the longest time between a chained event and
+	// the checkpoint that covers it. Default (and zero): 10s.
+	CheckpointInterval time.Duration `mapstructure:"checkpoint_interval"`
+	// CheckpointEvents is the most events a checkpoint covers: one is made
+	// as soon as that many are chained since the last. Default (and zero): 1000.
+	CheckpointEvents int `mapstructure:"checkpoint_events"`
+}
+
+// The checkpoint defaults: at most 10 s or 1000 events unsigned.
+const (
+	DefaultCheckpointInterval = 10 * time.Second
+	DefaultCheckpointEvents   = 1000
+)
 
 // EventConfig configures the fields of the event records that do not come
 // from the catalog or the source record's HTTP attributes.
@@ -38,6 +64,11 @@ type EventConfig struct {
 	LogSourceCRN string `mapstructure:"log_source_crn"`
 	// SaveServiceCopy is the body's saveServiceCopy. Default: unset (left out).
 	SaveServiceCopy *bool `mapstructure:"save_service_copy"`
+	// ResourceAttributes lists the source resource's attributes an event
+	// keeps: keys, or prefixes ending in ".*" (resource.go). None may be, or
+	// be under, a body field or in the audit namespace. Default:
+	// DefaultResourceAttributes; an empty list keeps none.
+	ResourceAttributes []string `mapstructure:"resource_attributes"`
 }
 
 // DefaultObserverName is the provider's observer.name.
@@ -58,7 +89,7 @@ func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
 func (cfg *Config) Validate() error {
 	errs := []error{cfg.Check()}
 	if strings.TrimSpace(cfg.Event.ObserverName) == "" {
-		errs = append(errs, errors.New("event.observer_name is empty"))
+		errs = append(errs, errors.New("event::observer_name is empty"))
 	}
 	for _, l := range []struct {
 		name string
@@ -67,15 +98,34 @@ func (cfg *Config) Validate() error {
 		for i, k := range l.keys {
 			switch {
 			case strings.TrimSpace(k) == "":
-				errs = append(errs, fmt.Errorf("event.%s[%d] is empty", l.name, i))
+				errs = append(errs, fmt.Errorf("event::%s[%d] is empty", l.name, i))
 			case audit.Owned(k):
-				errs = append(errs, fmt.Errorf("event.%s[%d]: %q is in the audit. namespace, which the audit components own", l.name, i, k))
+				errs = append(errs, fmt.Errorf("event::%s[%d]: %q is in the audit. namespace, which the audit components own", l.name, i, k))
 			}
+		}
+	}
+	for i, e := range cfg.Event.ResourceAttributes {
+		if msg := checkResourceAttribute(e); msg != "" {
+			errs = append(errs, fmt.Errorf("event::resource_attributes[%d]: %q %s", i, e, msg))
+		}
+	}
+	if in := cfg.Integrity; in != nil {
+		if strings.TrimSpace(in.PrivateKeyFile) == "" {
+			errs = append(errs, errors.New("integrity::private_key_file is empty: name the PEM file of the checkpoints' signing key"))
+		}
+		if in.CheckpointInterval < 0 {
+			errs = append(errs, fmt.Errorf("integrity::checkpoint_interval is negative (%s)", in.CheckpointInterval))
+		}
+		if in.CheckpointEvents < 0 {
+			errs = append(errs, fmt.Errorf("integrity::checkpoint_events is negative (%d)", in.CheckpointEvents))
 		}
 	}
 	return errors.Join(errs...)
 }
 
 func createDefaultConfig() component.Config {
-	return &Config{Config: audit.NewDefaultConfig(), Event: EventConfig{ObserverName: DefaultObserverName}}
+	return &Config{Config: audit.NewDefaultConfig(), Event: EventConfig{
+		ObserverName:       DefaultObserverName,
+		ResourceAttributes: append([]string(nil), DefaultResourceAttributes...),
+	}}
 }

@@ -11,18 +11,21 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
-	"go.opentelemetry.io/otel/metric"
 
 	"github.com/otel-audit/auditprocessor/auditconnector/internal/metadata"
 	"github.com/otel-audit/auditprocessor/internal/audit"
+	"github.com/otel-audit/auditprocessor/internal/integrity"
 )
 
 // EventName is the event name of every audit event record.
-const EventName = "audit.event"
+const EventName = integrity.EventName
 
 // EventTimeLayout is the provider's eventTime: UTC, hundredths of a second,
 // "+0000" (2019-11-03T21:40:53.94+0000).
 const EventTimeLayout = "2006-01-02T15:04:05.00-0700"
+
+// maxTags is the most audit.* attributes Tag writes.
+const maxTags = 8
 
 // severityNumbers maps the audit severity to the log severity number.
 var severityNumbers = map[string]plog.SeverityNumber{
@@ -37,6 +40,7 @@ type auditConnector struct {
 	// the audit processor before it pinned, else those in force.
 	live    *audit.Live
 	release func() // stops counting reloads, on shutdown
+	started bool   // Start started the live catalogs: Shutdown stops them
 	// id and edges: the instances of this component ID, for a
 	// traces-to-logs instance (records.go); nil for logs to logs.
 	id        component.ID
@@ -46,6 +50,11 @@ type auditConnector struct {
 	telemetry *metadata.TelemetryBuilder
 	counters  *audit.Counters
 	now       func() time.Time
+	// resource keeps the allowed resource attributes (resource.go).
+	resource *resourceFilter
+	// chain is the hash chain of the events (integrity.go); nil without
+	// integrity configured.
+	chain *chain
 }
 
 func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*auditConnector, error) {
@@ -58,13 +67,11 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 		live.Release()
 		return nil, err
 	}
-	release, err := live.Instrument("connector", t.ConnectorAuditCatalogReloads, t.RegisterConnectorAuditCatalogInForceCallback)
-	if err == nil {
-		err = t.RegisterConnectorAuditServiceNamesEvictedCallback(func(_ context.Context, o metric.Int64Observer) error {
-			o.Observe(live.Evicted())
-			return nil
-		})
-	}
+	release, err := live.Instrument("connector", audit.Instrumentation{
+		Reloads: t.ConnectorAuditCatalogReloads,
+		InForce: t.RegisterConnectorAuditCatalogInForceCallback,
+		Evicted: t.RegisterConnectorAuditServiceNamesEvictedCallback,
+	})
 	if err != nil {
 		live.Release()
 		return nil, err
@@ -73,6 +80,7 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 		live:      live,
 		release:   release,
 		event:     cfg.Event,
+		resource:  newResourceFilter(cfg.Event.ResourceAttributes),
 		next:      next,
 		telemetry: t,
 		now:       time.Now,
@@ -80,19 +88,40 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 			Matched:    t.ConnectorAuditRecordsMatched,
 			Unmatched:  t.ConnectorAuditRecordsUnmatched,
 			Malformed:  t.ConnectorAuditRecordsMalformed,
+			Refused:    t.ConnectorAuditRecordsRefused,
 			Dropped:    t.ConnectorAuditRecordsDropped,
 			Unselected: t.ConnectorAuditRecordsUnselected,
 		}).Init(),
 	}
+	if cfg.Integrity != nil {
+		if c.chain, err = newChain(cfg.Integrity, next, set.Logger); err != nil {
+			c.release()
+			live.Release()
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
-// Start starts watching the catalog files (reload).
-func (c *auditConnector) Start(context.Context, component.Host) error { return c.live.Start() }
+// Start starts watching the catalog files (reload), and the checkpoints'
+// ticker.
+func (c *auditConnector) Start(context.Context, component.Host) error {
+	if err := c.live.Start(); err != nil {
+		return err
+	}
+	c.started = true
+	if c.chain != nil {
+		c.chain.start()
+	}
+	return nil
+}
 
 // Shutdown releases the catalogs (the last component to release them
 // stops their watcher) and stops the telemetry.
-func (c *auditConnector) Shutdown(context.Context) error {
+func (c *auditConnector) Shutdown(ctx context.Context) error {
+	if c.chain != nil {
+		c.chain.shutdown(ctx)
+	}
 	if c.edges != nil {
 		leave(c.id, func(e *edges) {
 			if e.events == c {
@@ -100,6 +129,10 @@ func (c *auditConnector) Shutdown(context.Context) error {
 			}
 		})
 		c.edges = nil
+	}
+	if c.started {
+		c.live.Shutdown()
+		c.started = false
 	}
 	if c.release != nil {
 		c.release()
@@ -121,6 +154,9 @@ type source struct {
 	time            pcommon.Timestamp
 	traceID         pcommon.TraceID
 	spanID          pcommon.SpanID
+	// body and log: a log record's body, for its event id (eventid.go).
+	body pcommon.Value
+	log  bool
 }
 
 // batch collects the events of one incoming batch, a resource at a time.
@@ -154,8 +190,7 @@ func (b *batch) emit(d *audit.Decision, src *source) {
 	}
 	if !b.opened {
 		rl := b.out.ResourceLogs().AppendEmpty()
-		b.resource.CopyTo(rl.Resource())
-		audit.Strip(rl.Resource().Attributes()) // forged audit.* never reach an event
+		b.c.resource.copyTo(b.resource.Attributes(), rl.Resource().Attributes()) // resource.go
 		rl.SetSchemaUrl(b.schema)
 		sl := rl.ScopeLogs().AppendEmpty()
 		sl.Scope().SetName(metadata.ScopeName)
@@ -174,6 +209,9 @@ func (b *batch) finish(ctx context.Context, signal audit.Signal) error {
 		return nil
 	}
 	c.telemetry.ConnectorAuditEventsEmitted.Add(ctx, n, c.counters.SignalOption(signal))
+	if c.chain != nil {
+		return c.chain.pass(ctx, b.out)
+	}
 	return c.next.ConsumeLogs(audit.WithEvents(ctx), b.out)
 }
 
@@ -193,46 +231,35 @@ func (c *auditConnector) ConsumeTraces(ctx context.Context, td ptrace.Traces) er
 }
 
 func (c *auditConnector) consumeTraces(ctx context.Context, td ptrace.Traces) error {
-	b := c.newBatch(ctx)
-	for _, rs := range td.ResourceSpans().All() {
-		b.nextResource(rs.Resource(), rs.SchemaUrl())
-		region := b.a.NewResource(rs.Resource().Attributes())
-		for _, ss := range rs.ScopeSpans().All() {
-			for _, s := range ss.Spans().All() {
-				if !b.a.Audits(s.Kind()) {
-					continue
-				}
-				d := b.a.Decide(s.Attributes(), &region, s.Name(), s.Status().Code() == ptrace.StatusCodeError)
-				ts := s.EndTimestamp()
-				if ts == 0 {
-					ts = s.StartTimestamp()
-				}
-				b.emit(&d, &source{attrs: s.Attributes(), resource: rs.Resource().Attributes(), time: ts, traceID: s.TraceID(), spanID: s.SpanID()})
-			}
-		}
-	}
-	return b.finish(ctx, audit.SignalTraces)
+	return c.consume(ctx, td, audit.SignalTraces)
 }
 
 // ConsumeLogs emits one event per log record the audit processor would
 // keep and tag.
 func (c *auditConnector) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	return c.consume(ctx, ld, audit.SignalLogs)
+}
+
+// consume emits the events of a batch of either signal, read through the
+// shared view of a record.
+func (c *auditConnector) consume(ctx context.Context, batch any, signal audit.Signal) error {
 	b := c.newBatch(ctx)
-	for _, rl := range ld.ResourceLogs().All() {
-		b.nextResource(rl.Resource(), rl.SchemaUrl())
-		region := b.a.NewResource(rl.Resource().Attributes())
-		for _, sl := range rl.ScopeLogs().All() {
-			for _, r := range sl.LogRecords().All() {
-				d := b.a.Decide(r.Attributes(), &region, "", false)
-				ts := r.Timestamp()
-				if ts == 0 {
-					ts = r.ObservedTimestamp()
-				}
-				b.emit(&d, &source{attrs: r.Attributes(), resource: rl.Resource().Attributes(), time: ts, traceID: r.TraceID(), spanID: r.SpanID()})
+	var region audit.Resource
+	audit.Walk(batch, func(r pcommon.Resource, schemaURL string) {
+		b.nextResource(r, schemaURL)
+		region = b.a.NewResource(r.Attributes())
+	}, func(v audit.View) bool {
+		if b.a.Audits(&v) {
+			d := b.a.Decide(&v, &region)
+			src := source{attrs: v.Attrs, resource: b.resource.Attributes(), time: v.Time(), traceID: v.TraceID(), spanID: v.SpanID()}
+			if !v.IsSpan() {
+				src.body, src.log = v.Log().Body(), true
 			}
+			b.emit(&d, &src)
 		}
-	}
-	return b.finish(ctx, audit.SignalLogs)
+		return true
+	})
+	return b.finish(ctx, signal)
 }
 
 // write fills one event record: the audit.* attributes the processor
@@ -250,6 +277,10 @@ func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Dec
 	lr.SetSeverityText(severity)
 	lr.SetSeverityNumber(severityNumbers[severity])
 	lr.SetEventName(EventName)
+	if c.chain != nil {
+		// Room for the tags and the integrity attributes at once (seal).
+		lr.Attributes().EnsureCapacity(maxTags + len(integrity.Keys))
+	}
 	a.Tag(lr.Attributes(), d, src.attrs)
 
 	// Everything is read first, so that each map is made once, with room
@@ -260,7 +291,8 @@ func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Dec
 	address, agent := a.ClientAddress(src.attrs), a.UserAgent(src.attrs)
 
 	body := lr.Body().SetEmptyMap()
-	body.EnsureCapacity(18)
+	body.EnsureCapacity(19)
+	body.PutStr("id", eventID(src, d.Event.Action))
 	body.PutStr("action", d.Event.Action)
 	body.PutStr("outcome", d.Outcome)
 	if d.Code > 0 {

@@ -150,7 +150,7 @@ var traceEvents = map[string]event{
 	"eee19b7ec3c1b10c": {"backup-recovery.protection-group-run-action.update", "success", "warning", "OK", 200},
 	"eee19b7ec3c1b10d": {"speech-to-text.custom-language-model-list.read", "unknown", "normal", "", 0},
 	"eee19b7ec3c1b10e": {"speech-to-text.custom-language-model-word.create", "success", "normal", "OK", 200},
-	// 10a /v1/models and 10f _OTHER PURGE: unmatched
+	// 10a /v1/models: unmatched; 10f _OTHER PURGE answered 405: refused
 }
 
 var logEvents = map[string]event{
@@ -250,7 +250,8 @@ func TestGoldenTracesToLogs(t *testing.T) {
 	metadatatest.AssertEqualConnectorAuditEventsEmitted(t, h.tel, audittest.Count("traces", n), metricdatatestIgnore...)
 	metadatatest.AssertEqualConnectorAuditRecordsMatched(t, h.tel, audittest.Count("traces", n+1), metricdatatestIgnore...) // + 109, dropped
 	metadatatest.AssertEqualConnectorAuditRecordsDropped(t, h.tel, audittest.Drops("traces", 1, "unsupported_region"), metricdatatestIgnore...)
-	metadatatest.AssertEqualConnectorAuditRecordsUnmatched(t, h.tel, audittest.Count("traces", 3), metricdatatestIgnore...)
+	metadatatest.AssertEqualConnectorAuditRecordsUnmatched(t, h.tel, audittest.Count("traces", 2), metricdatatestIgnore...)
+	metadatatest.AssertEqualConnectorAuditRecordsRefused(t, h.tel, audittest.Count("traces", 1), metricdatatestIgnore...)
 }
 
 func TestGoldenLogsToLogs(t *testing.T) {
@@ -310,8 +311,8 @@ func TestEventBody(t *testing.T) {
 	out := h.sink.AllLogs()[0]
 	require.Equal(t, 1, out.LogRecordCount())
 	rl := out.ResourceLogs().At(0)
-	assert.Equal(t, map[string]any{"service.name": "stt-api", "cloud.region": "EU-DE-2", "app.target.name": "acoustic models"},
-		rl.Resource().Attributes().AsRaw(), "the source resource without forged audit.* or audit")
+	assert.Equal(t, map[string]any{"service.name": "stt-api", "cloud.region": "EU-DE-2"},
+		rl.Resource().Attributes().AsRaw(), "the source resource's allowed attributes (event.resource_attributes)")
 	assert.Equal(t, "https://opentelemetry.io/schemas/1.26.0", rl.SchemaUrl())
 	sl := rl.ScopeLogs().At(0)
 	assert.Equal(t, metadata.ScopeName, sl.Scope().Name())
@@ -334,6 +335,7 @@ func TestEventBody(t *testing.T) {
 		"audit.initiator.id": "IBMid-120000QUJ0",
 	}, r.Attributes().AsRaw())
 	assert.Equal(t, map[string]any{
+		"id":        spanEventID, // eventid_test.go derives it by the README's formula
 		"action":    "speech-to-text.custom-language-model.delete",
 		"outcome":   "failure",
 		"reason":    map[string]any{"reasonCode": int64(403), "reasonType": "Forbidden"},
@@ -437,4 +439,75 @@ events:
 	del := got[pcommon.SpanID{2}.String()].Body().Map().AsRaw()
 	assert.Equal(t, false, del["dataEvent"])
 	assert.Equal(t, "critical", del["severity"])
+}
+
+// flatten writes a map's keys as a store that flattens maps does: nested
+// keys joined with dots.
+func flatten(prefix string, m pcommon.Map, out map[string]bool) {
+	for k, v := range m.All() {
+		if v.Type() == pcommon.ValueTypeMap {
+			flatten(prefix+k+".", v.Map(), out)
+			continue
+		}
+		out[prefix+k] = true
+	}
+}
+
+// TestEventResource: a sender's resource attributes that a flattening store
+// would put beside the body's fields (initiator.id, outcome) do not reach
+// the event; those that say where the request was served do.
+func TestEventResource(t *testing.T) {
+	h := newHarness(t, testConfig())
+	td := statusTraces()
+	res := td.ResourceSpans().At(0).Resource().Attributes()
+	res.PutStr("initiator.id", "bob")
+	res.PutStr("outcome", "failure")
+	res.PutStr("message", "nothing happened")
+	res.PutStr("k8s.pod.name", "stt-api-7d9")
+	res.PutStr("service.instance.id", "i-1")
+	res.PutStr("host.name", "node-3")
+	res.PutStr("app.secret", "x")
+	require.NoError(t, h.c.ConsumeTraces(t.Context(), td))
+	rl := h.sink.AllLogs()[0].ResourceLogs().At(0)
+	got := rl.Resource().Attributes()
+	assert.Equal(t, map[string]any{
+		"service.name": "stt-api", "service.instance.id": "i-1", "cloud.region": "eu-de",
+		"k8s.pod.name": "stt-api-7d9", "host.name": "node-3",
+	}, got.AsRaw())
+	body := map[string]bool{}
+	flatten("", rl.ScopeLogs().At(0).LogRecords().At(0).Body().Map(), body)
+	require.Contains(t, body, "reason.reasonCode", "the flattened body")
+	for k := range got.All() {
+		assert.NotContains(t, body, k, "a resource key beside a body field")
+	}
+
+	// An empty list keeps none.
+	cfg := testConfig()
+	cfg.Event.ResourceAttributes = []string{}
+	h = newHarness(t, cfg)
+	require.NoError(t, h.c.ConsumeTraces(t.Context(), statusTraces()))
+	assert.Zero(t, h.sink.AllLogs()[0].ResourceLogs().At(0).Resource().Attributes().Len())
+}
+
+// TestBodyFieldsListed: resource.go's list of body fields is every
+// top-level field the connector writes.
+func TestBodyFieldsListed(t *testing.T) {
+	cfg := testConfig()
+	cfg.Event.LogSourceCRN = "crn:x"
+	yes := true
+	cfg.Event.SaveServiceCopy = &yes
+	cfg.Event.TargetID = []string{"app.target.crn"}
+	h := newHarness(t, cfg)
+	require.NoError(t, h.c.ConsumeTraces(t.Context(), statusTraces()))
+	seen := map[string]bool{}
+	for _, ld := range h.sink.AllLogs() {
+		for r := range audittest.Records(ld) {
+			for k := range r.Log.Body().Map().All() {
+				seen[k] = true
+			}
+		}
+	}
+	for k := range seen {
+		assert.Contains(t, bodyFields, k)
+	}
 }

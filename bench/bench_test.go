@@ -24,6 +24,7 @@ import (
 
 	"github.com/otel-audit/auditprocessor"
 	"github.com/otel-audit/auditprocessor/auditconnector"
+	"github.com/otel-audit/auditprocessor/bench/floorprocessor/floorconnector"
 	"github.com/otel-audit/auditprocessor/catalog"
 )
 
@@ -489,4 +490,75 @@ func BenchmarkMatcher(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkEvents: the audit connector beside the floor connector
+// (bench/floorprocessor/floorconnector, issue 26) on the same input, the
+// built-in catalogs' batches as the audit processor tagged them, so that
+// both emit exactly the same events; ns/event and cpu-ns/event compare.
+func BenchmarkEvents(b *testing.B) {
+	ctx := context.Background()
+	for _, signal := range []string{"traces", "logs"} {
+		for _, contender := range []string{"ours", "floor"} {
+			b.Run("signal="+signal+"/contender="+contender, func(b *testing.B) {
+				slowOnly(b, false)
+				events := 0
+				var ct connector.Traces
+				var cl connector.Logs
+				if contender == "ours" {
+					ct, cl = newConnector(b, builtin, &events)
+				} else {
+					ct, cl = newFloorConnector(b, &events)
+				}
+				if signal == "traces" {
+					src := traceBatches(b, builtin)
+					p := newTracesProcessor(b, builtin)
+					for i, td := range src {
+						tagged := ptrace.NewTraces()
+						td.CopyTo(tagged)
+						if err := p.ConsumeTraces(ctx, tagged); err != nil {
+							b.Fatal(err)
+						}
+						src[i] = tagged
+					}
+					runTraces(b, src, func(td ptrace.Traces) error { return ct.ConsumeTraces(ctx, td) })
+				} else {
+					src := logBatches(b, builtin)
+					p := newLogsProcessor(b, builtin)
+					for i, ld := range src {
+						tagged := plog.NewLogs()
+						ld.CopyTo(tagged)
+						if err := p.ConsumeLogs(ctx, tagged); err != nil {
+							b.Fatal(err)
+						}
+						src[i] = tagged
+					}
+					runLogs(b, src, func(ld plog.Logs) error { return cl.ConsumeLogs(ctx, ld) })
+				}
+				reportPerEvent(b, events)
+			})
+		}
+	}
+}
+
+// newFloorConnector is the floor connector, counting its events into *events.
+func newFloorConnector(tb testing.TB, events *int) (connector.Traces, connector.Logs) {
+	f := floorconnector.NewFactory()
+	set := connectortest.NewNopSettings(f.Type())
+	count, err := consumer.NewLogs(func(_ context.Context, ld plog.Logs) error {
+		*events += ld.LogRecordCount()
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ct, err := f.CreateTracesToLogs(context.Background(), set, f.CreateDefaultConfig(), count)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cl, err := f.CreateLogsToLogs(context.Background(), set, f.CreateDefaultConfig(), count)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ct, cl
 }

@@ -259,3 +259,10 @@ func TestActionParts(t *testing.T) {
 		assert.Equal(t, [4]any{tc.service, tc.object, tc.verb, tc.parts}, [4]any{service, object, verb, parts}, tc.action)
 	}
 }
+
+func parseInline(t *testing.T, name, body string) *Catalog {
+	t.Helper()
+	c, err := Parse(name, []byte("service: "+name+"\nregions:\n  - {id: eu-de, sends_events: true}\nevents:\n"+body))
+	require.NoError(t, err)
+	return c
+}

@@ -137,16 +137,42 @@ func (o Options) Relate(a, b *Event) (Relation, Examples, error) {
 		return Disjoint, Examples{}, err
 	}
 	rel, _ := relate(pa, pb)
-	ex := examples(pa, pb)
-	switch rel {
-	case relEqual:
-		return Same, ex, nil
-	case relASpecific:
-		return MoreSpecific, ex, nil
-	case relBSpecific:
-		return LessSpecific, ex, nil
-	case relOverlap:
-		return Overlapping, ex, nil
+	return rel.exported(), examples(pa, pb), nil
+}
+
+// Overlap is two API events of one method whose routes match a common path.
+type Overlap struct {
+	// A and B are the two events. Of two routes in order of precedence, A
+	// is the more specific; otherwise A comes first in catalog order.
+	A, B *Event
+	// Relation is how A's route relates to B's: Same, MoreSpecific or
+	// Overlapping.
+	Relation Relation
+	// Examples are the paths Relate gives for A and B.
+	Examples Examples
+}
+
+// Overlaps returns every two API events of the catalogs, of one method,
+// whose routes match a common path, by the precedence relation Compile
+// uses; see Options.Overlaps.
+func Overlaps(catalogs ...*Catalog) ([]Overlap, error) { return Options{}.Overlaps(catalogs...) }
+
+// Overlaps returns every two API events of the catalogs, of one method,
+// whose routes match a common path, as Compile finds them: without relating
+// every route to every other (see pairs.go), so in about linear time for
+// catalogs in the usual shapes. They are ordered by method, then by the
+// catalog order of the earlier event of each pair, then of the later. A
+// route that does not parse is left out and reported in the error.
+func (o Options) Overlaps(catalogs ...*Catalog) ([]Overlap, error) {
+	byMethod, errs := o.parse(catalogs)
+	var out []Overlap
+	for _, method := range sortedMethods(byMethod) {
+		forEachOverlap(byMethod[method], func(a, b compiled, rel relation, _ string) {
+			if rel == relBSpecific {
+				a, b, rel = b, a, relASpecific
+			}
+			out = append(out, Overlap{A: a.ev, B: b.ev, Relation: rel.exported(), Examples: examples(a.p, b.p)})
+		})
 	}
-	return Disjoint, ex, nil
+	return out, errors.Join(errs...)
 }

@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -61,8 +63,9 @@ func TestCandidates(t *testing.T) {
 	}
 }
 
-func TestRelate(t *testing.T) {
-	c := parseInline(t, "rel", `
+// relCatalog has routes in every relation to each other.
+func relCatalog(t *testing.T) *Catalog {
+	return parseInline(t, "rel", `
   - {action: rel.run.update, method: PUT, route_regex: "/v1/groups/.+/runs[/]?$"}
   - {action: rel.group.update, method: PUT, route_regex: "/v1/groups/.+"}
   - {action: rel.group.read, method: GET, route: "/v1/groups/{id}"}
@@ -71,7 +74,12 @@ func TestRelate(t *testing.T) {
   - {action: rel.id.read, method: GET, route_regex: "/v1/groups/\\d+"}
   - {action: rel.other.read, method: GET, route: "/v2/other"}
   - {action: rel.thing.create, kind: platform}
+  - {action: rel.groups.read, method: GET, route: "/V1/GROUPS/{id}"}
 `)
+}
+
+func TestRelate(t *testing.T) {
+	c := relCatalog(t)
 	ev := func(i int) *Event { return &c.Events[i] }
 	for _, tc := range []struct {
 		a, b int
@@ -112,4 +120,63 @@ func TestRouteHelpers(t *testing.T) {
 	assert.True(t, ValidRegionID("ca-mon"))
 	assert.False(t, ValidRegionID("global"))
 	assert.False(t, ValidRegionID("EU-DE"))
+}
+
+// TestOverlaps: Overlaps finds what relating every two routes of one
+// method finds, each pair once, with the more specific route first and
+// Relate's examples for the two in that order, and in its stated order.
+func TestOverlaps(t *testing.T) {
+	rel := relCatalog(t)
+	cats := append(builtins(t), rel)
+	for _, opts := range []Options{{}, {CaseInsensitive: map[string]bool{"rel": true, "speech-to-text": true}}} {
+		got, err := opts.Overlaps(cats...)
+		require.NoError(t, err)
+		var want []Overlap
+		for _, method := range Methods {
+			var evs []*Event
+			for _, c := range cats {
+				for i := range c.Events {
+					if ev := &c.Events[i]; ev.Method == method {
+						evs = append(evs, ev)
+					}
+				}
+			}
+			for i, a := range evs {
+				for _, b := range evs[i+1:] {
+					r, ex, err := opts.Relate(a, b)
+					require.NoError(t, err)
+					switch r {
+					case Disjoint:
+						continue
+					case LessSpecific:
+						r, ex, err = opts.Relate(b, a)
+						require.NoError(t, err)
+						a, b := b, a
+						want = append(want, Overlap{a, b, r, ex})
+						continue
+					}
+					want = append(want, Overlap{a, b, r, ex})
+				}
+			}
+		}
+		// Methods is not sorted; Overlaps goes by method name
+		slices.SortStableFunc(want, func(x, y Overlap) int { return strings.Compare(x.A.Method, y.A.Method) })
+		require.Equal(t, len(want), len(got))
+		for i := range want {
+			assert.Equal(t, want[i], got[i], "%s vs %s", want[i].A.Ref(), want[i].B.Ref())
+		}
+		t.Logf("%d overlaps", len(got))
+		assert.GreaterOrEqual(t, len(got), 10)
+	}
+	bad := &Catalog{Service: "bad", Source: "hand", Events: []Event{
+		{Action: "bad.x.read", Kind: KindAPI, Method: "GET", Route: "/v1/(", RouteIsRegex: true},
+		{Action: "bad.y.read", Kind: KindAPI, Method: "GET", Route: "/v1/{id}"},
+		{Action: "bad.z.read", Kind: KindAPI, Method: "GET", Route: "/v1/z"},
+	}}
+	for i := range bad.Events {
+		bad.Events[i].Catalog = bad
+	}
+	got, err := Overlaps(bad)
+	assert.EqualError(t, err, "hand (bad.x.read GET /v1/(): invalid regex: error parsing regexp: missing closing ): `/v1/(`")
+	assert.Equal(t, []Overlap{{&bad.Events[2], &bad.Events[1], MoreSpecific, Examples{Both: "/v1/z", OnlyB: "/v1/x"}}}, got)
 }

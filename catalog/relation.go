@@ -31,6 +31,21 @@ const (
 	relOverlap            // they overlap and neither is more specific
 )
 
+// exported returns the Relation of r.
+func (r relation) exported() Relation {
+	switch r {
+	case relEqual:
+		return Same
+	case relASpecific:
+		return MoreSpecific
+	case relBSpecific:
+		return LessSpecific
+	case relOverlap:
+		return Overlapping
+	}
+	return Disjoint
+}
+
 // symbol is one letter of the segment alphabet.
 type symbol struct {
 	text string

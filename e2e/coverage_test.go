@@ -18,8 +18,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otel-audit/auditprocessor/cmd/auditcatalog/report"
 	"github.com/otel-audit/auditprocessor/e2e/harness"
-	"github.com/otel-audit/auditprocessor/internal/audit"
 )
 
 // auditcatalogBinary builds the repository's cmd/auditcatalog into a
@@ -50,7 +50,7 @@ func checkCoverage(t *testing.T, tool string, backend *harness.Backend, reqs []r
 	files := []string{backend.TracesFile, backend.LogsFile}
 
 	out := runTool(t, tool, append([]string{"coverage", "--json"}, files...)...)
-	var rep audit.CoverageReport
+	var rep report.Coverage
 	require.NoError(t, json.Unmarshal([]byte(out), &rep), "coverage --json output:\n%s", out)
 	t.Run("json", func(t *testing.T) { assertCoverage(t, rep, reqs) })
 
@@ -84,7 +84,7 @@ func runTool(t *testing.T, tool string, args ...string) string {
 // the two read alike: the same method and path, the same route (otelhttp
 // puts it in the span name "{METHOD} {route}", the access log in http.route)
 // and so the same catalog action.
-func assertCoverage(t *testing.T, got audit.CoverageReport, reqs []request) {
+func assertCoverage(t *testing.T, got report.Coverage, reqs []request) {
 	wantActions := map[string]int{}
 	wantRoutes := map[routeKey]int{}
 	matched := 0
@@ -147,8 +147,8 @@ func servedRoute(r request) string {
 // parseCoverageTable reads coverage's table output: the counts line, the
 // actions table, its "N of M actions seen" line, then the unmatched routes
 // table or "every HTTP record matched an event".
-func parseCoverageTable(out string) (audit.CoverageReport, error) {
-	var rep audit.CoverageReport
+func parseCoverageTable(out string) (report.Coverage, error) {
+	var rep report.Coverage
 	sc := bufio.NewScanner(strings.NewReader(out))
 	next := func() string {
 		if !sc.Scan() {
@@ -157,8 +157,8 @@ func parseCoverageTable(out string) (audit.CoverageReport, error) {
 		return sc.Text()
 	}
 	line := next()
-	if _, err := fmt.Sscanf(line, "%d spans, %d log records: %d HTTP records, %d matched, %d unmatched, %d malformed",
-		&rep.Spans, &rep.LogRecords, &rep.HTTP, &rep.Matched, &rep.Unmatched, &rep.Malformed); err != nil {
+	if _, err := fmt.Sscanf(line, "%d spans, %d log records: %d HTTP records, %d matched, %d unmatched, %d malformed, %d refused",
+		&rep.Spans, &rep.LogRecords, &rep.HTTP, &rep.Matched, &rep.Unmatched, &rep.Malformed, &rep.Refused); err != nil {
 		return rep, fmt.Errorf("counts line %q: %w", line, err)
 	}
 	if line = next(); line != "" {
@@ -178,7 +178,7 @@ func parseCoverageTable(out string) (audit.CoverageReport, error) {
 		if err != nil {
 			return rep, fmt.Errorf("action row %q: %w", line, err)
 		}
-		rep.Actions = append(rep.Actions, audit.ActionCount{Action: f[1], Catalog: f[2], Records: n})
+		rep.Actions = append(rep.Actions, report.ActionCount{Action: f[1], Catalog: f[2], Records: n})
 		if n > 0 {
 			seen++
 		}
@@ -205,7 +205,7 @@ func parseCoverageTable(out string) (audit.CoverageReport, error) {
 			if err != nil {
 				return rep, fmt.Errorf("unmatched route row %q: %w", line, err)
 			}
-			rep.Routes = append(rep.Routes, audit.UnmatchedRoute{Method: f[1], Route: f[2], From: f[3], Records: n})
+			rep.Routes = append(rep.Routes, report.UnmatchedRoute{Method: f[1], Route: f[2], From: f[3], Records: n})
 		}
 	default:
 		return rep, fmt.Errorf("unexpected line %q after the actions", line)

@@ -293,21 +293,27 @@ func TestDurabilityInMemoryQueueLoses(t *testing.T) {
 	assert.Len(t, events.Records(), 1, "only the canary's event arrives")
 }
 
+// smallQueue overrides an exporter's queue to hold capacity records, sent
+// in batches of as many.
+func smallQueue(exporter string, capacity int) string {
+	return fmt.Sprintf(`
+exporters:
+  %s:
+    sending_queue:
+      queue_size: %d
+      batch:
+        min_size: %d
+        max_size: %d
+`, exporter, capacity, capacity, capacity)
+}
+
 // TestQueueFull: when the bounded queue is full, the receiver refuses new
 // records with a retryable error (HTTP 503) instead of acknowledging them,
 // and the exporter counts them in otelcol_exporter_enqueue_failed_spans.
 func TestQueueFull(t *testing.T) {
 	binary := collectorBinary(t)
 	const capacity, extra = 5, 3
-	o := newOutage(t, binary, fmt.Sprintf(`
-exporters:
-  otlp_http:
-    sending_queue:
-      queue_size: %d
-      batch:
-        min_size: %d
-        max_size: %d
-`, capacity, capacity, capacity))
+	o := newOutage(t, binary, smallQueue("otlp_http", capacity))
 	col := o.start(t)
 
 	for i := range capacity + extra {
@@ -338,15 +344,7 @@ exporters:
 func TestRefusedLeavesNeither(t *testing.T) {
 	binary := collectorBinary(t)
 	const capacity, sent = 5, 12
-	o := newOutage(t, binary, fmt.Sprintf(`
-exporters:
-  otlp_http/events:
-    sending_queue:
-      queue_size: %d
-      batch:
-        min_size: %d
-        max_size: %d
-`, capacity, capacity, capacity))
+	o := newOutage(t, binary, smallQueue("otlp_http/events", capacity))
 	col := o.start(t)
 
 	accepted, refused := map[pcommon.TraceID]bool{}, map[pcommon.TraceID]bool{}

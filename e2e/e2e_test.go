@@ -9,6 +9,8 @@ package e2e
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"os"
@@ -485,11 +487,26 @@ func assertEvents(t *testing.T, sc scenario, metricsURL string, events *harness.
 			"initiator":     map[string]any{"id": e2eUser, "host": map[string]any{"address": "127.0.0.1", "agent": e2eAgent}},
 			"observer":      map[string]any{"name": "ActivityTracker"},
 			"correlationId": traceIDs[i].String(),
+			"id":            wantEventID(traceIDs[i], ev.SpanID, r.action),
 			"dataEvent":     false,
 			"requestData":   map[string]any{"method": r.method, "route": catalogRoutes[r.action]},
 			"responseData":  map[string]any{"statusCode": int64(r.code)},
 		}, body, name)
 	}
+}
+
+// wantEventID is the id the connector's README derives for the event of a
+// span: SHA-256 of "otel-audit event id v1", NUL, "span", NUL, the trace
+// id, the span id and the action, its first 16 bytes as a version 8 UUID.
+// Written here again, from the README, as an oracle of the connector's.
+func wantEventID(traceID pcommon.TraceID, spanID pcommon.SpanID, action string) string {
+	b := append([]byte("otel-audit event id v1\x00span\x00"), traceID[:]...)
+	b = append(append(b, spanID[:]...), action...)
+	h := sha256.Sum256(b)
+	h[6] = h[6]&0x0f | 0x80
+	h[8] = h[8]&0x3f | 0x80
+	x := hex.EncodeToString(h[:16])
+	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
 }
 
 // waitEvents waits until the connector has emitted want events and the

@@ -74,8 +74,7 @@ func TestCoverageAgreesWithProcessor(t *testing.T) {
 		data, err := os.ReadFile(f)
 		require.NoError(t, err)
 		cov := newCoverage(nil)
-		cov.onTraces = func(td ptrace.Traces) { batches = append(batches, td) }
-		cov.onLogs = func(ld plog.Logs) { batches = append(batches, ld) }
+		cov.onBatch = func(batch any) { batches = append(batches, batch) }
 		require.NoError(t, cov.readFile(data))
 	}
 	compared := 0

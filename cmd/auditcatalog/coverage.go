@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/otel-audit/auditprocessor/cmd/auditcatalog/report"
 	"github.com/otel-audit/auditprocessor/internal/audit"
 )
 
@@ -77,18 +78,17 @@ func runCoverage(args []string, stdout, stderr io.Writer) int {
 
 type coverage struct {
 	a        *audit.Auditor
-	rep      audit.CoverageReport
+	rep      report.Coverage
 	byAction map[string]int
-	byRoute  map[audit.UnmatchedRoute]int
-	// onTraces and onLogs receive each document read; they count records
-	// unless a test replaces them.
-	onTraces func(ptrace.Traces)
-	onLogs   func(plog.Logs)
+	byRoute  map[report.UnmatchedRoute]int
+	// onBatch receives each document read (ptrace.Traces or plog.Logs); it
+	// counts records unless a test replaces it.
+	onBatch func(batch any)
 }
 
 func newCoverage(a *audit.Auditor) *coverage {
-	c := &coverage{a: a, byAction: map[string]int{}, byRoute: map[audit.UnmatchedRoute]int{}}
-	c.onTraces, c.onLogs = c.countTraces, c.countLogs
+	c := &coverage{a: a, byAction: map[string]int{}, byRoute: map[report.UnmatchedRoute]int{}}
+	c.onBatch = c.count
 	return c
 }
 
@@ -121,13 +121,13 @@ func (c *coverage) readDoc(doc []byte) error {
 		if err != nil {
 			return err
 		}
-		c.onTraces(td)
+		c.onBatch(td)
 	case probe["resourceLogs"] != nil:
 		ld, err := (&plog.JSONUnmarshaler{}).UnmarshalLogs(doc)
 		if err != nil {
 			return err
 		}
-		c.onLogs(ld)
+		c.onBatch(ld)
 	case len(probe) == 0:
 	default:
 		return fmt.Errorf("neither OTLP traces (resourceSpans) nor logs (resourceLogs)")
@@ -135,30 +135,22 @@ func (c *coverage) readDoc(doc []byte) error {
 	return nil
 }
 
-func (c *coverage) countTraces(td ptrace.Traces) {
-	for _, rs := range td.ResourceSpans().All() {
-		res := c.a.NewResource(rs.Resource().Attributes())
-		for _, ss := range rs.ScopeSpans().All() {
-			for _, s := range ss.Spans().All() {
-				c.rep.Spans++
-				if c.a.Audits(s.Kind()) {
-					c.record(s.Attributes(), &res, s.Name())
-				}
-			}
+// count counts a batch (ptrace.Traces or plog.Logs) record by record.
+func (c *coverage) count(batch any) {
+	var res audit.Resource
+	audit.Walk(batch, func(r pcommon.Resource, _ string) {
+		res = c.a.NewResource(r.Attributes())
+	}, func(v audit.View) bool {
+		if v.IsSpan() {
+			c.rep.Spans++
+		} else {
+			c.rep.LogRecords++
 		}
-	}
-}
-
-func (c *coverage) countLogs(ld plog.Logs) {
-	for _, rl := range ld.ResourceLogs().All() {
-		res := c.a.NewResource(rl.Resource().Attributes())
-		for _, sl := range rl.ScopeLogs().All() {
-			for _, r := range sl.LogRecords().All() {
-				c.rep.LogRecords++
-				c.record(r.Attributes(), &res, "")
-			}
+		if c.a.Audits(&v) {
+			c.record(v.Attrs, &res, v.SpanName)
 		}
-	}
+		return true
+	})
 }
 
 // record matches one span or log record as the processor does.
@@ -172,9 +164,11 @@ func (c *coverage) record(attrs pcommon.Map, res *audit.Resource, spanName strin
 	case audit.Matched:
 		c.rep.Matched++
 		c.byAction[m.Event.Action]++
+	case audit.Refused:
+		c.rep.Refused++
 	case audit.Unmatched:
 		c.rep.Unmatched++
-		key := audit.UnmatchedRoute{Method: m.Request.Method, Route: m.Request.Route, From: "route"}
+		key := report.UnmatchedRoute{Method: m.Request.Method, Route: m.Request.Route, From: "route"}
 		if !m.Request.HasRoute {
 			key.Route, key.From = m.Request.Path, "path"
 		}
@@ -183,9 +177,9 @@ func (c *coverage) record(attrs pcommon.Map, res *audit.Resource, spanName strin
 	c.rep.HTTP++
 }
 
-func (c *coverage) report() audit.CoverageReport {
+func (c *coverage) report() report.Coverage {
 	rep := c.rep
-	rep.Actions = []audit.ActionCount{}
+	rep.Actions = []report.ActionCount{}
 	for _, cat := range c.a.Catalogs() {
 		seen := map[string]bool{}
 		for _, ev := range cat.Events {
@@ -193,15 +187,15 @@ func (c *coverage) report() audit.CoverageReport {
 				continue
 			}
 			seen[ev.Action] = true
-			rep.Actions = append(rep.Actions, audit.ActionCount{Action: ev.Action, Catalog: cat.Source, Records: c.byAction[ev.Action]})
+			rep.Actions = append(rep.Actions, report.ActionCount{Action: ev.Action, Catalog: cat.Source, Records: c.byAction[ev.Action]})
 		}
 	}
-	rep.Routes = []audit.UnmatchedRoute{}
+	rep.Routes = []report.UnmatchedRoute{}
 	for k, n := range c.byRoute {
 		k.Records = n
 		rep.Routes = append(rep.Routes, k)
 	}
-	slices.SortFunc(rep.Routes, func(a, b audit.UnmatchedRoute) int {
+	slices.SortFunc(rep.Routes, func(a, b report.UnmatchedRoute) int {
 		if a.Records != b.Records {
 			return b.Records - a.Records
 		}
@@ -210,9 +204,9 @@ func (c *coverage) report() audit.CoverageReport {
 	return rep
 }
 
-func printCoverage(out io.Writer, rep audit.CoverageReport) {
-	fmt.Fprintf(out, "%d spans, %d log records: %d HTTP records, %d matched, %d unmatched, %d malformed\n\n",
-		rep.Spans, rep.LogRecords, rep.HTTP, rep.Matched, rep.Unmatched, rep.Malformed)
+func printCoverage(out io.Writer, rep report.Coverage) {
+	fmt.Fprintf(out, "%d spans, %d log records: %d HTTP records, %d matched, %d unmatched, %d malformed, %d refused\n\n",
+		rep.Spans, rep.LogRecords, rep.HTTP, rep.Matched, rep.Unmatched, rep.Malformed, rep.Refused)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RECORDS\tACTION\tCATALOG")
 	seen := 0

@@ -12,12 +12,12 @@ import (
 	"github.com/otel-audit/auditprocessor/internal/audittest"
 )
 
-// TestDocExamples runs the examples of docs/auditcatalog.md and of the
-// README (their console blocks) from the repository root and compares their
+// TestDocExamples runs the examples of docs/auditcatalog.md and of
+// docs/catalogs.md (their console blocks) from the repository root and compares their
 // output; -update rewrites them.
 func TestDocExamples(t *testing.T) {
 	t.Chdir("../..")
-	for _, doc := range []string{"docs/auditcatalog.md", "README.md"} {
+	for _, doc := range []string{"docs/auditcatalog.md", "docs/catalogs.md"} {
 		t.Run(doc, func(t *testing.T) { checkDocExamples(t, doc) })
 	}
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/otel-audit/auditprocessor/catalog"
@@ -123,32 +125,42 @@ func lintCatalog(c *catalog.Catalog) []string {
 			warns = append(warns, fmt.Sprintf("%s: action %s: object and verb should be lower-case words joined by - or _", at(ev), ev.Action))
 		}
 	}
-	for i := range c.Events {
-		a := &c.Events[i]
-		if !a.HasRoute() {
-			continue
-		}
-		for j := range c.Events {
-			b := &c.Events[j]
-			if i == j || !b.HasRoute() || a.Method != b.Method {
-				continue
-			}
-			rel, ex, err := catalog.Relate(a, b)
-			if err != nil || rel != catalog.MoreSpecific {
-				continue
-			}
-			if a.Action == b.Action {
-				warns = append(warns, fmt.Sprintf("%s: route %s %s adds nothing to %s: the more general route %s (line %d) has the same action",
-					at(a), a.Method, a.Route, a.Action, b.Route, b.Line))
-				continue
-			}
-			warns = append(warns, fmt.Sprintf("%s: route %s %s (%s) is shadowed by the more general %s %s (%s, line %d): by path the specific route wins (%s), but a server that routes such requests through the general route reports that route, and the processor goes by the reported route",
-				at(a), a.Method, a.Route, a.Action, b.Method, b.Route, b.Action, b.Line, ex.Both))
-		}
-	}
+	warns = append(warns, shadows(c)...)
 	if len(c.Regions) > 0 && countSending(c) == 0 { // no regions: not stated, not none
 		warns = append(warns, fmt.Sprintf("%s: no region of service %s sends events: the processor drops every record it matches unless services.%s.regions adds one",
 			c.Source, c.Service, c.Service))
 	}
 	return warns
+}
+
+// shadows warns of each route that is more specific than another of its
+// method, by the catalog order of the specific route, then of the general
+// one. Only routes that share a path are related (catalog.Overlaps), not
+// every two.
+func shadows(c *catalog.Catalog) []string {
+	index := make(map[*catalog.Event]int, len(c.Events))
+	for i := range c.Events {
+		index[&c.Events[i]] = i
+	}
+	overlaps, _ := catalog.Overlaps(c) // Parse checked every route
+	overlaps = slices.DeleteFunc(overlaps, func(o catalog.Overlap) bool { return o.Relation != catalog.MoreSpecific })
+	slices.SortFunc(overlaps, func(x, y catalog.Overlap) int {
+		return cmp.Or(cmp.Compare(index[x.A], index[y.A]), cmp.Compare(index[x.B], index[y.B]))
+	})
+	var warns []string
+	for _, o := range overlaps {
+		warns = append(warns, shadowWarning(c, o.A, o.B, o.Examples.Both))
+	}
+	return warns
+}
+
+// shadowWarning is the warning for route a of c, more specific than route
+// b, which both match the path both.
+func shadowWarning(c *catalog.Catalog, a, b *catalog.Event, both string) string {
+	if a.Action == b.Action {
+		return fmt.Sprintf("%s:%d: route %s %s adds nothing to %s: the more general route %s (line %d) has the same action",
+			c.Source, a.Line, a.Method, a.Route, a.Action, b.Route, b.Line)
+	}
+	return fmt.Sprintf("%s:%d: route %s %s (%s) is shadowed by the more general %s %s (%s, line %d): by path the specific route wins (%s), but a server that routes such requests through the general route reports that route, and the processor goes by the reported route",
+		c.Source, a.Line, a.Method, a.Route, a.Action, b.Method, b.Route, b.Action, b.Line, both)
 }

@@ -6,6 +6,7 @@
 //	auditcatalog lint --openapi SPEC FILE...     API operations no event covers, and stale events
 //	auditcatalog match METHOD PATH_OR_ROUTE      which event a request matches, and why
 //	auditcatalog coverage FILE.json...           matched actions and unmatched routes in OTLP JSON
+//	auditcatalog verify --key PUB.pem FILE.json... whether the audit events are all there, unaltered and signed
 //
 // Run "auditcatalog COMMAND -h" for a command's flags; docs/auditcatalog.md
 // has examples.
@@ -47,6 +48,7 @@ commands:
   lint --openapi SPEC FILE...  list API operations no catalog event covers, and stale events
   match METHOD PATH       tell which event a method and path (or route) match, and why
   coverage FILE.json...   count matched actions and unmatched routes in OTLP JSON
+  verify --key PUB.pem FILE.json...  check the audit events' chains: missing, altered, unsigned
 
 run "auditcatalog COMMAND -h" for a command's flags
 `
@@ -62,6 +64,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"lint":     runLint,
 		"match":    runMatch,
 		"coverage": runCoverage,
+		"verify":   runVerify,
 	}
 	cmd := cmds[args[0]]
 	if cmd == nil {
@@ -128,7 +131,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opt.service, "service", "", "the service name (default: the first part of the action names); it also stands in for {{site.data.keyword...}} references and <service_name> placeholders in action names")
 	fs.StringVar(&opt.displayName, "display-name", "", "the catalog's display_name (default: the service name)")
 	fs.StringVar(&opt.regions, "regions", "", "the set of region tables to use when the page has several: its number or its heading's anchor (default: the first)")
-	fs.StringVar(&opt.kind, "kind", "", "the kind of route-less events in tables whose caption, paragraph and heading name none (management, data, ...)")
+	fs.StringVar(&opt.kind, "kind", "", "the kind of route-less events in tables whose caption, paragraph and heading name none (data, ...; default: management, with a warning)")
 	fs.BoolVar(&opt.keepGoing, "keep-going", false, "when the page has errors, write the catalog of the rows without errors (the exit status is still 1)")
 	spec := fs.String("openapi", "", "import an OpenAPI description (JSON or YAML) instead of a page; needs --service")
 	out := fs.String("o", "", "write the catalog to this file instead of standard output")
@@ -158,7 +161,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		im = importOpenAPI(*spec, opt)
 	} else {
 		page := files[0]
-		data, err := os.ReadFile(page)
+		data, err := readPage(page)
 		if err != nil {
 			fmt.Fprintf(stderr, "auditcatalog import: %v\n", err)
 			return exitFail

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -21,6 +22,7 @@ func runMatch(args []string, stdout, stderr io.Writer) int {
 	asPath := fs.Bool("path", false, "read the argument as a concrete path even if it looks like a template")
 	service := fs.String("service", "", "the service.name of the record, for catalogs scoped by services.NAME.service_names")
 	host := fs.String("host", "", "the server's host of the record, for catalogs scoped by services.NAME.hosts")
+	status := fs.Int("status", 0, "the response status of the record (405, or 404 with an empty route, is a refusal; HEAD is the GET action with a route, or with a 2xx/3xx status)")
 	pos, ok := parseFlags(fs, args, 2, stderr)
 	if !ok {
 		return exitUsage
@@ -30,9 +32,9 @@ func runMatch(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "auditcatalog match: %v\n", err)
 		return exitFail
 	}
-	method, target := strings.ToUpper(pos[0]), pos[1]
+	method, target := pos[0], pos[1]
 	route := *asRoute || (!*asPath && !strings.Contains(target, "://") && catalog.IsRouteTemplate(target))
-	w := &matchWriter{out: stdout, a: a, m: a.Matcher(), service: *service, host: *host}
+	w := &matchWriter{out: stdout, a: a, m: a.Matcher(), service: *service, host: *host, status: *status}
 	if w.explain(method, target, route) {
 		return exitOK
 	}
@@ -44,6 +46,7 @@ type matchWriter struct {
 	a             *audit.Auditor
 	m             *catalog.Matcher
 	service, host string
+	status        int
 }
 
 func (w *matchWriter) printf(format string, args ...any) { fmt.Fprintf(w.out, format, args...) }
@@ -55,8 +58,17 @@ func where2(ev *catalog.Event) string {
 // explain resolves the request as the processor resolves a record that
 // carries it (audit.Auditor.MatchRequest), then says why.
 func (w *matchWriter) explain(method, target string, route bool) bool {
-	res := w.a.MatchRequest(method, target, route, w.service, w.host)
-	if res.Matcher != nil {
+	res := w.a.MatchRequest(method, target, route, w.service, w.host, w.status)
+	switch {
+	case res.Matcher != nil && res.Matcher != w.a.Matcher():
+		// decided by the scoped catalogs: explain with those that applied,
+		// not every scoped one
+		if own, err := w.a.Matcher().Options().Compile(w.a.ScopedFor(w.service, w.host)...); err == nil {
+			w.m = own
+		} else {
+			w.m = res.Matcher
+		}
+	case res.Matcher != nil:
 		w.m = res.Matcher
 	}
 	kind := "path"
@@ -64,8 +76,16 @@ func (w *matchWriter) explain(method, target string, route bool) bool {
 		kind = "route template: its parameters stand for any parameter or wildcard of a catalog route"
 	}
 	w.printf("%s %s (%s)\n", method, target, kind)
-	if res.Result == audit.Malformed {
+	switch res.Result {
+	case audit.Malformed:
 		w.printf("malformed: the processor passes such a record through unaudited and counts it in records_malformed\n")
+		return false
+	case audit.Refused:
+		why := fmt.Sprintf("status %d", res.Request.Status)
+		if res.Request.Status != http.StatusMethodNotAllowed {
+			why += " with an empty route"
+		}
+		w.printf("refused: %s says the router refused the request and no handler ran; the processor passes such a record through untagged and counts it in records_refused\n", why)
 		return false
 	}
 	if !route {
@@ -82,13 +102,13 @@ func (w *matchWriter) explain(method, target string, route bool) bool {
 	}
 	ev := res.Event
 	if ev == nil {
-		w.noMatch(method, target, route)
+		w.noMatch(method, target, route, &res.Request)
 		return false
 	}
 	cands := w.m.Candidates(method, target, route)
 	if len(cands) == 0 && method == "HEAD" {
 		cands = w.m.Candidates("GET", target, route)
-		w.printf("no HEAD route matches: HEAD is served by the GET route, as servers do\n")
+		w.printf("no HEAD route matches: the GET handler ran, as the %s shows, so it is the GET action\n", headEvidence(route, w.status))
 	}
 	w.printf("match: %s\n", ev.Action)
 	w.printf("  route:   %s %s (%s)\n", ev.Method, ev.Route, where2(ev))
@@ -127,7 +147,7 @@ func (w *matchWriter) regionsLine(c *catalog.Catalog) string {
 
 // noMatch says why nothing matched: no route for the method, a route of
 // another method, a trailing slash, the longest prefix that has a route.
-func (w *matchWriter) noMatch(method, target string, route bool) {
+func (w *matchWriter) noMatch(method, target string, route bool, req *audit.Request) {
 	w.printf("no match\n")
 	n := 0
 	for _, c := range w.m.Catalogs() {
@@ -155,19 +175,42 @@ func (w *matchWriter) noMatch(method, target string, route bool) {
 		if strings.HasSuffix(target, "/") {
 			toggled = strings.TrimSuffix(target, "/")
 		}
-		if ev := w.m.MatchPath(method, toggled); ev != nil {
+		if ev := w.matchPathOf(method, toggled); ev != nil {
 			w.printf("  %s matches %s (%s): paths are compared as they are, trailing slash included\n", toggled, ev.Action, ev.Route)
 		}
 		for p := parentPath(target); p != ""; p = parentPath(p) {
-			if ev := w.m.MatchPath(method, p); ev != nil {
+			if ev := w.matchPathOf(method, p); ev != nil {
 				w.printf("  the longest prefix with a %s route: %s (%s, %s); nothing below it matches\n", method, p, ev.Action, ev.Route)
 				break
 			}
 		}
 	}
+	if up := strings.ToUpper(method); up != method && slices.Contains(catalog.Methods, up) {
+		w.printf("  methods are compared as they are, as ServeMux compares them: %s is not %s\n", method, up)
+	}
+	if method == "HEAD" && !req.HeadServedByGet() && len(w.m.Candidates("GET", target, route)) > 0 {
+		w.printf("  HEAD is the GET action only where the record shows that a GET handler ran: a route, or a 2xx/3xx status without one (--status)\n")
+	}
 	if route {
 		w.printf("  the processor then tries the record's path (url.path, http.target, url.full)\n")
 	}
+}
+
+// headEvidence names what shows that a GET handler served a HEAD request.
+func headEvidence(route bool, status int) string {
+	if route {
+		return "route"
+	}
+	return fmt.Sprintf("status %d", status)
+}
+
+// matchPathOf is the route of the method itself that matches path: not
+// the GET route the matcher finds for HEAD, which noMatch names apart.
+func (w *matchWriter) matchPathOf(method, path string) *catalog.Event {
+	if ev := w.m.MatchPath(method, path); ev != nil && ev.Method == method {
+		return ev
+	}
+	return nil
 }
 
 // parentPath cuts the last segment: /a/b/c is /a/b; / has none.

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The importer's rules, one row per case; the transcripts in testdata/
@@ -15,22 +17,41 @@ func TestEventColumnsOf(t *testing.T) {
 		want   eventColumns
 		ok     bool
 	}{
-		{[]string{"Action", "Description"}, eventColumns{action: 0, desc: 1, req: -1}, true},
-		{[]string{"**Event name**", "API request", "Details"}, eventColumns{action: 0, desc: 2, req: 1}, true},
-		{[]string{"Description", "Action", "Outcome"}, eventColumns{action: 1, desc: 0, req: -1, ignored: []int{2}}, true},
-		{[]string{"Action name", "Legacy action name", "Description"}, eventColumns{action: 0, desc: 2, req: -1, ignored: []int{1}}, true},
+		{[]string{"Action", "Description"}, eventColumns{action: 0, desc: 1, req: -1, path: -1}, true},
+		{[]string{"**Event name**", "API request", "Details"}, eventColumns{action: 0, desc: 2, req: 1, path: -1}, true},
+		{[]string{"Description", "Action", "Outcome"}, eventColumns{action: 1, desc: 0, req: -1, path: -1, ignored: []int{2}}, true},
+		{[]string{"Action name", "Legacy action name", "Description"}, eventColumns{action: 0, desc: 2, req: -1, path: -1, ignored: []int{1}}, true},
 		// actions by API: the AT action column is the action, Action describes the call
-		{[]string{"Action", "Method", "IAM action", "AT action"}, eventColumns{action: 3, desc: 0, req: 1, byAPI: true, ignored: []int{2}}, true},
-		{[]string{"Action", "Operation ID", "Method", "IAM ACTION", "AT ACTION"}, eventColumns{action: 4, desc: 0, req: 2, byAPI: true, ignored: []int{1, 3}}, true},
-		{[]string{"Field", "Description"}, eventColumns{action: -1, desc: -1, req: -1}, false},
-		{[]string{"Severity", "Actions"}, eventColumns{action: -1, desc: -1, req: -1}, false},
+		{[]string{"Action", "Method", "IAM action", "AT action"}, eventColumns{action: 3, desc: 0, req: 1, path: -1, byAPI: true, ignored: []int{2}}, true},
+		{[]string{"Action", "Operation ID", "Method", "IAM ACTION", "AT ACTION"}, eventColumns{action: 4, desc: 0, req: 2, path: -1, byAPI: true, ignored: []int{1, 3}}, true},
+		// a column a person reads as the request (issue 23)
+		{[]string{"Action", "Methods", "Description"}, eventColumns{action: 0, desc: 2, req: 1, path: -1}, true},
+		{[]string{"Event", "HTTP requests", "Summary"}, eventColumns{action: 0, desc: 2, req: 1, path: -1}, true},
+		{[]string{"Action", "REST API"}, eventColumns{action: 0, desc: -1, req: 1, path: -1}, true},
+		{[]string{"Action", "Operation", "Description"}, eventColumns{action: 0, desc: 2, req: 1, path: -1}, true},
+		{[]string{"Action", "API endpoint"}, eventColumns{action: 0, desc: -1, req: 1, path: -1}, true},
+		// a method column takes a path column along, in either order
+		{[]string{"Action", "Path", "HTTP method", "Description"}, eventColumns{action: 0, desc: 3, req: 2, path: 1}, true},
+		{[]string{"Action", "Verb", "Endpoint", "Route"}, eventColumns{action: 0, desc: -1, req: 1, path: 2, ignored: []int{3}}, true},
+		{[]string{"Action", "Operation ID"}, eventColumns{action: 0, desc: -1, req: -1, path: -1, ignored: []int{1}}, true},
+		{[]string{"Action", "Request body"}, eventColumns{action: 0, desc: -1, req: -1, path: -1, ignored: []int{1}}, true},
+		{[]string{"Field", "Description"}, eventColumns{action: -1, desc: -1, req: -1, path: -1}, false},
+		{[]string{"Severity", "Actions"}, eventColumns{action: -1, desc: -1, req: -1, path: -1}, false},
 	} {
-		got, ok := eventColumnsOf(tc.header)
+		got, ok := eventColumnsOf(row{cells: tc.header})
 		assert.Equal(t, tc.ok, ok, "%q", tc.header)
 		if ok {
 			assert.Equal(t, tc.want, got, "%q", tc.header)
 		}
 	}
+}
+
+func TestEventColumnsOfTooWide(t *testing.T) {
+	cells, over := splitRow("| Action | Description |"+strings.Repeat(" x |", maxColumns), nil)
+	require.Len(t, cells, maxColumns)
+	assert.Equal(t, 2, over)
+	_, ok := eventColumnsOf(row{cells: cells, over: over})
+	assert.False(t, ok, "a table wider than maxColumns is no event table")
 }
 
 func TestKindNamed(t *testing.T) {

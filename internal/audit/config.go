@@ -1,13 +1,31 @@
 // Package audit is the one reading of an HTTP record that every component of
-// this module shares: the configuration keys, loading the configured catalogs,
-// reading a record's method, route, path, status, region and initiator,
-// resolving it against the compiled catalogs, and writing the audit.*
-// attributes of a decision. The audit processor, the audit connector and the
-// auditcatalog command all go through it, so they cannot disagree.
+// this module shares. The audit processor, the audit connector and the
+// auditcatalog command all go through it, so they cannot disagree. It owns
+// six jobs, each in files named after it:
+//
+//   - configuration: the shared keys and their defaults (config.go), their
+//     decoding, with unknown keys and enums rejected once, at decode, in one
+//     spelling of key paths (config_decode.go), and the rules decoding
+//     cannot check (config_check.go);
+//   - the auditor: the type, and loading the configured catalogs into it
+//     (auditor.go), catalog files read within limits (catalogfile*.go);
+//   - reading a record: its method, route, path, status and who sent it,
+//     resolved against the catalogs (record.go: the types and attribute
+//     helpers; auditor_read.go: the Auditor's reading);
+//   - deciding and tagging: outcome, region, drop, the audit.* attributes
+//     (decision.go: the Decision; auditor_decide.go: the Auditor's
+//     Decide and Tag; resource.go: what a resource decides for its records);
+//   - scoping: catalogs that apply to some services only (scope.go), and the
+//     bounded cache of what each service.name selects (namecache.go);
+//   - live state: the catalogs in force, reloaded when a file changes
+//     (live.go), one per configuration, shared by every component configured
+//     alike (live_shared.go).
+//
+// Counting a batch's decisions is telemetry.go; the connector's mark on
+// its events' context is context.go.
 package audit // import "github.com/otel-audit/auditprocessor/internal/audit"
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -281,128 +299,6 @@ func NewDefaultConfig() Config {
 			CatalogReadTimeout:   DefaultCatalogReadTimeout,
 			ServiceNameCacheSize: DefaultServiceNameCacheSize,
 		},
-	}
-}
-
-// Check checks each value on its own; catalogs are loaded, and service
-// names and region ids checked against them, by Load when a component is
-// created.
-func (cfg *Config) Check() error {
-	var errs []error
-	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	builtins := catalog.BuiltinNames()
-	for i, name := range cfg.BuiltinCatalogs {
-		switch {
-		case !slices.Contains(builtins, name):
-			add("builtin_catalogs[%d]: unknown built-in catalog %q (built in: %s)", i, name, strings.Join(builtins, ", "))
-		case slices.Index(cfg.BuiltinCatalogs, name) < i:
-			add("builtin_catalogs[%d]: %q is listed twice", i, name)
-		}
-	}
-	for i, file := range cfg.CatalogFiles {
-		switch {
-		case strings.TrimSpace(file) == "":
-			add("catalog_files[%d] is empty", i)
-		case slices.Index(cfg.CatalogFiles, file) < i:
-			add("catalog_files[%d]: %q is listed twice", i, file)
-		}
-	}
-	if len(cfg.BuiltinCatalogs) == 0 && len(cfg.CatalogFiles) == 0 {
-		add("builtin_catalogs and catalog_files are both empty: there is no catalog to match against")
-	}
-	for _, name := range sortedKeys(cfg.Services) {
-		svc := cfg.Services[name]
-		if err := checkPolicy(svc.RegionsMode, "", RegionsAdd, RegionsReplace); err != nil {
-			add("services.%s.regions_mode %v", name, err)
-		}
-		for i, r := range svc.Regions {
-			if !catalog.ValidRegionID(r) {
-				add("services.%s.regions[%d]: invalid region id %q (want lower case like \"eu-de\")", name, i, r)
-			}
-		}
-		for _, sel := range []struct {
-			key   string
-			globs []string
-		}{{"service_names", svc.ServiceNames}, {"hosts", svc.Hosts}} {
-			if sel.globs != nil && len(sel.globs) == 0 {
-				add("services.%s.%s is empty: list at least one pattern, or leave the key out to match any", name, sel.key)
-			}
-			for i, g := range sel.globs {
-				if err := checkGlob(g); err != nil {
-					add("services.%s.%s[%d]: %v", name, sel.key, i, err)
-				}
-			}
-		}
-	}
-	if cfg.Reload.PollInterval < 0 {
-		add("reload.poll_interval must be 0 (off) or positive, got %s", cfg.Reload.PollInterval)
-	}
-	if cfg.Limits.MaxCatalogFileSize <= 0 {
-		add("limits.max_catalog_file_size must be positive, got %d", cfg.Limits.MaxCatalogFileSize)
-	}
-	if cfg.Limits.CatalogReadTimeout <= 0 {
-		add("limits.catalog_read_timeout must be positive, got %s", cfg.Limits.CatalogReadTimeout)
-	}
-	if cfg.Limits.ServiceNameCacheSize < 0 {
-		add("limits.service_name_cache_size must be 0 (off) or positive, got %d", cfg.Limits.ServiceNameCacheSize)
-	}
-	if len(cfg.SpanKinds) == 0 {
-		add("span_kinds is empty: no span would be audited")
-	}
-	for i, k := range cfg.SpanKinds {
-		if _, ok := SpanKinds[k]; !ok {
-			add("span_kinds[%d] must be one of client, consumer, internal, producer, server, got %q", i, string(k))
-		}
-	}
-	if r := cfg.Region.Default; r != "" && !catalog.ValidRegionID(r) {
-		add("region.default: invalid region id %q (want lower case like \"eu-de\")", r)
-	}
-	if err := checkPolicy(cfg.Region.OnMissing, PolicyKeep, PolicyKeep, PolicyDrop); err != nil {
-		add("region.on_missing %v", err)
-	}
-	if err := checkPolicy(cfg.Unmatched, PolicyKeep, PolicyKeep, PolicyDrop); err != nil {
-		add("unmatched %v", err)
-	}
-	for _, a := range cfg.Attributes.lists() {
-		if len(a.keys) == 0 {
-			add("attributes.%s is empty: list at least one attribute key", a.name)
-		}
-		for i, k := range a.keys {
-			switch {
-			case strings.TrimSpace(k) == "":
-				add("attributes.%s[%d] is empty", a.name, i)
-			case Owned(k):
-				add("attributes.%s[%d]: %q is in the audit. namespace, which the processor owns", a.name, i, k)
-			}
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// checkPolicy accepts the allowed values and, when given, the empty default.
-func checkPolicy[T ~string](v, zero T, allowed ...T) error {
-	if v == "" && zero == "" || slices.Contains(allowed, v) {
-		return nil
-	}
-	names := make([]string, len(allowed))
-	for i, a := range allowed {
-		names[i] = string(a)
-	}
-	return fmt.Errorf("must be %s, got %q", strings.Join(names, " or "), string(v))
-}
-
-type keyList struct {
-	name string
-	keys []string
-}
-
-func (a *AttributesConfig) lists() []keyList {
-	return []keyList{
-		{"method", a.Method}, {"method_original", a.MethodOriginal}, {"route", a.Route},
-		{"path", a.Path}, {"target", a.Target}, {"url", a.URL},
-		{"status_code", a.StatusCode}, {"region", a.Region}, {"initiator", a.Initiator},
-		{"client_address", a.ClientAddress}, {"user_agent", a.UserAgent},
-		{"service_name", a.ServiceName}, {"server_address", a.ServerAddress}, {"host_header", a.HostHeader},
 	}
 }
 

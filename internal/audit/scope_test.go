@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 )
 
 func TestGlobOverlap(t *testing.T) {
@@ -112,7 +113,10 @@ func decideFor(t *testing.T, a *Auditor, service, host, method, urlPath string) 
 		attrs.PutStr("server.address", host)
 	}
 	r := a.NewResource(res)
-	return a.Decide(attrs, &r, "", false)
+	lr := plog.NewLogRecord()
+	attrs.MoveTo(lr.Attributes())
+	v := LogView(lr)
+	return a.Decide(&v, &r)
 }
 
 func actionOf(d Decision) string {
@@ -160,8 +164,8 @@ func TestScopedConflicts(t *testing.T) {
 	require.Error(t, err)
 	msg := err.Error()
 	for _, want := range []string{
-		`services.speech-to-text (builtin:speech-to-text, service_names ["stt-*"])`,
-		`services.voices (../../testdata/catalogs/voices.yaml, service_names ["*-api"])`,
+		`services::speech-to-text (builtin:speech-to-text, service_names ["stt-*"])`,
+		`services::voices (../../testdata/catalogs/voices.yaml, service_names ["*-api"])`,
 		"can select the same records: duplicate route: builtin:speech-to-text:",
 		"../../testdata/catalogs/voices.yaml:9 (voices.custom-model.create POST /v1/customizations)",
 		"e.g. POST /v1/customizations",
@@ -227,10 +231,10 @@ func TestSelectorChecks(t *testing.T) {
 		svc  ServiceConfig
 		want string
 	}{
-		{ServiceConfig{ServiceNames: []string{}}, "services.voices.service_names is empty: list at least one pattern, or leave the key out to match any"},
-		{ServiceConfig{Hosts: []string{}}, "services.voices.hosts is empty"},
-		{ServiceConfig{ServiceNames: []string{"[a-"}}, `services.voices.service_names[0]: invalid pattern "[a-"`},
-		{ServiceConfig{Hosts: []string{"ok", " "}}, "services.voices.hosts[1]: empty pattern"},
+		{ServiceConfig{ServiceNames: []string{}}, "services::voices::service_names is empty: list at least one pattern, or leave the key out to match any"},
+		{ServiceConfig{Hosts: []string{}}, "services::voices::hosts is empty"},
+		{ServiceConfig{ServiceNames: []string{"[a-"}}, `services::voices::service_names[0]: invalid pattern "[a-"`},
+		{ServiceConfig{Hosts: []string{"ok", " "}}, "services::voices::hosts[1]: empty pattern"},
 	} {
 		cfg := scopedConfig(nil, nil)
 		cfg.Services = map[string]ServiceConfig{"voices": tc.svc}
@@ -239,5 +243,5 @@ func TestSelectorChecks(t *testing.T) {
 	cfg := scopedConfig(nil, nil)
 	cfg.Services = map[string]ServiceConfig{"text-to-speech": {ServiceNames: []string{"tts-*"}}}
 	_, err := Load(&cfg)
-	assert.ErrorContains(t, err, `services.text-to-speech: no loaded catalog describes service "text-to-speech"`)
+	assert.ErrorContains(t, err, `services::text-to-speech: no loaded catalog describes service "text-to-speech"`)
 }

@@ -51,31 +51,17 @@ type Record struct {
 	Kind   ptrace.SpanKind
 }
 
-// Records yields every record of a batch (ptrace.Traces or plog.Logs).
+// Records yields every record of a batch (ptrace.Traces or plog.Logs), read
+// through the components' own view of a record (audit.View).
 func Records(batch any) iter.Seq[Record] {
 	return func(yield func(Record) bool) {
-		switch b := batch.(type) {
-		case ptrace.Traces:
-			for _, rs := range b.ResourceSpans().All() {
-				for _, ss := range rs.ScopeSpans().All() {
-					for _, s := range ss.Spans().All() {
-						if !yield(Record{Attrs: s.Attributes(), SpanID: s.SpanID(), Name: s.Name(), Kind: s.Kind()}) {
-							return
-						}
-					}
-				}
+		audit.Walk(batch, func(pcommon.Resource, string) {}, func(v audit.View) bool {
+			r := Record{Log: v.Log(), Attrs: v.Attrs, SpanID: v.SpanID(), Name: v.SpanName, Kind: v.Kind()}
+			if !v.IsSpan() {
+				r.Kind = ptrace.SpanKindServer // a log record counts as a server record
 			}
-		case plog.Logs:
-			for _, rl := range b.ResourceLogs().All() {
-				for _, sl := range rl.ScopeLogs().All() {
-					for _, r := range sl.LogRecords().All() {
-						if !yield(Record{Log: r, Attrs: r.Attributes(), SpanID: r.SpanID(), Kind: ptrace.SpanKindServer}) {
-							return
-						}
-					}
-				}
-			}
-		}
+			return yield(r)
+		})
 	}
 }
 

@@ -34,6 +34,7 @@ type TelemetryBuilder struct {
 	ProcessorAuditRecordsDropped      metric.Int64Counter
 	ProcessorAuditRecordsMalformed    metric.Int64Counter
 	ProcessorAuditRecordsMatched      metric.Int64Counter
+	ProcessorAuditRecordsRefused      metric.Int64Counter
 	ProcessorAuditRecordsUnmatched    metric.Int64Counter
 	ProcessorAuditRecordsUnselected   metric.Int64Counter
 	ProcessorAuditServiceNamesEvicted metric.Int64ObservableCounter
@@ -141,6 +142,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.ProcessorAuditRecordsMatched, err = builder.meter.Int64Counter(
 		"otelcol_processor_audit_records_matched",
 		metric.WithDescription("Number of HTTP records that matched a catalog event and were tagged (including those then dropped by region). [Alpha]"),
+		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorAuditRecordsRefused, err = builder.meter.Int64Counter(
+		"otelcol_processor_audit_records_refused",
+		metric.WithDescription("Number of HTTP records of requests the router refused, so that no handler ran (status 405, or 404 with an empty route), passed through untagged and never dropped. [Alpha]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

@@ -33,6 +33,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ProcessorAuditRecordsDropped.Add(context.Background(), 1)
 	tb.ProcessorAuditRecordsMalformed.Add(context.Background(), 1)
 	tb.ProcessorAuditRecordsMatched.Add(context.Background(), 1)
+	tb.ProcessorAuditRecordsRefused.Add(context.Background(), 1)
 	tb.ProcessorAuditRecordsUnmatched.Add(context.Background(), 1)
 	tb.ProcessorAuditRecordsUnselected.Add(context.Background(), 1)
 	AssertEqualProcessorAuditAttributesRemoved(t, testTel,
@@ -51,6 +52,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorAuditRecordsMatched(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorAuditRecordsRefused(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorAuditRecordsUnmatched(t, testTel,

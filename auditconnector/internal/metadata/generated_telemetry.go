@@ -34,6 +34,7 @@ type TelemetryBuilder struct {
 	ConnectorAuditRecordsDropped      metric.Int64Counter
 	ConnectorAuditRecordsMalformed    metric.Int64Counter
 	ConnectorAuditRecordsMatched      metric.Int64Counter
+	ConnectorAuditRecordsRefused      metric.Int64Counter
 	ConnectorAuditRecordsUnmatched    metric.Int64Counter
 	ConnectorAuditRecordsUnselected   metric.Int64Counter
 	ConnectorAuditServiceNamesEvicted metric.Int64ObservableCounter
@@ -141,6 +142,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.ConnectorAuditRecordsMatched, err = builder.meter.Int64Counter(
 		"otelcol_connector_audit_records_matched",
 		metric.WithDescription("Number of source records that matched a catalog event (including those that gave no event because of their region). [Alpha]"),
+		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ConnectorAuditRecordsRefused, err = builder.meter.Int64Counter(
+		"otelcol_connector_audit_records_refused",
+		metric.WithDescription("Number of HTTP source records of requests the router refused, so that no handler ran (status 405, or 404 with an empty route), which give no event. [Alpha]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

@@ -33,6 +33,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ConnectorAuditRecordsDropped.Add(context.Background(), 1)
 	tb.ConnectorAuditRecordsMalformed.Add(context.Background(), 1)
 	tb.ConnectorAuditRecordsMatched.Add(context.Background(), 1)
+	tb.ConnectorAuditRecordsRefused.Add(context.Background(), 1)
 	tb.ConnectorAuditRecordsUnmatched.Add(context.Background(), 1)
 	tb.ConnectorAuditRecordsUnselected.Add(context.Background(), 1)
 	AssertEqualConnectorAuditCatalogInForce(t, testTel,
@@ -51,6 +52,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualConnectorAuditRecordsMatched(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualConnectorAuditRecordsRefused(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualConnectorAuditRecordsUnmatched(t, testTel,

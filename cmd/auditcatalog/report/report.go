@@ -1,14 +1,18 @@
-package audit
+// Package report declares what auditcatalog coverage reports of a
+// recording: the shape of its --json output, which the end-to-end test
+// reads too.
+package report // import "github.com/otel-audit/auditprocessor/cmd/auditcatalog/report"
 
-// CoverageReport is what auditcatalog coverage reports of a recording: the
+// Coverage is what auditcatalog coverage reports of a recording: the
 // shape of its --json output, and what its table prints.
-type CoverageReport struct {
+type Coverage struct {
 	Spans      int              `json:"spans"`
 	LogRecords int              `json:"log_records"`
 	HTTP       int              `json:"http_records"`
 	Matched    int              `json:"matched"`
 	Unmatched  int              `json:"unmatched"`
 	Malformed  int              `json:"malformed"`
+	Refused    int              `json:"refused"`
 	Actions    []ActionCount    `json:"actions"`
 	Routes     []UnmatchedRoute `json:"unmatched_routes"`
 }

@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -32,6 +31,20 @@ type service struct {
 	// every is set for a catalog that states no regions (no region table)
 	// and no services.NAME.regions: it sends events from every region.
 	every bool
+}
+
+// region normalises a region to the catalog's ids (lower case; a zone like
+// eu-de-2 belongs to eu-de) and tells whether the service sends events there.
+// A region the catalog does not list does not send events, unless the
+// catalog states no regions at all.
+func (s *service) region(raw string) (id string, sends bool) {
+	id = strings.ToLower(strings.TrimSpace(raw))
+	if !s.known[id] {
+		if r, ok := catalog.ZoneRegion(id); ok && s.known[r] {
+			id = r
+		}
+	}
+	return id, s.every || s.sends[id]
 }
 
 // Load loads the configured catalogs (the built-in ones, then the files),
@@ -75,7 +88,7 @@ func load(cfg *Config, read func(string) ([]byte, error)) (*Auditor, error) {
 	opts := catalog.Options{CaseInsensitive: map[string]bool{}}
 	for _, name := range sortedKeys(cfg.Services) {
 		if byName[name] == nil {
-			return nil, fmt.Errorf("services.%s: no loaded catalog describes service %q (loaded: %s)", name, name, strings.Join(names, ", "))
+			return nil, fmt.Errorf("services::%s: no loaded catalog describes service %q (loaded: %s)", name, name, strings.Join(names, ", "))
 		}
 		opts.CaseInsensitive[name] = cfg.Services[name].CaseInsensitive
 	}
@@ -138,14 +151,14 @@ func load(cfg *Config, read func(string) ([]byte, error)) (*Auditor, error) {
 		}
 		for i, r := range sc.Regions {
 			if len(c.Regions) > 0 && !svc.known[r] {
-				return nil, fmt.Errorf("services.%s.regions[%d]: unknown region id %q: catalog %s lists %s", name, i, r, c.Source, regionIDs(c))
+				return nil, fmt.Errorf("services::%s::regions[%d]: unknown region id %q: catalog %s lists %s", name, i, r, c.Source, regionIDs(c))
 			}
 			svc.known[r] = true
 			svc.sends[r] = true
 		}
 	}
 	if r := cfg.Region.Default; r != "" && !a.knownRegion(r) {
-		return nil, fmt.Errorf("region.default: unknown region id %q: no loaded catalog lists it", r)
+		return nil, fmt.Errorf("region::default: unknown region id %q: no loaded catalog lists it", r)
 	}
 	for _, k := range cfg.SpanKinds {
 		a.kinds[SpanKinds[k]] = true
@@ -154,64 +167,6 @@ func load(cfg *Config, read func(string) ([]byte, error)) (*Auditor, error) {
 		return nil, err
 	}
 	return a, nil
-}
-
-// compile checks each scoped catalog on its own, and every two whose
-// selectors overlap together, so that routes conflict only between
-// catalogs that can apply to the same record; then it compiles them all
-// into one shared matcher.
-func (s *scopes) compile() error {
-	var errs []error
-	cats := make([]*catalog.Catalog, len(s.list))
-	for i, sc := range s.list {
-		cats[i] = sc.cat
-		if sc.hosts != nil {
-			s.anyHosts = true
-		} else {
-			s.anyHost.add(i)
-		}
-	}
-	shared, err := s.opts.CompileShared(cats...)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	s.shared = shared
-	for i := range s.list {
-		for j := i + 1; j < len(s.list); j++ {
-			a, b := s.list[i], s.list[j]
-			if !selectorsOverlap(a, b) {
-				continue
-			}
-			_, err := s.opts.Compile(a.cat, b.cat)
-			for _, e := range unjoin(err) {
-				errs = append(errs, fmt.Errorf("%s and %s can select the same records: %w", a.describe(), b.describe(), e))
-			}
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// unjoin returns the errors errors.Join joined, or err alone.
-func unjoin(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
-}
-
-// describe names a scoped catalog and its selectors in errors.
-func (sc scope) describe() string {
-	var sel []string
-	if sc.names != nil {
-		sel = append(sel, fmt.Sprintf("service_names %q", sc.names))
-	}
-	if sc.hosts != nil {
-		sel = append(sel, fmt.Sprintf("hosts %q", sc.hosts))
-	}
-	return fmt.Sprintf("services.%s (%s, %s)", sc.cat.Service, sc.cat.Source, strings.Join(sel, ", "))
 }
 
 // Catalogs returns every loaded catalog, scoped or not, in loading order.

@@ -55,22 +55,17 @@ func Acquire(cfg *Config, logger *zap.Logger) (*Live, error) {
 	return l, nil
 }
 
-// Release gives back an acquired Live; the last Release stops its watcher
-// and forgets it, so that a later Acquire loads the catalogs again.
+// Release gives back an acquired Live (a component that started it shuts
+// it down first); the last Release forgets it, so that a later Acquire
+// loads the catalogs again.
 func (l *Live) Release() {
 	if l.key == "" {
-		l.Shutdown()
 		return
 	}
 	registry.mu.Lock()
-	l.refs--
-	last := l.refs == 0
-	if last && registry.m[l.key] == l {
+	defer registry.mu.Unlock()
+	if l.refs--; l.refs == 0 && registry.m[l.key] == l {
 		delete(registry.m, l.key)
-	}
-	registry.mu.Unlock()
-	if last {
-		l.Shutdown()
 	}
 }
 

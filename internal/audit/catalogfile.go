@@ -9,13 +9,13 @@ import (
 )
 
 // Catalog files are read safely: a catalog file is a regular file (after
-// following links), no larger than limits.max_catalog_file_size, read
-// within limits.catalog_read_timeout. A FIFO, a device (/dev/zero), a
+// following links), no larger than limits::max_catalog_file_size, read
+// within limits::catalog_read_timeout. A FIFO, a device (/dev/zero), a
 // directory or a huge file is refused with an error that says why, at
 // start and on reload alike; on reload the last good catalogs stay.
 
 // errReadTimeout is the error of a read that took longer than the timeout.
-var errReadTimeout = errors.New("reading took longer than limits.catalog_read_timeout")
+var errReadTimeout = errors.New("reading took longer than limits::catalog_read_timeout")
 
 // readCatalogFile reads a catalog file within the limits. The read runs on
 // a goroutine of its own, so that a read that hangs (a stuck network
@@ -31,8 +31,9 @@ func readCatalogFile(file string, maxSize int64, timeout time.Duration) ([]byte,
 		err  error
 	}
 	done := make(chan result, 1) // buffered: a late reader never blocks
+	read := readFile
 	go func() {
-		data, err := readFile(file, maxSize)
+		data, err := read(file, maxSize)
 		done <- result{data, err}
 	}()
 	t := time.NewTimer(timeout)
@@ -65,7 +66,7 @@ func readLimited(file string, maxSize int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s: not a regular file (%s): a catalog file must be a regular file or a link to one", file, describeMode(info.Mode()))
 	}
 	if maxSize > 0 && info.Size() > maxSize {
-		return nil, fmt.Errorf("%s: %d bytes, more than limits.max_catalog_file_size (%d bytes)", file, info.Size(), maxSize)
+		return nil, fmt.Errorf("%s: %d bytes, more than limits::max_catalog_file_size (%d bytes)", file, info.Size(), maxSize)
 	}
 	r := io.Reader(f)
 	if maxSize > 0 {
@@ -76,7 +77,7 @@ func readLimited(file string, maxSize int64) ([]byte, error) {
 		return nil, err
 	}
 	if maxSize > 0 && int64(len(data)) > maxSize {
-		return nil, fmt.Errorf("%s: more than limits.max_catalog_file_size (%d bytes)", file, maxSize)
+		return nil, fmt.Errorf("%s: more than limits::max_catalog_file_size (%d bytes)", file, maxSize)
 	}
 	return data, nil
 }

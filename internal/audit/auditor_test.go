@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
@@ -33,7 +34,10 @@ func decideIn(t *testing.T, a *Auditor, region string) Decision {
 	attrs.PutStr("http.request.method", "POST")
 	attrs.PutStr("url.path", "/v1/gizmos")
 	r := a.NewResource(res)
-	return a.Decide(attrs, &r, "", false)
+	lr := plog.NewLogRecord()
+	attrs.MoveTo(lr.Attributes())
+	v := LogView(lr)
+	return a.Decide(&v, &r)
 }
 
 // TestCatalogWithoutRegions: a catalog that states no regions keeps its
@@ -68,25 +72,23 @@ func TestCatalogWithoutRegions(t *testing.T) {
 	assert.Equal(t, DropUnsupportedRegion, decideIn(t, a, "eu-de").Drop, "replace with none: no region")
 }
 
-func TestEditDistance(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		d    int
-	}{{"", "", 0}, {"unmached", "unmatched", 1}, {"kitten", "sitting", 3}, {"metod", "method", 1}, {"abc", "", 3}} {
-		assert.Equal(t, tc.d, editDistance(tc.a, tc.b), "%q %q", tc.a, tc.b)
-		assert.Equal(t, tc.d, editDistance(tc.b, tc.a), "%q %q", tc.b, tc.a)
-	}
-}
-
 // TestAuditsKindsExactly: a span kind outside the five (10, whose low bits
 // are SERVER's) is never audited.
 func TestAuditsKindsExactly(t *testing.T) {
 	cfg := NewDefaultConfig()
 	a, err := Load(&cfg)
 	require.NoError(t, err)
-	assert.True(t, a.Audits(ptrace.SpanKindServer))
-	assert.False(t, a.Audits(ptrace.SpanKindClient))
-	for _, k := range []ptrace.SpanKind{10, -6, 8, 1 << 20} {
-		assert.False(t, a.Audits(k), "kind %d", k)
+	audits := func(k ptrace.SpanKind) bool {
+		s := ptrace.NewSpan()
+		s.SetKind(k)
+		v := SpanView(s)
+		return a.Audits(&v)
 	}
+	assert.True(t, audits(ptrace.SpanKindServer))
+	assert.False(t, audits(ptrace.SpanKindClient))
+	for _, k := range []ptrace.SpanKind{10, -6, 8, 1 << 20} {
+		assert.False(t, audits(k), "kind %d", k)
+	}
+	v := LogView(plog.NewLogRecord())
+	assert.True(t, a.Audits(&v), "a log record is always audited")
 }

@@ -1,13 +1,26 @@
 package audit
 
 import (
+	"encoding"
 	"errors"
 	"fmt"
-	"go.opentelemetry.io/collector/confmap"
 	"reflect"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+
+	"go.opentelemetry.io/collector/confmap"
 )
+
+// Configuration errors name the key they are about in one spelling, the
+// collector's: map keys joined by "::" (the collector itself prefixes
+// "processors::audit: "), a list's element by its index in brackets:
+// "services::speech-to-text::regions[0]: invalid region id". Decoding
+// (unknown keys, enums, types) and Check use it alike.
+
+// keySep joins the keys of a path (confmap.KeyDelimiter).
+const keySep = "::"
 
 // Unmarshal decodes a component's configuration into cfg (a pointer to its
 // Config) after CheckKeys; a component's confmap.Unmarshaler calls it.
@@ -17,21 +30,61 @@ func Unmarshal(conf *confmap.Conf, cfg any) error {
 	}
 	err := conf.Unmarshal(cfg)
 	if err != nil {
-		// the collector adds this preamble around what returns from here
-		if msg, ok := strings.CutPrefix(err.Error(), decodingFailed); ok {
-			return errors.New(msg)
-		}
+		return respell(err)
 	}
 	return err
 }
 
 const decodingFailed = "decoding failed due to the following error(s):\n\n"
 
+// decodePath is the path mapstructure puts first in a decoding error, in
+// its spelling: fields joined by ".", map keys in brackets (” first for
+// the root): "” 'reload.poll_interval' time: invalid duration".
+var decodePath = regexp.MustCompile(`(?m)^(?:'' )?'([^']*)' `)
+
+// respell gives a decoding error (of a value's type: an enum is checked by
+// CheckKeys first) the package's spelling of its key path, without the
+// preamble the collector adds around what returns from here.
+func respell(err error) error {
+	msg, _ := strings.CutPrefix(err.Error(), decodingFailed)
+	msg = decodePath.ReplaceAllStringFunc(msg, func(m string) string {
+		path := decodePath.FindStringSubmatch(m)[1]
+		var b strings.Builder
+		for i := 0; i < len(path); i++ {
+			switch c := path[i]; c {
+			case '.':
+				b.WriteString(keySep)
+			case '[':
+				end := strings.IndexByte(path[i:], ']')
+				if end < 0 {
+					b.WriteString(path[i:])
+					i = len(path)
+					continue
+				}
+				key := path[i+1 : i+end]
+				if _, numeric := strconv.Atoi(key); numeric == nil {
+					b.WriteString("[" + key + "]")
+				} else {
+					b.WriteString(keySep + key)
+				}
+				i += end
+			default:
+				b.WriteByte(c)
+			}
+		}
+		return b.String() + ": "
+	})
+	return errors.New(msg)
+}
+
 // CheckKeys rejects the keys of raw (a component's configuration as a map)
 // that cfg (a pointer to its Config struct) has no field for, each with its
 // path and, when a known key is close, the key it probably means:
 // "unmached: unknown key (did you mean unmatched?)". The collector's own
-// message names neither the path nor a suggestion.
+// message names neither the path nor a suggestion. It also decodes every
+// value of an enum type (an encoding.TextUnmarshaler), so that a bad one is
+// rejected here, once, with its path: "unmatched: must be keep or drop, got
+// \"kepp\"".
 func CheckKeys(raw map[string]any, cfg any) error {
 	return errors.Join(checkKeys(raw, reflect.TypeOf(cfg), "")...)
 }
@@ -61,6 +114,7 @@ func checkKeys(raw map[string]any, t reflect.Type, path string) []error {
 			errs = append(errs, errors.New(msg))
 			continue
 		}
+		errs = append(errs, checkEnums(raw[k], ft, path+k)...)
 		sub, isMap := raw[k].(map[string]any)
 		if !isMap {
 			continue
@@ -70,7 +124,7 @@ func checkKeys(raw map[string]any, t reflect.Type, path string) []error {
 		}
 		switch ft.Kind() {
 		case reflect.Struct:
-			errs = append(errs, checkKeys(sub, ft, path+k+".")...)
+			errs = append(errs, checkKeys(sub, ft, path+k+keySep)...)
 		case reflect.Map: // keyed by a name: check each value
 			names := make([]string, 0, len(sub))
 			for name := range sub {
@@ -79,12 +133,38 @@ func checkKeys(raw map[string]any, t reflect.Type, path string) []error {
 			slices.Sort(names)
 			for _, name := range names {
 				if v, ok := sub[name].(map[string]any); ok {
-					errs = append(errs, checkKeys(v, ft.Elem(), path+k+"."+name+".")...)
+					errs = append(errs, checkKeys(v, ft.Elem(), path+k+keySep+name+keySep)...)
 				}
 			}
 		}
 	}
 	return errs
+}
+
+var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+
+// checkEnums decodes v, the value of key path, when t (or, for a list, its
+// element type) is an enum type, and returns its errors with their paths.
+func checkEnums(v any, t reflect.Type, path string) []error {
+	if t.Kind() == reflect.Slice {
+		list, ok := v.([]any)
+		if !ok {
+			return nil
+		}
+		var errs []error
+		for i, e := range list {
+			errs = append(errs, checkEnums(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
+		}
+		return errs
+	}
+	s, ok := v.(string)
+	if !ok || !reflect.PointerTo(t).Implements(textUnmarshaler) {
+		return nil
+	}
+	if err := reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
+		return []error{fmt.Errorf("%s: %w", path, err)}
+	}
+	return nil
 }
 
 // collectFields maps the mapstructure names of t's fields (squashed

@@ -1,0 +1,287 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otel-audit/auditprocessor/internal/integrity"
+)
+
+// verify reads the audit connector's events and checkpoints as a backend
+// kept them (OTLP JSON: the file exporter's lines, or one export document)
+// and reports per chain what is missing, altered or unsigned
+// (internal/integrity's Verifier; auditconnector/README.md "Verifiable
+// events").
+
+func runVerify(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("verify", "--key PUBLIC.pem [--key ...] [--json] [FILE.json... | FILE.binpb | -]")
+	var keyFiles listFlag
+	fs.Var(&keyFiles, "key", "a PEM file of public keys (PKIX \"PUBLIC KEY\"), matched to checkpoints by key id; may be given several times")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	files, ok := parseFlagsAny(fs, args, stderr)
+	if !ok {
+		return exitUsage
+	}
+	if len(keyFiles) == 0 {
+		fmt.Fprintln(stderr, "auditcatalog verify: --key PUBLIC.pem is required (the checkpoints' public key)")
+		fs.Usage()
+		return exitUsage
+	}
+	var keys []integrity.PublicKey
+	for _, f := range keyFiles {
+		data, err := os.ReadFile(f)
+		if err == nil {
+			var k []integrity.PublicKey
+			k, err = integrity.ParsePublicKeys(data)
+			keys = append(keys, k...)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "auditcatalog verify: --key %s: %v\n", f, err)
+			return exitFail
+		}
+	}
+	v := integrity.NewVerifier(keys)
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	malformed := 0
+	for _, f := range files {
+		var r io.Reader
+		name := f
+		if f == "-" {
+			r, name = os.Stdin, "stdin"
+		} else {
+			file, err := os.Open(f)
+			if err != nil {
+				fmt.Fprintf(stderr, "auditcatalog verify: %v\n", err)
+				return exitFail
+			}
+			defer file.Close()
+			r = file
+		}
+		malformed += readOTLP(r, name, v.Add, stderr)
+	}
+	rep := verifyReport{Chains: v.Finish(), Unchained: v.Unchained, MalformedCheckpoints: v.Malformed, MalformedInput: malformed}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return exitFail
+		}
+	} else {
+		printVerify(stdout, &rep)
+	}
+	if rep.failed() {
+		return exitFail
+	}
+	return exitOK
+}
+
+type verifyReport struct {
+	Chains               []integrity.ChainReport `json:"chains"`
+	Unchained            int                     `json:"unchained_events"`
+	MalformedCheckpoints int                     `json:"malformed_checkpoints"`
+	MalformedInput       int                     `json:"malformed_input"`
+}
+
+func (r *verifyReport) failed() bool {
+	if r.Unchained > 0 || r.MalformedCheckpoints > 0 || r.MalformedInput > 0 {
+		return true
+	}
+	for i := range r.Chains {
+		if r.Chains[i].Failed() {
+			return true
+		}
+	}
+	return false
+}
+
+// maxLine bounds one line of input (a file exporter line is one request).
+const maxLine = 64 << 20
+
+// readOTLP reads OTLP logs: JSON, one document per line (the file
+// exporter's) or one document over many lines (an export), or one protobuf
+// export; it hands each document to add. A line that is not an OTLP JSON logs document is
+// reported with its number and skipped; it returns how many were.
+func readOTLP(r io.Reader, name string, add func(plog.Logs), stderr io.Writer) int {
+	br := bufio.NewReaderSize(r, 64<<10) // longer lines are joined (long)
+	if first, err := br.Peek(1); err == nil && isProto(first[0]) {
+		return readProto(br, name, add, stderr)
+	}
+	var u plog.JSONUnmarshaler
+	malformed, lineNo, docs := 0, 0, 0
+	var long []byte
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if len(long)+len(line) > maxLine {
+				fmt.Fprintf(stderr, "auditcatalog verify: %s:%d: a line longer than %d bytes\n", name, lineNo+1, maxLine)
+				return malformed + 1
+			}
+			long = append(long, line...)
+			continue
+		}
+		if long != nil {
+			line = append(long, line...)
+			long = nil
+		}
+		if len(line) > 0 {
+			lineNo++
+			if trimmed := bytes.TrimSpace(line); len(trimmed) > 0 {
+				ld, uerr := u.UnmarshalLogs(trimmed)
+				switch {
+				case uerr == nil:
+					docs++
+					add(ld)
+				case docs == 0 && lineNo == 1 && !json.Valid(trimmed):
+					// Not a document by itself: one document over many lines.
+					// (line is in br's buffer, which the rest overwrites.)
+					doc := append([]byte(nil), line...)
+					rest, rerr := io.ReadAll(io.LimitReader(br, 1<<30))
+					if rerr == nil {
+						doc = append(doc, rest...)
+						if ld, uerr = u.UnmarshalLogs(doc); uerr == nil {
+							add(ld)
+							return malformed
+						}
+						fmt.Fprintf(stderr, "auditcatalog verify: %s: neither OTLP JSON lines nor one OTLP JSON logs document: %v\n", name, oneLine(uerr))
+						return malformed + 1
+					}
+					err = rerr
+				default:
+					fmt.Fprintf(stderr, "auditcatalog verify: %s:%d: not an OTLP JSON logs document: %v\n", name, lineNo, oneLine(uerr))
+					malformed++
+				}
+			}
+		}
+		if err == io.EOF {
+			return malformed
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "auditcatalog verify: %s:%d: %v\n", name, lineNo, err)
+			return malformed + 1
+		}
+	}
+}
+
+// isProto tells a protobuf export from JSON by its first byte: JSON starts
+// with '{' or white space, an OTLP protobuf LogsData with the tag of its
+// field 1 (resource_logs, length-delimited): 0x0a.
+func isProto(b byte) bool { return b == 0x0a }
+
+// maxProto bounds a protobuf export, read whole.
+const maxProto = 1 << 30
+
+// readProto reads one OTLP protobuf logs export (an ExportLogsServiceRequest
+// or a LogsData: the same bytes).
+func readProto(r io.Reader, name string, add func(plog.Logs), stderr io.Writer) int {
+	data, err := io.ReadAll(io.LimitReader(r, maxProto+1))
+	if err == nil && len(data) > maxProto {
+		err = fmt.Errorf("larger than %d bytes", maxProto)
+	}
+	var ld plog.Logs
+	if err == nil {
+		ld, err = (&plog.ProtoUnmarshaler{}).UnmarshalLogs(data)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "auditcatalog verify: %s: not an OTLP protobuf logs export: %v\n", name, oneLine(err))
+		return 1
+	}
+	add(ld)
+	return 0
+}
+
+// oneLine is an error's message on one line, without control characters
+// (a JSON parser's message quotes the input).
+func oneLine(err error) string {
+	s := strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			return ' '
+		case r < 0x20 || r == 0x7f:
+			return -1
+		}
+		return r
+	}, err.Error())
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
+}
+
+func printVerify(out io.Writer, rep *verifyReport) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHAIN\tEVENTS\tVERIFIED\tDUPLICATES\tMISSING\tALTERED\tCHECKPOINTS\tBAD SIGNATURES\tUNSIGNED TAIL")
+	for _, c := range rep.Chains {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", c.Chain, c.Events, c.Verified, c.Duplicates, c.MissingEvents, c.AlteredEvents, c.Checkpoints, c.BadSignatures, c.UnsignedTail)
+	}
+	tw.Flush()
+	for _, c := range rep.Chains {
+		var notes []string
+		if len(c.Missing) > 0 {
+			notes = append(notes, "missing sequence numbers "+ranges(c.Missing))
+		}
+		if c.AlteredEvents > 0 {
+			notes = append(notes, fmt.Sprintf("altered events (by id): %s", strings.Join(c.Altered, ", ")))
+		}
+		if c.HeadMismatches > 0 {
+			notes = append(notes, fmt.Sprintf("%d checkpoints whose head is not the chain's", c.HeadMismatches))
+		}
+		if c.BrokenLinks > 0 {
+			notes = append(notes, fmt.Sprintf("%d checkpoints that do not follow the one before (one deleted, or out of the chain)", c.BrokenLinks))
+		}
+		switch {
+		case c.UnsignedTail > 0 && c.LastSigned == 0:
+			notes = append(notes, fmt.Sprintf("unsigned tail: %d events, no signed checkpoint", c.UnsignedTail))
+		case c.UnsignedTail > 0:
+			notes = append(notes, fmt.Sprintf("unsigned tail: %d events after the last signed checkpoint (sequence %d)", c.UnsignedTail, c.LastSigned))
+		}
+		if len(c.Withdrawn) > 0 {
+			notes = append(notes, "withdrawn (refused by the pipeline, sent again under new numbers): "+ranges(c.Withdrawn))
+		}
+		if c.Unlinked > 0 {
+			notes = append(notes, fmt.Sprintf("%d events right after a gap (not linked)", c.Unlinked))
+		}
+		if c.Late > 0 {
+			notes = append(notes, fmt.Sprintf("%d events came after their numbers were taken as missing", c.Late))
+		}
+		for _, n := range notes {
+			fmt.Fprintf(out, "%s: %s\n", c.Chain, n)
+		}
+	}
+	if rep.Unchained > 0 {
+		fmt.Fprintf(out, "%d records named like events carry no chain (look-alikes, or events of a connector without integrity)\n", rep.Unchained)
+	}
+	if rep.MalformedCheckpoints > 0 {
+		fmt.Fprintf(out, "%d checkpoint records could not be read\n", rep.MalformedCheckpoints)
+	}
+	if rep.MalformedInput > 0 {
+		fmt.Fprintf(out, "%d lines of input could not be read\n", rep.MalformedInput)
+	}
+	if rep.failed() {
+		fmt.Fprintln(out, "FAILED")
+	} else {
+		fmt.Fprintln(out, "OK")
+	}
+}
+
+func ranges(rs []integrity.Range) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		if r.From == r.To {
+			parts[i] = fmt.Sprint(r.From)
+		} else {
+			parts[i] = fmt.Sprintf("%d-%d", r.From, r.To)
+		}
+	}
+	return strings.Join(parts, ", ")
+}

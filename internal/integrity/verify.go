@@ -1,0 +1,387 @@
+package integrity
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"slices"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// EventName is the event name of the audit connector's events.
+const EventName = "audit.event"
+
+// ScopeName is the audit connector's scope name (its generated
+// metadata.ScopeName; a test keeps them equal).
+const ScopeName = "github.com/otel-audit/auditprocessor/auditconnector"
+
+// Verifier checks events and checkpoints read in any order, one chain at a
+// time per chain id. Memory is bounded per chain, not by the number of
+// events: events that come ahead of the next expected sequence number wait
+// in a window of Window events; when the window is full, the numbers before
+// the earliest waiting event are taken as missing (an event that comes
+// later still is counted as late, and its range is no longer missing). The
+// last Recent chain hashes are kept to check checkpoints and duplicates that
+// come after their events.
+type Verifier struct {
+	Keys   map[string]*PublicKey // by key id
+	Window int
+	Recent int
+	chains map[string]*chainState
+	enc    Encoder
+	// Unchained counts records named like an event that carry no chain (or
+	// an unusable one): look-alikes, or events of a connector without
+	// integrity.
+	Unchained int
+	// Malformed counts checkpoint records that cannot be read.
+	Malformed int
+	// Other counts records that are neither events nor checkpoints.
+	Other int
+}
+
+// Defaults of Window and Recent.
+const (
+	DefaultWindow = 1 << 16
+	DefaultRecent = 1 << 13
+)
+
+// ChainReport is what verify says of one chain.
+type ChainReport struct {
+	Chain           string   `json:"chain"`
+	Events          int      `json:"events"`
+	Verified        int      `json:"verified"`
+	Duplicates      int      `json:"duplicates"`
+	Unlinked        int      `json:"unlinked"`
+	Late            int      `json:"late"`
+	Missing         []Range  `json:"missing"`
+	MissingEvents   uint64   `json:"missing_events"`
+	Withdrawn       []Range  `json:"withdrawn"`
+	Altered         []string `json:"altered"`
+	AlteredEvents   int      `json:"altered_events"`
+	Checkpoints     int      `json:"checkpoints"`
+	BadSignatures   int      `json:"bad_signatures"`
+	HeadMismatches  int      `json:"head_mismatches"`
+	BrokenLinks     int      `json:"broken_checkpoint_links"`
+	LastSigned      uint64   `json:"last_signed"`
+	UnsignedTail    uint64   `json:"unsigned_tail"`
+	HighestSequence uint64   `json:"highest_sequence"`
+}
+
+// Failed tells whether the chain shows a gap, an alteration or a bad
+// checkpoint.
+func (r *ChainReport) Failed() bool {
+	return r.MissingEvents > 0 || r.AlteredEvents > 0 || r.BadSignatures > 0 || r.HeadMismatches > 0 || r.BrokenLinks > 0
+}
+
+// maxAlteredIDs bounds the ids an altered list names.
+const maxAlteredIDs = 100
+
+type pending struct {
+	digest, hash Hash
+	id           string
+}
+
+type recent struct {
+	seq  uint64
+	hash Hash
+}
+
+type goodCheckpoint struct {
+	first, last      uint64
+	previous, itself Hash
+}
+
+type chainState struct {
+	r       ChainReport
+	next    uint64 // the next sequence number to link
+	prev    Hash   // the hash after next-1, when linked
+	linked  bool
+	waiting map[uint64]pending
+	recent  []recent
+	heads   map[uint64]Hash // checkpoint heads whose event has not been linked yet
+	good    []goodCheckpoint
+}
+
+// NewVerifier returns a verifier with these keys.
+func NewVerifier(keys []PublicKey) *Verifier {
+	v := &Verifier{Keys: map[string]*PublicKey{}, Window: DefaultWindow, Recent: DefaultRecent, chains: map[string]*chainState{}}
+	for i := range keys {
+		v.Keys[keys[i].ID] = &keys[i]
+	}
+	return v
+}
+
+func (v *Verifier) chain(id string) *chainState {
+	c := v.chains[id]
+	if c == nil {
+		c = &chainState{next: 1, linked: true, waiting: map[uint64]pending{}, recent: make([]recent, v.Recent), heads: map[uint64]Hash{}}
+		c.r.Chain = id
+		v.chains[id] = c
+	}
+	return c
+}
+
+// Add reads a batch of records.
+func (v *Verifier) Add(ld plog.Logs) {
+	for _, rl := range ld.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				switch lr.EventName() {
+				case CheckpointEventName:
+					v.addCheckpoint(lr)
+				case EventName:
+					v.addEvent(lr)
+				default:
+					if _, ok := lr.Attributes().Get(AttrChainSeq); ok {
+						v.addEvent(lr)
+					} else {
+						v.Other++
+					}
+				}
+			}
+		}
+	}
+}
+
+func (v *Verifier) addEvent(lr plog.LogRecord) {
+	a := lr.Attributes()
+	idv, ok1 := a.Get(AttrChainID)
+	seqv, ok2 := a.Get(AttrChainSeq)
+	hv, ok3 := a.Get(AttrChainHash)
+	if !ok1 || !ok2 || !ok3 || idv.Type() != pcommon.ValueTypeStr || seqv.Type() != pcommon.ValueTypeInt || seqv.Int() < 1 || hv.Type() != pcommon.ValueTypeStr {
+		v.Unchained++
+		return
+	}
+	h, ok := ParseHash(hv.Str())
+	if !ok {
+		v.Unchained++
+		return
+	}
+	c := v.chain(idv.Str())
+	c.r.Events++
+	seq := uint64(seqv.Int())
+	c.r.HighestSequence = max(c.r.HighestSequence, seq)
+	p := pending{digest: v.enc.Digest(lr), hash: h}
+	if b := lr.Body(); b.Type() == pcommon.ValueTypeMap {
+		if id, ok := b.Map().Get("id"); ok {
+			p.id = id.AsString()
+		}
+	}
+	if seq < c.next {
+		v.again(c, seq, &p)
+		return
+	}
+	if w, ok := c.waiting[seq]; ok {
+		if w.hash == p.hash && w.digest == p.digest {
+			c.r.Duplicates++
+		} else {
+			c.altered(p.id)
+		}
+		return
+	}
+	c.waiting[seq] = p
+	v.advance(c)
+}
+
+// again is an event whose number was linked already (or declared missing).
+func (v *Verifier) again(c *chainState, seq uint64, p *pending) {
+	for i, m := range c.r.Missing {
+		if seq < m.From || seq > m.To {
+			continue
+		}
+		// Late: after its range was declared missing.
+		c.r.Late++
+		c.r.MissingEvents--
+		switch {
+		case m.From == m.To:
+			c.r.Missing = slices.Delete(c.r.Missing, i, i+1)
+		case seq == m.From:
+			c.r.Missing[i].From++
+		case seq == m.To:
+			c.r.Missing[i].To--
+		default:
+			c.r.Missing = slices.Insert(c.r.Missing, i+1, Range{From: seq + 1, To: m.To})
+			c.r.Missing[i].To = seq - 1
+		}
+		return
+	}
+	r := &c.recent[seq%uint64(len(c.recent))]
+	if r.seq == seq && r.hash != p.hash {
+		c.altered(p.id)
+		return
+	}
+	if r.seq == seq && seq > 1 {
+		pr := &c.recent[(seq-1)%uint64(len(c.recent))]
+		if pr.seq == seq-1 && Link(c.r.Chain, seq, &pr.hash, &p.digest) != p.hash {
+			c.altered(p.id)
+			return
+		}
+	}
+	c.r.Duplicates++
+}
+
+func (c *chainState) altered(id string) {
+	c.r.AlteredEvents++
+	if len(c.r.Altered) < maxAlteredIDs {
+		c.r.Altered = append(c.r.Altered, id)
+	}
+}
+
+// advance links the waiting events from next on; when the window is full,
+// it takes the numbers before the earliest waiting one as missing.
+func (v *Verifier) advance(c *chainState) {
+	for {
+		for {
+			p, ok := c.waiting[c.next]
+			if !ok {
+				break
+			}
+			delete(c.waiting, c.next)
+			v.link(c, &p)
+		}
+		if len(c.waiting) <= v.Window {
+			return
+		}
+		c.skipTo(c.earliest())
+	}
+}
+
+func (c *chainState) earliest() uint64 {
+	first := uint64(0)
+	for s := range c.waiting {
+		if first == 0 || s < first {
+			first = s
+		}
+	}
+	return first
+}
+
+// skipTo takes next..to-1 as missing, or as withdrawn where a signed
+// checkpoint says the pipeline refused them (then the chain goes on over
+// them).
+func (c *chainState) skipTo(to uint64) {
+	for c.next < to {
+		if w, ok := c.withdrawnAt(c.next); ok && w.To < to {
+			c.next, c.prev, c.linked = w.To+1, w.Hash, true
+			continue
+		}
+		c.r.Missing = append(c.r.Missing, Range{From: c.next, To: to - 1})
+		c.r.MissingEvents += to - c.next
+		c.next, c.linked = to, false
+	}
+}
+
+func (c *chainState) withdrawnAt(seq uint64) (Range, bool) {
+	for _, w := range c.r.Withdrawn {
+		if w.From == seq {
+			return w, true
+		}
+	}
+	return Range{}, false
+}
+
+// link checks the event of number next against the chain.
+func (v *Verifier) link(c *chainState, p *pending) {
+	seq := c.next
+	if c.linked {
+		if Link(c.r.Chain, seq, &c.prev, &p.digest) == p.hash {
+			c.r.Verified++
+		} else {
+			c.altered(p.id)
+		}
+	} else {
+		c.r.Unlinked++ // after a gap: its predecessor is not there to link it to
+	}
+	c.prev, c.linked, c.next = p.hash, true, seq+1
+	c.recent[seq%uint64(len(c.recent))] = recent{seq, p.hash}
+	if head, ok := c.heads[seq]; ok {
+		delete(c.heads, seq)
+		if head != p.hash {
+			c.r.HeadMismatches++
+		}
+	}
+}
+
+func (v *Verifier) addCheckpoint(lr plog.LogRecord) {
+	if lr.Body().Type() != pcommon.ValueTypeMap {
+		v.Malformed++
+		return
+	}
+	body := lr.Body().Map()
+	cp, err := ReadCheckpoint(body)
+	if err != nil {
+		v.Malformed++
+		return
+	}
+	c := v.chain(cp.Chain)
+	c.r.Checkpoints++
+	key := v.Keys[cp.KeyID]
+	signed := SignedForm(&v.enc, body)
+	if key == nil || key.Algorithm != cp.Algorithm || !key.Verify(signed, cp.Signature) {
+		c.r.BadSignatures++
+		return
+	}
+	c.good = append(c.good, goodCheckpoint{first: cp.First, last: cp.Last, previous: cp.Previous, itself: sha256.Sum256(signed)})
+	c.r.LastSigned = max(c.r.LastSigned, cp.Last)
+	for _, w := range cp.Withdrawn {
+		if _, ok := c.withdrawnAt(w.From); !ok {
+			c.r.Withdrawn = append(c.r.Withdrawn, w)
+		}
+	}
+	if cp.Last < c.next {
+		if r := c.recent[cp.Last%uint64(len(c.recent))]; r.seq == cp.Last && r.hash != cp.Head {
+			c.r.HeadMismatches++
+		}
+		return
+	}
+	c.heads[cp.Last] = cp.Head
+}
+
+// Finish takes what still waits as coming after gaps, up to the highest
+// number an event or a signed checkpoint names, and returns the reports,
+// by chain id.
+func (v *Verifier) Finish() []ChainReport {
+	reps := make([]ChainReport, 0, len(v.chains))
+	for _, c := range v.chains {
+		for len(c.waiting) > 0 {
+			c.skipTo(c.earliest())
+			v.advance(c)
+		}
+		if end := max(c.r.HighestSequence, c.r.LastSigned); end >= c.next {
+			c.skipTo(end + 1)
+		}
+		// The checkpoints link: each starts after the one before and names
+		// its hash.
+		slices.SortFunc(c.good, func(a, b goodCheckpoint) int { return cmp.Compare(a.first, b.first) })
+		var prev *goodCheckpoint
+		for i := range c.good {
+			g := &c.good[i]
+			if prev != nil && g.first == prev.first && g.itself == prev.itself {
+				continue // the same checkpoint twice
+			}
+			switch {
+			case prev == nil && (g.first != 1 || g.previous != Hash{}):
+				c.r.BrokenLinks++
+			case prev != nil && (g.first != prev.last+1 || g.previous != prev.itself):
+				c.r.BrokenLinks++
+			}
+			prev = g
+		}
+		if c.r.HighestSequence > c.r.LastSigned {
+			c.r.UnsignedTail = c.r.HighestSequence - c.r.LastSigned
+		}
+		if c.r.Missing == nil {
+			c.r.Missing = []Range{}
+		}
+		if c.r.Withdrawn == nil {
+			c.r.Withdrawn = []Range{}
+		}
+		if c.r.Altered == nil {
+			c.r.Altered = []string{}
+		}
+		reps = append(reps, c.r)
+	}
+	slices.SortFunc(reps, func(a, b ChainReport) int { return CompareKeys(a.Chain, b.Chain) })
+	return reps
+}
