@@ -120,6 +120,9 @@ func TestHealthCheck(t *testing.T) {
 // exampleVariable is a row of the example's table of environment variables.
 type exampleVariable struct{ name, def string }
 
+// columnsRE separates the columns of a table in a comment.
+var columnsRE = regexp.MustCompile(`\s{2,}`)
+
 // exampleVariables reads the table of environment variables at the top of
 // the example: the rows between the "variable default what" heading and the
 // next empty comment line.
@@ -132,7 +135,7 @@ func exampleVariables(t *testing.T, example string) []exampleVariable {
 		if !ok {
 			break
 		}
-		fields := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(text), -1)
+		fields := columnsRE.Split(strings.TrimSpace(text), -1)
 		switch {
 		case len(fields) == 3 && fields[0] == "variable" && fields[1] == "default":
 			in = true
