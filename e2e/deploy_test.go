@@ -751,7 +751,7 @@ func TestManifests(t *testing.T) {
 		// What docs/production.md, "What to alert on", lists.
 		assert.ElementsMatch(t, []string{
 			"OtelcolAuditQueueNearlyFull", "OtelcolAuditQueueFull", "OtelcolAuditSendFailed", "OtelcolAuditMemoryRefusing",
-			"OtelcolAuditRecordsMalformed", "OtelcolAuditCatalogReloadFailing", "OtelcolAuditNoEvents",
+			"OtelcolAuditRecordsMalformed", "OtelcolAuditRecordsUnauthorized", "OtelcolAuditCatalogReloadFailing", "OtelcolAuditNoEvents",
 		}, names)
 	})
 }
@@ -1200,6 +1200,16 @@ func TestAlertMetrics(t *testing.T) {
 	events := startBackend(t, "")
 	const capacity = 2
 	p := runPod(t, m, harness.CollectorOptions{ExportEndpoint: records.URL, EventsEndpoint: events.URL, Overrides: []string{fmt.Sprintf(`
+processors:
+  audit:
+    services:
+      speech-to-text:
+        senders: ["spiffe://example.org/ns/stt/*"]
+connectors:
+  audit:
+    services:
+      speech-to-text:
+        senders: ["spiffe://example.org/ns/stt/*"]
 exporters:
   otlp_http:
     retry_on_failure:
@@ -1242,12 +1252,17 @@ exporters:
 		}
 	}
 
+	// speech-to-text lists its senders, and this batch has none: the processor
+	// counts it unauthorized before the full queue refuses it.
+	_ = harness.ExportTraces(t.Context(), p.client(), base, auditedSpan(newTraceID()))
+
 	// A broken catalog in the ConfigMap: the reload fails, the last good one stays.
 	catalog := filepath.Join(p.dir, "etc", "otelcol-audit", "catalogs", "orders.yaml")
 	require.FileExists(t, catalog)
 	require.NoError(t, os.WriteFile(catalog, []byte("service: orders\nevents: [\n"), 0o644))
 	got := waitMetrics(t, p.col.MetricsURL, "the failed reload", func(m harness.Metrics) bool {
-		return m.Sum("otelcol_processor_audit_catalog_reloads", map[string]string{"result": "failure"}) > 0
+		return m.Sum("otelcol_processor_audit_catalog_reloads", map[string]string{"result": "failure"}) > 0 &&
+			m.Sum("otelcol_processor_audit_records_unauthorized", nil) > 0
 	})
 
 	for _, s := range sels {
