@@ -1,39 +1,16 @@
 package auditprocessor
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/client"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otel-audit/auditprocessor/internal/audit"
 	"github.com/otel-audit/auditprocessor/internal/audittest"
 )
-
-// subject is a server authenticator's client.Info.Auth naming a sender.
-type subject string
-
-func (s subject) GetAttribute(name string) any {
-	if name == "subject" {
-		return string(s)
-	}
-	return nil
-}
-
-func (subject) GetAttributeNames() []string { return []string{"subject"} }
-
-// sentBy is a batch's context as a receiver whose authenticator named the
-// sender passes it on; "" for a receiver without one.
-func sentBy(sender string) context.Context {
-	if sender == "" {
-		return context.Background()
-	}
-	return client.NewContext(context.Background(), client.Info{Auth: subject(sender)})
-}
 
 // sendersConfig: speech-to-text takes records from stt-* senders only;
 // backup-recovery lists no senders.
@@ -88,7 +65,7 @@ func TestSenders(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := audittest.Start(t, NewFactory(), "traces", sendersConfig(t, tc.policy))
-			require.NoError(t, r.Traces.ConsumeTraces(sentBy(tc.sender), senderSpans()))
+			require.NoError(t, r.Traces.ConsumeTraces(audittest.SentBy(tc.sender), senderSpans()))
 			require.Len(t, r.TracesSink.AllTraces(), 1)
 			got := audittest.AttrsByID(r.TracesSink.AllTraces()[0])
 

@@ -14,18 +14,6 @@ import (
 	"github.com/otel-audit/auditprocessor/internal/audittest"
 )
 
-// subject is a server authenticator's client.Info.Auth naming a sender.
-type subject string
-
-func (s subject) GetAttribute(name string) any {
-	if name == "subject" {
-		return string(s)
-	}
-	return nil
-}
-
-func (subject) GetAttributeNames() []string { return []string{"subject"} }
-
 // TestEventReporter: an event names its batch's authenticated sender in
 // reporter.id and audit.sender; a batch whose sender may not speak for
 // speech-to-text (services.speech-to-text.senders) gives no event for it,
@@ -50,7 +38,7 @@ func TestEventReporter(t *testing.T) {
 		h := newHarness(t, cfg)
 		ctx := context.Background()
 		if tc.sender != "" {
-			ctx = client.NewContext(ctx, client.Info{Auth: subject(tc.sender)})
+			ctx = client.NewContext(ctx, client.Info{Auth: audittest.Subject(tc.sender)})
 		}
 		require.NoError(t, h.c.ConsumeTraces(ctx, td))
 		events := h.events()

@@ -10,19 +10,8 @@ import (
 
 	auditprocessor "github.com/otel-audit/auditprocessor"
 	"github.com/otel-audit/auditprocessor/internal/audit"
+	"github.com/otel-audit/auditprocessor/internal/audittest"
 )
-
-// subject is a server authenticator's client.Info.Auth naming a sender.
-type subject string
-
-func (s subject) GetAttribute(name string) any {
-	if name == "subject" {
-		return string(s)
-	}
-	return nil
-}
-
-func (subject) GetAttributeNames() []string { return []string{"subject"} }
 
 // BenchmarkSenders: the built-in catalogs' input with no senders and no
 // authenticated sender (as before senders existed), with an authenticated
@@ -30,7 +19,7 @@ func (subject) GetAttributeNames() []string { return []string{"subject"} }
 // service listing senders (a glob) that the batch's sender matches. Read
 // the ratios of one run (benchstat's rows).
 func BenchmarkSenders(b *testing.B) {
-	authed := client.NewContext(context.Background(), client.Info{Auth: subject("spiffe://example.org/ns/stt/sa/api")})
+	authed := client.NewContext(context.Background(), client.Info{Auth: audittest.Subject("spiffe://example.org/ns/stt/sa/api")})
 	for _, c := range []struct {
 		name    string
 		senders bool
