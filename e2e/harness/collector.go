@@ -294,7 +294,8 @@ func (c *Collector) Log() string {
 // collectorConfig returns the collector configuration: OTLP in,
 // memory_limiter, the audit processor and batch for traces and logs, out over
 // OTLP/HTTP, and a health_check; with an EventsEndpoint, the audit connector
-// and its logs/events pipeline; with an InputEndpoint, the input pipelines.
+// (the traces pipeline's only exporter), with its traces/records and
+// logs/events pipelines; with an InputEndpoint, the input pipelines.
 // The otlp receiver, the endpoints of the otlp_http and otlp_http/events
 // exporters, the metrics and the health_check's endpoint are in portsConfig.
 func collectorConfig(opts CollectorOptions) string {
@@ -309,7 +310,11 @@ func collectorConfig(opts CollectorOptions) string {
 	tracesPipeline := pipeline
 	var connectors, eventsExporter, eventsPipeline string
 	if opts.EventsEndpoint != "" {
-		tracesPipeline = strings.Replace(pipeline, "exporters: [otlp_http]", "exporters: [otlp_http, audit]", 1)
+		// the connector carries the spans after their events (traces/records)
+		tracesPipeline = strings.Replace(pipeline, "exporters: [otlp_http]", "exporters: [audit]", 1) + `
+    traces/records:
+      receivers: [audit]
+      exporters: [otlp_http]`
 		connectors = `
 connectors:
   audit: ` + audit
