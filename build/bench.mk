@@ -48,7 +48,7 @@ BENCH_OUT   := bench/results
 E2E_RATES  ?= 10000,20000,40000,80000,160000,240000,320000,400000
 E2E_STEP   ?= 10s
 E2E_REPEAT ?= 1
-E2E_CONFIGS ?= without,audit,audit-core,audit-connector,floor,ottl-without,ottl
+E2E_CONFIGS ?= without,audit,audit-core,audit-connector,floor,floor-connector,ottl-without,ottl
 E2E_FLAGS  ?=
 
 # The peer's collector: contrib's transform and filter processors build here
@@ -103,7 +103,7 @@ $(OTTL_BIN): $(OCB_PEER) bench/ottl-dist/builder-config.yaml
 	@touch $@
 
 # The floor collector is of the distribution's release: the same OCB.
-$(FLOOR_BIN): $(OCB) bench/floor-dist/builder-config.yaml $(wildcard bench/floorprocessor/*.go) bench/floorprocessor/go.mod bench/floorprocessor/go.sum
+$(FLOOR_BIN): $(OCB) bench/floor-dist/builder-config.yaml $(wildcard bench/floorprocessor/*.go bench/floorprocessor/floorconnector/*.go) bench/floorprocessor/go.mod bench/floorprocessor/go.sum
 	$(OCB) --config=bench/floor-dist/builder-config.yaml
 	@touch $@
 
