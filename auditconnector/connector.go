@@ -312,7 +312,7 @@ func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Dec
 		reason.PutStr("reasonType", http.StatusText(int(d.Code)))
 	}
 	body.PutStr("severity", severity)
-	body.PutStr("eventTime", ts.AsTime().UTC().Format(EventTimeLayout))
+	body.PutStr("eventTime", eventTime(ts)) // eventtime.go
 	body.PutStr("message", d.Message())
 	if typeURI != "" || targetID != "" || targetName != "" {
 		target := body.PutEmptyMap("target")
