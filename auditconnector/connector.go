@@ -294,14 +294,24 @@ func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Dec
 	a.Tag(lr.Attributes(), d, src.attrs)
 
 	// Everything is read first, so that each map is made once, with room
-	// for what it holds, and only when it holds something.
+	// for exactly what it holds, and only when it holds something: a
+	// body's entries are 40 bytes each, most of an event's garbage.
 	typeURI := d.TargetType()
 	targetID, targetName := c.firstOf(c.event.TargetID, src), c.firstOf(c.event.TargetName, src)
 	initiatorID := a.Initiator(src.attrs)
 	address, agent := a.ClientAddress(src.attrs), a.UserAgent(src.attrs)
+	hasTarget := typeURI != "" || targetID != "" || targetName != ""
+	hasHost := address != "" || agent != ""
+	hasInitiator := initiatorID != "" || hasHost
+	hasTrace := !src.traceID.IsEmpty()
 
 	body := lr.Body().SetEmptyMap()
-	body.EnsureCapacity(20)
+	// id, action, outcome, severity, eventTime, message, observer,
+	// dataEvent and requestData, then what only some events have: reason,
+	// target, initiator, reporter, correlationId, responseData,
+	// logSourceCRN, saveServiceCopy (TestEventMapsSized).
+	body.EnsureCapacity(9 + entries(d.Code > 0, hasTarget, hasInitiator, d.Sender != "", hasTrace, d.Code > 0,
+		c.event.LogSourceCRN != "", c.event.SaveServiceCopy != nil))
 	body.PutStr("id", eventID(src, d.Event.Action))
 	body.PutStr("action", d.Event.Action)
 	body.PutStr("outcome", d.Outcome)
@@ -314,20 +324,20 @@ func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Dec
 	body.PutStr("severity", severity)
 	body.PutStr("eventTime", eventTime(ts)) // eventtime.go
 	body.PutStr("message", d.Message())
-	if typeURI != "" || targetID != "" || targetName != "" {
+	if hasTarget {
 		target := body.PutEmptyMap("target")
-		target.EnsureCapacity(3)
+		target.EnsureCapacity(entries(typeURI != "", targetID != "", targetName != ""))
 		putNonEmpty(target, "typeURI", typeURI)
 		putNonEmpty(target, "id", targetID)
 		putNonEmpty(target, "name", targetName)
 	}
-	if initiatorID != "" || address != "" || agent != "" {
+	if hasInitiator {
 		initiator := body.PutEmptyMap("initiator")
-		initiator.EnsureCapacity(2)
+		initiator.EnsureCapacity(entries(initiatorID != "", hasHost))
 		putNonEmpty(initiator, "id", initiatorID)
-		if address != "" || agent != "" {
+		if hasHost {
 			host := initiator.PutEmptyMap("host")
-			host.EnsureCapacity(2)
+			host.EnsureCapacity(entries(address != "", agent != ""))
 			putNonEmpty(host, "address", address)
 			putNonEmpty(host, "agent", agent)
 		}
@@ -336,7 +346,7 @@ func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Dec
 	if d.Sender != "" {
 		body.PutEmptyMap("reporter").PutStr("id", d.Sender)
 	}
-	if !src.traceID.IsEmpty() {
+	if hasTrace {
 		body.PutStr("correlationId", src.traceID.String())
 	}
 	body.PutBool("dataEvent", d.Event.DataEvent)
@@ -353,6 +363,17 @@ func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Dec
 	if c.event.SaveServiceCopy != nil {
 		body.PutBool("saveServiceCopy", *c.event.SaveServiceCopy)
 	}
+}
+
+// entries counts the conditions that hold: the entries a map will get.
+func entries(conds ...bool) int {
+	n := 0
+	for _, c := range conds {
+		if c {
+			n++
+		}
+	}
+	return n
 }
 
 func putNonEmpty(m pcommon.Map, key, value string) {
