@@ -38,6 +38,16 @@ type IntegrityConfig struct {
 	// CheckpointEvents is the most events a checkpoint covers: one is made
 	// as soon as that many are chained since the last. Default (and zero): 1000.
 	CheckpointEvents int `mapstructure:"checkpoint_events"`
+	// Storage names a storage extension (file_storage, file_storage/NAME)
+	// that keeps the chain's state (its id, sequence number, head and last
+	// checkpoint) across restarts: written before events leave the
+	// connector, and once the pipeline accepted them. A restarted collector
+	// then closes the chain it ends with a signed checkpoint that names the
+	// new chain, and the new chain's checkpoints name the one it follows
+	// (README "Restarts"). An extension that is not configured, or that is
+	// not a storage extension, fails the start. Default: unset (each start
+	// begins a chain that names none).
+	Storage *component.ID `mapstructure:"storage"`
 }
 
 // The checkpoint defaults: at most 10 s or 1000 events unsigned.

@@ -100,7 +100,7 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 		}).Init(),
 	}
 	if cfg.Integrity != nil {
-		if c.chain, err = newChain(cfg.Integrity, next, set.Logger); err != nil {
+		if c.chain, err = newChain(set, cfg.Integrity, next, t); err != nil {
 			c.release()
 			live.Release()
 			return nil, err
@@ -111,14 +111,14 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 
 // Start starts watching the catalog files (reload), and the checkpoints'
 // ticker.
-func (c *auditConnector) Start(_ context.Context, host component.Host) error {
+func (c *auditConnector) Start(ctx context.Context, host component.Host) error {
 	c.live.WarnUnauthenticated(host)
 	if err := c.live.Start(); err != nil {
 		return err
 	}
 	c.started = true
 	if c.chain != nil {
-		c.chain.start()
+		return c.chain.start(ctx, host)
 	}
 	return nil
 }
