@@ -49,22 +49,22 @@ const (
 
 // ChainReport is what verify says of one chain.
 type ChainReport struct {
-	Chain           string   `json:"chain"`
-	Events          int      `json:"events"`
-	Verified        int      `json:"verified"`
-	Duplicates      int      `json:"duplicates"`
-	Unlinked        int      `json:"unlinked"`
-	Late            int      `json:"late"`
-	Missing         []Range  `json:"missing"`
-	MissingEvents   uint64   `json:"missing_events"`
-	Withdrawn       []Range  `json:"withdrawn"`
-	Altered         []string `json:"altered"`
-	AlteredEvents   int      `json:"altered_events"`
-	Checkpoints     int      `json:"checkpoints"`
-	BadSignatures   int      `json:"bad_signatures"`
-	HeadMismatches  int      `json:"head_mismatches"`
-	BrokenLinks     int      `json:"broken_checkpoint_links"`
-	LastSigned      uint64   `json:"last_signed"`
+	Chain          string   `json:"chain"`
+	Events         int      `json:"events"`
+	Verified       int      `json:"verified"`
+	Duplicates     int      `json:"duplicates"`
+	Unlinked       int      `json:"unlinked"`
+	Late           int      `json:"late"`
+	Missing        []Range  `json:"missing"`
+	MissingEvents  uint64   `json:"missing_events"`
+	Withdrawn      []Range  `json:"withdrawn"`
+	Altered        []string `json:"altered"`
+	AlteredEvents  int      `json:"altered_events"`
+	Checkpoints    int      `json:"checkpoints"`
+	BadSignatures  int      `json:"bad_signatures"`
+	HeadMismatches int      `json:"head_mismatches"`
+	BrokenLinks    int      `json:"broken_checkpoint_links"`
+	LastSigned     uint64   `json:"last_signed"`
 	// Predecessor is the chain this one follows (the same collector's chain
 	// before a restart), as its signed checkpoints name it; Successor the
 	// chain that follows it, as its signed closing checkpoint names it.
@@ -74,9 +74,9 @@ type ChainReport struct {
 	// the chains it links to: it names a predecessor that is in the input
 	// but whose closing checkpoint does not name this chain, or its signed
 	// checkpoints name two predecessors or two successors.
-	BrokenRestartLinks int `json:"broken_restart_links"`
-	UnsignedTail    uint64   `json:"unsigned_tail"`
-	HighestSequence uint64   `json:"highest_sequence"`
+	BrokenRestartLinks int    `json:"broken_restart_links"`
+	UnsignedTail       uint64 `json:"unsigned_tail"`
+	HighestSequence    uint64 `json:"highest_sequence"`
 }
 
 // Failed tells whether the chain shows a gap, an alteration or a bad
