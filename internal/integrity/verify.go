@@ -298,17 +298,27 @@ func (c *chainState) earliest() uint64 {
 }
 
 // skipTo takes next..to-1 as missing, or as withdrawn where a signed
-// checkpoint says the pipeline refused them (then the chain goes on over
-// them).
+// checkpoint says the pipeline refused them, or had them in flight when
+// the collector stopped (then the chain goes on over them).
 func (c *chainState) skipTo(to uint64) {
 	for c.next < to {
-		if w, ok := c.withdrawnOver(c.next); ok && w.To < to {
-			c.next, c.prev, c.linked = w.To+1, w.Hash, true
+		if w, ok := c.withdrawnOver(c.next); ok {
+			if w.To < to {
+				c.next, c.prev, c.linked = w.To+1, w.Hash, true
+			} else { // taken in part: the event at to comes after a withdrawn one
+				c.next, c.linked = to, false
+			}
 			continue
 		}
-		c.r.Missing = append(c.r.Missing, Range{From: c.next, To: to - 1})
-		c.r.MissingEvents += to - c.next
-		c.next, c.linked = to, false
+		end := to - 1
+		for _, w := range c.r.Withdrawn {
+			if w.From > c.next && w.From <= end {
+				end = w.From - 1
+			}
+		}
+		c.r.Missing = append(c.r.Missing, Range{From: c.next, To: end})
+		c.r.MissingEvents += end + 1 - c.next
+		c.next, c.linked = end+1, false
 	}
 }
 
