@@ -3,7 +3,6 @@ package auditconnector
 import (
 	"context"
 	"errors"
-	"maps"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,84 +13,21 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/otel-audit/auditprocessor/auditconnector/internal/metadatatest"
+	"github.com/otel-audit/auditprocessor/internal/audittest"
 	"github.com/otel-audit/auditprocessor/internal/integrity"
 )
 
-// memStorage is a storage extension's data in memory: what a restarted
-// process finds is a copy of it (snapshot) taken at the crash.
-type memStorage struct {
-	mu      sync.Mutex
-	data    map[string][]byte
-	failSet atomic.Bool
-}
-
-func newMemStorage() *memStorage { return &memStorage{data: map[string][]byte{}} }
-
-func (m *memStorage) snapshot() *memStorage {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return &memStorage{data: maps.Clone(m.data)}
-}
-
-type memClient struct {
-	s      *memStorage
-	prefix string
-}
-
-func (c *memClient) Get(_ context.Context, key string) ([]byte, error) {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	return c.s.data[c.prefix+key], nil
-}
-
-func (c *memClient) Set(_ context.Context, key string, value []byte) error {
-	if c.s.failSet.Load() {
-		return errors.New("disk full")
-	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	c.s.data[c.prefix+key] = append([]byte(nil), value...)
-	return nil
-}
-
-func (c *memClient) Delete(_ context.Context, key string) error {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	delete(c.s.data, c.prefix+key)
-	return nil
-}
-
-func (c *memClient) Batch(context.Context, ...*storage.Operation) error {
-	return errors.New("not used")
-}
-
-func (c *memClient) Close(context.Context) error { return nil }
-
-type memExtension struct {
-	component.StartFunc
-	component.ShutdownFunc
-	s *memStorage
-}
-
-func (e *memExtension) GetClient(_ context.Context, kind component.Kind, id component.ID, name string) (storage.Client, error) {
-	return &memClient{s: e.s, prefix: kind.String() + "/" + id.String() + "/" + name + "/"}, nil
-}
-
-// host has the extensions a test gives it.
-type host map[component.ID]component.Component
-
-func (h host) GetExtensions() map[component.ID]component.Component { return h }
-
 var storageID = component.MustNewIDWithName("file_storage", "chain")
 
-func storageHost(s *memStorage) host { return host{storageID: &memExtension{s: s}} }
+func storageHost(s *audittest.MemStorage) audittest.Host {
+	return audittest.Host{storageID: s.Extension()}
+}
 
 // holding passes batches on to its sink, except while hold is set: then
 // each batch of events is kept (store) or not, and the call waits until
@@ -197,7 +133,7 @@ func seqOf(lr plog.LogRecord) int64 {
 // reported missing; without the closing checkpoint, the link is broken.
 func TestChainRestart(t *testing.T) {
 	key, pubs := writeKey(t, t.TempDir(), "key.pem", ed25519Key(t))
-	mem := newMemStorage()
+	mem := audittest.NewMemStorage()
 	before := newHolding()
 	a := storageConnector(t, key, before, componenttest.NewTelemetry())
 	require.NoError(t, a.Start(t.Context(), storageHost(mem)))
@@ -216,7 +152,7 @@ func TestChainRestart(t *testing.T) {
 		wg.Go(func() { _ = a.ConsumeTraces(context.Background(), statusTraces()) })
 		<-before.held
 	}
-	atCrash := mem.snapshot()
+	atCrash := mem.Snapshot()
 	before.release <- errors.New("killed")
 	before.release <- errors.New("killed")
 	wg.Wait()
@@ -295,16 +231,16 @@ func eventsPerBatch(t *testing.T) int {
 // (nothing of it left the connector).
 func TestChainRestartCheckpointInFlight(t *testing.T) {
 	key, pubs := writeKey(t, t.TempDir(), "key.pem", ed25519Key(t))
-	mem := newMemStorage()
+	mem := audittest.NewMemStorage()
 	before := newHolding()
 	a := storageConnector(t, key, before, componenttest.NewTelemetry())
 	require.NoError(t, a.Start(t.Context(), storageHost(mem)))
 	require.NoError(t, a.ConsumeTraces(t.Context(), statusTraces()))
 
-	var atCrash *memStorage
+	var atCrash *audittest.MemStorage
 	cp := &checkpointHold{holding: before}
 	a.chain.next = cp
-	cp.onCheckpoint = func() { atCrash = mem.snapshot() }
+	cp.onCheckpoint = func() { atCrash = mem.Snapshot() }
 	require.NoError(t, a.chain.checkpoint(t.Context()))
 	crash(a)
 
@@ -357,19 +293,19 @@ func (h *checkpointHold) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 func TestChainStorageErrors(t *testing.T) {
 	key, _ := writeKey(t, t.TempDir(), "key.pem", ed25519Key(t))
 	for _, tc := range []struct {
-		host host
+		host audittest.Host
 		err  string
 	}{
-		{host{}, `integrity::storage: extension "file_storage/chain" is not configured (service::extensions)`},
-		{host{storageID: &memClientless{}}, `integrity::storage: extension "file_storage/chain" is not a storage extension`},
+		{audittest.Host{}, `integrity::storage: extension "file_storage/chain" is not configured (service::extensions)`},
+		{audittest.Host{storageID: &memClientless{}}, `integrity::storage: extension "file_storage/chain" is not a storage extension`},
 	} {
 		c := storageConnector(t, key, newHolding(), componenttest.NewTelemetry())
 		assert.EqualError(t, c.Start(t.Context(), tc.host), tc.err)
 		require.NoError(t, c.Shutdown(t.Context()))
 	}
 
-	mem := newMemStorage()
-	mem.data["connector/audit/events/chain"] = []byte(`{"version":1,"chain":"x","seq":3,"head":"not hex"}`)
+	mem := audittest.NewMemStorage()
+	mem.Put("connector/audit/events/chain", []byte(`{"version":1,"chain":"x","seq":3,"head":"not hex"}`))
 	c := storageConnector(t, key, newHolding(), componenttest.NewTelemetry())
 	require.NoError(t, c.Start(t.Context(), storageHost(mem)))
 	assert.Empty(t, c.chain.predecessor)
@@ -388,15 +324,15 @@ func TestChainMetrics(t *testing.T) {
 	key, pubs := writeKey(t, t.TempDir(), "key.pem", ed25519Key(t))
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	mem := newMemStorage()
+	mem := audittest.NewMemStorage()
 	next := newHolding()
 	c := storageConnector(t, key, next, tel)
 	require.NoError(t, c.Start(t.Context(), storageHost(mem)))
 	per := int64(eventsPerBatch(t))
 	require.NoError(t, c.ConsumeTraces(t.Context(), statusTraces()))
-	mem.failSet.Store(true)
+	mem.FailSet.Store(true)
 	assert.ErrorContains(t, c.ConsumeTraces(t.Context(), statusTraces()), "the audit chain's state was not saved (integrity::storage): disk full")
-	mem.failSet.Store(false)
+	mem.FailSet.Store(false)
 	require.NoError(t, c.ConsumeTraces(t.Context(), statusTraces()))
 	c.chain.next = refuseCheckpoints{next}
 	require.Error(t, c.chain.checkpoint(t.Context()))

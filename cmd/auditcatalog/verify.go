@@ -71,6 +71,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		malformed += readOTLP(r, name, v.Add, stderr)
 	}
 	rep := verifyReport{Chains: v.Finish(), Unchained: v.Unchained, MalformedCheckpoints: v.Malformed, MalformedInput: malformed}
+	rep.Links = v.Links()
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -88,6 +89,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 
 type verifyReport struct {
 	Chains               []integrity.ChainReport `json:"chains"`
+	Links                []integrity.RestartLink `json:"restart_links"`
 	Unchained            int                     `json:"unchained_events"`
 	MalformedCheckpoints int                     `json:"malformed_checkpoints"`
 	MalformedInput       int                     `json:"malformed_input"`
@@ -254,8 +256,19 @@ func printVerify(out io.Writer, rep *verifyReport) {
 		if c.Late > 0 {
 			notes = append(notes, fmt.Sprintf("%d events came after their numbers were taken as missing", c.Late))
 		}
+		if c.BrokenRestartLinks > 0 {
+			notes = append(notes, fmt.Sprintf("%d restart links that do not agree (below)", c.BrokenRestartLinks))
+		}
 		for _, n := range notes {
 			fmt.Fprintf(out, "%s: %s\n", c.Chain, n)
+		}
+	}
+	for _, l := range rep.Links {
+		switch {
+		case l.Problem == "":
+			fmt.Fprintf(out, "restart: %s -> %s (the chain before closed at sequence %d)\n", l.From, l.To, l.Last)
+		default:
+			fmt.Fprintf(out, "restart: %s -> %s: %s\n", l.From, l.To, l.Problem)
 		}
 	}
 	if rep.Unchained > 0 {

@@ -429,7 +429,7 @@ func (v *Verifier) Links() []RestartLink {
 // links checks the restart links; Finish calls it before it returns the
 // reports.
 func (v *Verifier) checkLinks() {
-	v.links = v.links[:0]
+	v.links = []RestartLink{}
 	for _, c := range v.chains {
 		if p := c.r.Predecessor; p != "" {
 			l := RestartLink{From: p, To: c.r.Chain}
