@@ -26,26 +26,33 @@ import (
 const exampleConfig = "../examples/collector.yaml"
 
 // withTLS returns the example with mutual TLS turned on as its comments
-// tell a user to: each commented-out block, a line `# tls:` and the
-// `#   key: value` lines under it at the same indentation, uncommented.
+// tell a user to (uncommented, under grpc and http).
 func withTLS(t *testing.T, example string) string {
 	t.Helper()
+	out, blocks := uncommented(example, "tls")
+	require.Equal(t, 2, blocks, "the example's commented tls blocks, under grpc and http")
+	return out
+}
+
+// uncommented returns the example with each commented-out block of key
+// uncommented: a line `# KEY:` and the `#   key: value` lines under it at
+// the same indentation; and how many blocks there were.
+func uncommented(example, key string) (string, int) {
 	lines := strings.SplitAfter(example, "\n")
 	blocks := 0
 	for i := 0; i < len(lines); i++ {
-		indent, ok := strings.CutSuffix(lines[i], "# tls:\n")
+		indent, ok := strings.CutSuffix(lines[i], "# "+key+":\n")
 		if !ok || strings.Trim(indent, " ") != "" {
 			continue
 		}
 		blocks++
-		lines[i] = indent + "tls:\n"
+		lines[i] = indent + key + ":\n"
 		for i+1 < len(lines) && strings.HasPrefix(lines[i+1], indent+"#   ") {
 			i++
 			lines[i] = indent + lines[i][len(indent)+2:]
 		}
 	}
-	require.Equal(t, 2, blocks, "the example's commented tls blocks, under grpc and http")
-	return strings.Join(lines, "")
+	return strings.Join(lines, ""), blocks
 }
 
 func readExample(t *testing.T) string {
