@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
 	"go.yaml.in/yaml/v3"
 )
@@ -68,6 +69,15 @@ func TestConfig(t *testing.T) {
 	cfg = createDefaultConfig().(*Config)
 	require.NoError(t, confmap.NewFromStringMap(map[string]any{"integrity": map[string]any{"private_key_file": "/keys/audit.pem", "checkpoint_interval": "5s"}}).Unmarshal(cfg))
 	assert.Equal(t, &IntegrityConfig{PrivateKeyFile: "/keys/audit.pem", CheckpointInterval: 5 * time.Second}, cfg.Integrity)
+
+	// A storage extension's ID, and one that does not parse, naming the key.
+	cfg = createDefaultConfig().(*Config)
+	require.NoError(t, cfg.Unmarshal(confmap.NewFromStringMap(map[string]any{"integrity": map[string]any{"private_key_file": "/k.pem", "storage": "file_storage/chain"}})))
+	assert.Equal(t, component.MustNewIDWithName("file_storage", "chain"), *cfg.Integrity.Storage)
+	cfg = createDefaultConfig().(*Config)
+	err := cfg.Unmarshal(confmap.NewFromStringMap(map[string]any{"integrity": map[string]any{"private_key_file": "/k.pem", "storage": "file storage"}}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "integrity::storage")
 }
 
 // TestReadmeIntegrity decodes the README example's commented integrity keys
@@ -84,11 +94,12 @@ func TestReadmeIntegrity(t *testing.T) {
 			break
 		}
 	}
-	require.Len(t, block, 4, "the commented integrity keys")
+	require.Len(t, block, 5, "the commented integrity keys")
 	var raw map[string]any
 	require.NoError(t, yaml.Unmarshal([]byte(strings.Join(block, "\n")), &raw))
 	cfg := createDefaultConfig().(*Config)
 	require.NoError(t, confmap.NewFromStringMap(raw).Unmarshal(cfg))
 	require.NoError(t, confmap.Validate(cfg))
-	assert.Equal(t, &IntegrityConfig{PrivateKeyFile: "/etc/otelcol/audit-key/key.pem", CheckpointInterval: DefaultCheckpointInterval, CheckpointEvents: DefaultCheckpointEvents}, cfg.Integrity)
+	fileStorage := component.MustNewID("file_storage")
+	assert.Equal(t, &IntegrityConfig{PrivateKeyFile: "/etc/otelcol/audit-key/key.pem", CheckpointInterval: DefaultCheckpointInterval, CheckpointEvents: DefaultCheckpointEvents, Storage: &fileStorage}, cfg.Integrity)
 }
