@@ -367,3 +367,74 @@ func (r refuseCheckpoints) ConsumeLogs(ctx context.Context, ld plog.Logs) error 
 	}
 	return r.holding.ConsumeLogs(ctx, ld)
 }
+
+// TestChainStorageConcurrent: batches from many goroutines, each written
+// into the state before and after the pipeline, form one chain; restarted
+// from that state after a clean shutdown, the next chain closes it with a
+// checkpoint that covers no event, and both verify, linked.
+func TestChainStorageConcurrent(t *testing.T) {
+	key, pubs := writeKey(t, t.TempDir(), "key.pem", ed25519Key(t))
+	mem := audittest.NewMemStorage()
+	sink := newHolding()
+	a := storageConnector(t, key, sink, componenttest.NewTelemetry())
+	a.chain.every = 7
+	require.NoError(t, a.Start(t.Context(), storageHost(mem)))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 10 {
+				assert.NoError(t, a.ConsumeTraces(context.Background(), statusTraces()))
+			}
+		})
+	}
+	wg.Wait()
+	require.NoError(t, a.Shutdown(t.Context()))
+
+	b := storageConnector(t, key, sink, componenttest.NewTelemetry())
+	require.NoError(t, b.Start(t.Context(), storageHost(mem)))
+	require.NoError(t, b.ConsumeTraces(t.Context(), statusTraces()))
+	require.NoError(t, b.Shutdown(t.Context()))
+
+	per := uint64(eventsPerBatch(t))
+	reps, links := verifyAll(pubs, sink.AllLogs())
+	require.Len(t, reps, 2)
+	for _, r := range reps {
+		assert.False(t, r.Failed(), "%+v", r)
+		assert.Zero(t, r.UnsignedTail)
+		assert.Empty(t, r.Withdrawn)
+	}
+	old := byChain(reps)[a.chain.id]
+	assert.Equal(t, 40*per, uint64(old.Verified))
+	assert.Equal(t, []integrity.RestartLink{{From: a.chain.id, To: b.chain.id, Last: 40 * per}}, links)
+}
+
+// BenchmarkChainState: the connector with integrity, without a storage and
+// with one (in memory: what the state's bookkeeping and encoding cost, not
+// the disk), in one run.
+func BenchmarkChainState(b *testing.B) {
+	key, _ := writeKey(b, b.TempDir(), "key.pem", ed25519Key(b))
+	for _, withStorage := range []bool{false, true} {
+		name := "integrity"
+		if withStorage {
+			name = "integrity+storage"
+		}
+		b.Run(name, func(b *testing.B) {
+			cfg := testConfig()
+			cfg.Integrity = &IntegrityConfig{PrivateKeyFile: key, CheckpointInterval: time.Hour}
+			var h component.Host = componenttest.NewNopHost()
+			if withStorage {
+				cfg.Integrity.Storage = &storageID
+				h = storageHost(audittest.NewMemStorage())
+			}
+			c, err := newConnector(metadatatest.NewSettings(componenttest.NewTelemetry()), cfg, consumertest.NewNop())
+			require.NoError(b, err)
+			require.NoError(b, c.Start(context.Background(), h))
+			td := statusTraces()
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = c.ConsumeTraces(context.Background(), td)
+			}
+			require.NoError(b, c.Shutdown(context.Background()))
+		})
+	}
+}
