@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otel-audit/auditprocessor/cmd/auditcatalog/report"
 	"github.com/otel-audit/auditprocessor/e2e/harness"
 	"github.com/otel-audit/auditprocessor/internal/integrity"
 )
@@ -74,18 +75,10 @@ func integrityExample(t *testing.T, key string) string {
 	return path
 }
 
-// verifyJSON is what `auditcatalog verify --json` prints.
-type verifyJSON struct {
-	Chains    []integrity.ChainReport `json:"chains"`
-	Links     []integrity.RestartLink `json:"restart_links"`
-	Unchained int                     `json:"unchained_events"`
-	Malformed int                     `json:"malformed_input"`
-}
-
 // runVerify runs auditcatalog verify with the public key pub on file, as a
 // table and as JSON, and returns both and the exit status (the same for
 // both).
-func runVerify(t *testing.T, tool, pub, file string) (table string, rep verifyJSON, code int) {
+func runVerify(t *testing.T, tool, pub, file string) (table string, rep report.Verify, code int) {
 	t.Helper()
 	run := func(args ...string) (string, int) {
 		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
@@ -389,17 +382,7 @@ func TestIntegrityGateway(t *testing.T) {
 		})
 		hostnames = append(hostnames, tr.col.GRPCEndpoint)
 	}
-	front := startCollector(t, "front collector", harness.CollectorOptions{
-		Binary: gateway, BaseConfig: gatewayConfig,
-		Env: []string{"AUDIT_GATEWAY_QUEUE_DIR=" + t.TempDir()},
-		Overrides: []string{fmt.Sprintf(`
-exporters:
-  load_balancing:
-    resolver:
-      static:
-        hostnames: [%s]
-`, strings.Join(hostnames, ", "))},
-	})
+	front := startFront(t, gateway, hostnames)
 
 	const n = 40
 	for i := range n {

@@ -13,6 +13,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otel-audit/auditprocessor/cmd/auditcatalog/report"
 	"github.com/otel-audit/auditprocessor/internal/integrity"
 )
 
@@ -70,7 +71,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		}
 		malformed += readOTLP(r, name, v.Add, stderr)
 	}
-	rep := verifyReport{Chains: v.Finish(), Unchained: v.Unchained, MalformedCheckpoints: v.Malformed, MalformedInput: malformed}
+	rep := report.Verify{Chains: v.Finish(), Unchained: v.Unchained, MalformedCheckpoints: v.Malformed, MalformedInput: malformed}
 	rep.Links = v.Links()
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -81,30 +82,10 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	} else {
 		printVerify(stdout, &rep)
 	}
-	if rep.failed() {
+	if rep.Failed() {
 		return exitFail
 	}
 	return exitOK
-}
-
-type verifyReport struct {
-	Chains               []integrity.ChainReport `json:"chains"`
-	Links                []integrity.RestartLink `json:"restart_links"`
-	Unchained            int                     `json:"unchained_events"`
-	MalformedCheckpoints int                     `json:"malformed_checkpoints"`
-	MalformedInput       int                     `json:"malformed_input"`
-}
-
-func (r *verifyReport) failed() bool {
-	if r.Unchained > 0 || r.MalformedCheckpoints > 0 || r.MalformedInput > 0 {
-		return true
-	}
-	for i := range r.Chains {
-		if r.Chains[i].Failed() {
-			return true
-		}
-	}
-	return false
 }
 
 // maxLine bounds one line of input (a file exporter line is one request).
@@ -220,7 +201,7 @@ func oneLine(err error) string {
 	return s
 }
 
-func printVerify(out io.Writer, rep *verifyReport) {
+func printVerify(out io.Writer, rep *report.Verify) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHAIN\tEVENTS\tVERIFIED\tDUPLICATES\tMISSING\tALTERED\tCHECKPOINTS\tBAD SIGNATURES\tUNSIGNED TAIL")
 	for _, c := range rep.Chains {
@@ -280,7 +261,7 @@ func printVerify(out io.Writer, rep *verifyReport) {
 	if rep.MalformedInput > 0 {
 		fmt.Fprintf(out, "%d lines of input could not be read\n", rep.MalformedInput)
 	}
-	if rep.failed() {
+	if rep.Failed() {
 		fmt.Fprintln(out, "FAILED")
 	} else {
 		fmt.Fprintln(out, "OK")

@@ -27,6 +27,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otel-audit/auditprocessor/auditconnector"
+	"github.com/otel-audit/auditprocessor/cmd/auditcatalog/report"
 	"github.com/otel-audit/auditprocessor/internal/audittest"
 	"github.com/otel-audit/auditprocessor/internal/integrity"
 )
@@ -245,7 +246,7 @@ func TestVerifyShuffled(t *testing.T) {
 	require.NoError(t, os.WriteFile(in, jsonLines(t, rev), 0o644))
 	var out bytes.Buffer
 	require.Equal(t, exitOK, run([]string{"verify", "--json", "--key", pub, in}, &out, &out), out.String())
-	var rep verifyReport
+	var rep report.Verify
 	require.NoError(t, json.Unmarshal(out.Bytes(), &rep))
 	require.Len(t, rep.Chains, 1)
 	c := rep.Chains[0]
