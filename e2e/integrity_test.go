@@ -244,6 +244,10 @@ func TestIntegrityRestart(t *testing.T) {
 		assert.Positive(t, got[id.String()], "the event of %s", id)
 	}
 
+	// The chain's state beside the queues, named after the connector and its
+	// edge (traces to logs).
+	assert.FileExists(t, filepath.Join(o.queueDir, "connector_audit__traces"))
+
 	table, rep, code := runVerify(t, tool, pub, o.events.LogsFile)
 	t.Logf("verify:\n%s", table)
 	require.Equal(t, 0, code, table)
@@ -412,4 +416,28 @@ func TestIntegrityGateway(t *testing.T) {
 		ids = append(ids, c.Chain)
 	}
 	assert.NotEqual(t, ids[0], ids[1], "a chain each")
+}
+
+// TestIntegrityStorageMissing: integrity.storage naming an extension the
+// configuration does not have fails the collector's start, naming the key.
+func TestIntegrityStorageMissing(t *testing.T) {
+	binary := collectorBinary(t)
+	key, _ := chainKey(t, t.TempDir(), "key")
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	col, err := harness.StartCollector(ctx, harness.CollectorOptions{
+		Binary: binary, BaseConfig: integrityExample(t, key), Dir: t.TempDir(),
+		Env: []string{"AUDIT_QUEUE_DIR=" + t.TempDir()},
+		Overrides: []string{`
+connectors:
+  audit:
+    integrity:
+      storage: file_storage/missing
+`},
+	})
+	if col != nil {
+		_ = col.Stop(10 * time.Second)
+	}
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `integrity::storage: extension "file_storage/missing" is not configured (service::extensions)`)
 }
