@@ -438,3 +438,37 @@ func BenchmarkChainState(b *testing.B) {
 		})
 	}
 }
+
+// TestChainRestartFork: two collectors started on copies of one state (a
+// restored backup, a copied directory) each close the old chain naming
+// their own: verify reports the fork and fails, where continuing the old
+// chain would have given two different events one number.
+func TestChainRestartFork(t *testing.T) {
+	key, pubs := writeKey(t, t.TempDir(), "key.pem", ed25519Key(t))
+	mem := audittest.NewMemStorage()
+	sink := newHolding()
+	a := storageConnector(t, key, sink, componenttest.NewTelemetry())
+	require.NoError(t, a.Start(t.Context(), storageHost(mem)))
+	require.NoError(t, a.ConsumeTraces(t.Context(), statusTraces()))
+	require.NoError(t, a.Shutdown(t.Context()))
+	backup := mem.Snapshot()
+
+	var next []string
+	for _, s := range []*audittest.MemStorage{mem, backup} {
+		c := storageConnector(t, key, sink, componenttest.NewTelemetry())
+		require.NoError(t, c.Start(t.Context(), storageHost(s)))
+		require.NoError(t, c.ConsumeTraces(t.Context(), statusTraces()))
+		require.NoError(t, c.Shutdown(t.Context()))
+		next = append(next, c.chain.id)
+	}
+	reps, links := verifyAll(pubs, sink.AllLogs())
+	require.Len(t, reps, 3)
+	old := byChain(reps)[a.chain.id]
+	assert.True(t, old.Failed(), "two closing checkpoints name two successors")
+	assert.Equal(t, 1, old.BrokenRestartLinks)
+	require.Len(t, links, 2)
+	problems := []string{links[0].Problem, links[1].Problem}
+	assert.ElementsMatch(t, []string{"", integrity.LinkFork}, problems, "one link agrees with the successor seen first, the other is a fork")
+	assert.Equal(t, a.chain.id, links[0].From)
+	assert.ElementsMatch(t, next, []string{links[0].To, links[1].To})
+}
