@@ -471,4 +471,8 @@ func TestChainRestartFork(t *testing.T) {
 	assert.ElementsMatch(t, []string{"", integrity.LinkFork}, problems, "one link agrees with the successor seen first, the other is a fork")
 	assert.Equal(t, a.chain.id, links[0].From)
 	assert.ElementsMatch(t, next, []string{links[0].To, links[1].To})
+	for _, l := range links {
+		forked := byChain(reps)[l.To]
+		assert.Equal(t, l.Problem == integrity.LinkFork, forked.Failed(), "%s: the chain after a fork fails", l.To)
+	}
 }
