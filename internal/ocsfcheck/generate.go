@@ -20,6 +20,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/otel-audit/auditprocessor/internal/ocsfcheck"
 )
 
 // What the connector emits (auditconnector/ocsf.go): the class, the
@@ -51,36 +53,6 @@ type rawFile struct {
 	Attributes map[string]json.RawMessage `json:"attributes"`
 }
 
-// Attr and the rest are the output (ocsfcheck's Schema reads them).
-type Attr struct {
-	Type        string            `json:"type"`
-	Array       bool              `json:"array,omitempty"`
-	Requirement string            `json:"requirement"`
-	Enum        map[string]string `json:"enum,omitempty"`
-	Sibling     string            `json:"sibling,omitempty"`
-	Profile     string            `json:"profile,omitempty"`
-}
-
-type Class struct {
-	Name        string          `json:"name"`
-	UID         int             `json:"uid"`
-	CategoryUID int             `json:"category_uid"`
-	Attributes  map[string]Attr `json:"attributes"`
-}
-
-type Object struct {
-	Attributes map[string]Attr `json:"attributes"`
-}
-
-type Out struct {
-	Source   string            `json:"source"`
-	Tag      string            `json:"tag"`
-	Profiles []string          `json:"profiles"`
-	Types    map[string]string `json:"types"`
-	Class    Class             `json:"class"`
-	Objects  map[string]Object `json:"objects"`
-}
-
 var root string
 
 func read(path string, v any) {
@@ -109,18 +81,18 @@ func captionOf(raw json.RawMessage) string {
 // merged is an attribute as the schema server resolves it: the dictionary's
 // entry, then each level from the root of the extends chain down.
 type merged struct {
-	Attr
+	ocsfcheck.Attr
 	set bool
 }
 
 // attrsOf resolves the attributes of a class or object file, its parents
 // first; profile includes carry their profile's name.
-func attrsOf(dir, name string, find func(string) string) map[string]*merged {
+func attrsOf(name string, find func(string) string) map[string]*merged {
 	var f rawFile
 	read(find(name), &f)
 	out := map[string]*merged{}
 	if f.Extends != "" {
-		out = attrsOf(dir, f.Extends, find)
+		out = attrsOf(f.Extends, find)
 	}
 	apply := func(attrs map[string]json.RawMessage, profile string) {
 		for _, k := range slices.Sorted(maps.Keys(attrs)) {
@@ -228,8 +200,8 @@ func main() {
 	findObject := func(name string) string { return filepath.Join("objects", name+".json") }
 
 	types := map[string]string{}
-	resolve := func(in map[string]*merged) map[string]Attr {
-		out := map[string]Attr{}
+	resolve := func(in map[string]*merged) map[string]ocsfcheck.Attr {
+		out := map[string]ocsfcheck.Attr{}
 		for k, m := range in {
 			if m.Profile != "" && !slices.Contains(profiles, m.Profile) {
 				continue // a profile this event does not apply
@@ -282,8 +254,8 @@ func main() {
 		category, p = pf.Category, pf.Extends
 	}
 	cat := cats.Attributes[category]
-	class := Class{Name: className, CategoryUID: cat.UID, UID: cat.UID*1000 + cf.UID}
-	class.Attributes = resolve(attrsOf("events", className, findEvent))
+	class := ocsfcheck.Class{Name: className, CategoryUID: cat.UID, UID: cat.UID*1000 + cf.UID}
+	class.Attributes = resolve(attrsOf(className, findEvent))
 	// The ids the schema server derives: the category's, the class's, and
 	// type_uid = class_uid * 100 + activity_id.
 	set := func(k string, enum map[string]string) {
@@ -303,9 +275,9 @@ func main() {
 	}
 	set("type_uid", typeIDs)
 
-	out := Out{Source: "github.com/ocsf/ocsf-schema", Tag: *tag, Profiles: profiles, Types: types, Class: class, Objects: map[string]Object{}}
+	out := ocsfcheck.Schema{Source: "github.com/ocsf/ocsf-schema", Tag: *tag, Profiles: profiles, Types: types, Class: class, Objects: map[string]ocsfcheck.Object{}}
 	for _, o := range objects {
-		out.Objects[o] = Object{Attributes: resolve(attrsOf("objects", o, findObject))}
+		out.Objects[o] = ocsfcheck.Object{Attributes: resolve(attrsOf(o, findObject))}
 	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", " ")
