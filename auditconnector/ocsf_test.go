@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
@@ -388,4 +389,64 @@ func BenchmarkEventFormat(b *testing.B) {
 			require.NoError(b, c.Shutdown(context.Background()))
 		})
 	}
+}
+
+// FuzzOCSF: whatever a sender puts in the fields an OCSF event copies
+// (initiator, client address, user agent, target, the resource's cloud
+// provider, the authenticated sender), the body is one JSON object that
+// passes the schema check and gives each valid UTF-8 value back as sent.
+func FuzzOCSF(f *testing.F) {
+	f.Add("IBMid-1", "169.62.30.22", "curl/8.0", "crn:v1:x", "ibm_cloud", "stt-api", int64(201))
+	f.Add("\"}\\u0000", "::1%eth0", "a\nb\x00c", "\xff\xfe", "", "spiffe://x/\"y\"", int64(202))
+	f.Add("", "not an ip", "", "", "aws", "", int64(0))
+	schema, err := ocsfcheck.Load()
+	require.NoError(f, err)
+	cfg := ocsfConfig()
+	cfg.Event.TargetID = []string{"app.target"}
+	c, err := newConnector(metadatatest.NewSettings(componenttest.NewTelemetry()), cfg, consumertest.NewNop())
+	require.NoError(f, err)
+	f.Fuzz(func(t *testing.T, initiator, address, agent, target, provider, sender string, status int64) {
+		td := ptrace.NewTraces()
+		rs := td.ResourceSpans().AppendEmpty()
+		rs.Resource().Attributes().PutStr("cloud.region", "eu-de")
+		rs.Resource().Attributes().PutStr("cloud.provider", provider)
+		s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+		s.SetKind(ptrace.SpanKindServer)
+		s.SetTraceID(pcommon.TraceID{1})
+		s.SetSpanID(pcommon.SpanID{1})
+		a := s.Attributes()
+		a.PutStr("http.request.method", "POST")
+		a.PutStr("http.route", "/v1/customizations")
+		a.PutInt("http.response.status_code", status)
+		a.PutStr("enduser.id", initiator)
+		a.PutStr("client.address", address)
+		a.PutStr("user_agent.original", agent)
+		a.PutStr("app.target", target)
+		sink := new(consumertest.LogsSink)
+		c.next = sink
+		require.NoError(t, c.ConsumeTraces(audittest.SentBy(sender), td))
+		for r := range audittest.Records(sink.AllLogs()[0]) {
+			text := r.Log.Body().Str()
+			require.NoError(t, schema.CheckJSON([]byte(text)), text)
+			var ev struct {
+				Actor struct {
+					User struct {
+						UID string `json:"uid"`
+					} `json:"user"`
+				} `json:"actor"`
+				HTTP struct {
+					UserAgent string `json:"user_agent"`
+				} `json:"http_request"`
+				Resources []struct {
+					UID string `json:"uid"`
+				} `json:"resources"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(text), &ev))
+			for _, v := range []struct{ sent, got string }{{initiator, ev.Actor.User.UID}, {agent, ev.HTTP.UserAgent}, {target, ev.Resources[0].UID}} {
+				if utf8.ValidString(v.sent) && strings.TrimSpace(v.sent) == v.sent {
+					assert.Equal(t, v.sent, v.got, text)
+				}
+			}
+		}
+	})
 }
