@@ -39,6 +39,10 @@ const (
 	ocsfProfiles    = `["cloud","trace"]`
 )
 
+// ocsfClass is the classification of every event, up to type_uid's value.
+var ocsfClass = `,"category_uid":` + strconv.Itoa(ocsfCategoryUID) + `,"category_name":"Application Activity","class_uid":` +
+	strconv.Itoa(ocsfClassUID) + `,"class_name":"API Activity","type_uid":`
+
 // ocsfActivities are activity_id and its caption by the action's verb;
 // any other verb is 99 (Other), with the verb as activity_name.
 var ocsfActivities = map[string]struct {
@@ -108,7 +112,7 @@ func (w *ocsfWriter) write(c *auditConnector, a *audit.Auditor, lr plog.LogRecor
 	e.Int(activity.id)
 	e.Raw(`,"activity_name":`)
 	e.String(activity.name)
-	e.Raw(`,"category_uid":6,"category_name":"Application Activity","class_uid":6003,"class_name":"API Activity","type_uid":`)
+	e.Raw(ocsfClass)
 	e.Int(ocsfClassUID*100 + activity.id)
 	e.Raw(`,"type_name":"API Activity: `)
 	if known {
@@ -138,9 +142,11 @@ func (w *ocsfWriter) write(c *auditConnector, a *audit.Auditor, lr plog.LogRecor
 	e.Raw(`,"uid":"`)
 	e.Raw(eventID(src, action))
 	e.Raw(`"`)
+	var traceID string
 	if !src.traceID.IsEmpty() {
+		traceID = src.traceID.String()
 		e.Raw(`,"correlation_uid":"`)
-		e.Raw(src.traceID.String())
+		e.Raw(traceID)
 		e.Raw(`"`)
 	}
 	if d.Sender != "" {
@@ -234,9 +240,9 @@ func (w *ocsfWriter) write(c *auditConnector, a *audit.Auditor, lr plog.LogRecor
 	}
 
 	// trace (the trace profile)
-	if !src.traceID.IsEmpty() {
+	if traceID != "" {
 		e.Raw(`,"trace":{"uid":"`)
-		e.Raw(src.traceID.String())
+		e.Raw(traceID)
 		e.Raw(`"}`)
 	}
 
