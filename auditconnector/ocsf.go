@@ -159,9 +159,11 @@ func (w *ocsfWriter) write(c *auditConnector, a *audit.Auditor, lr plog.LogRecor
 	// api: the action, its service, the request (the span) and response
 	e.Raw(`,"api":{"operation":`)
 	e.String(action)
-	e.Raw(`,"service":{"name":`)
-	e.String(d.Event.Catalog.Service)
-	e.Raw("}")
+	if cat := d.Event.Catalog; cat != nil { // every loaded catalog's event has one
+		e.Raw(`,"service":{"name":`)
+		e.String(cat.Service)
+		e.Raw("}")
+	}
 	if !src.spanID.IsEmpty() {
 		e.Raw(`,"request":{"uid":"`)
 		e.Raw(src.spanID.String())
