@@ -43,6 +43,9 @@ func TestConfig(t *testing.T) {
 		{"negative checkpoint interval", map[string]any{"integrity": map[string]any{"private_key_file": "k", "checkpoint_interval": "-1s"}}, "integrity::checkpoint_interval is negative (-1s)"},
 		{"negative checkpoint events", map[string]any{"integrity": map[string]any{"private_key_file": "k", "checkpoint_events": -1}}, "integrity::checkpoint_events is negative (-1)"},
 		{"unknown integrity key", map[string]any{"integrity": map[string]any{"private_key": "k"}}, "integrity::private_key: unknown key"},
+		{"ocsf format", map[string]any{"event": map[string]any{"format": "ocsf"}}, ""},
+		{"provider format", map[string]any{"event": map[string]any{"format": "provider"}}, ""},
+		{"unknown format", map[string]any{"event": map[string]any{"format": "cef"}}, `event::format: must be provider or ocsf, got "cef"`},
 		{"unknown event key", map[string]any{"event": map[string]any{"observer_nane": "x"}}, "event::observer_nane: unknown key (did you mean observer_name?)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -65,6 +68,7 @@ func TestConfig(t *testing.T) {
 	assert.Equal(t, "crn:x", cfg.Event.LogSourceCRN)
 	assert.Equal(t, []string{"enduser.id", "user.id"}, cfg.Attributes.Initiator, "the processor's defaults")
 	assert.Nil(t, cfg.Integrity, "no chain unless configured")
+	assert.Equal(t, FormatProvider, cfg.Event.Format, "the provider's body by default")
 
 	cfg = createDefaultConfig().(*Config)
 	require.NoError(t, confmap.NewFromStringMap(map[string]any{"integrity": map[string]any{"private_key_file": "/keys/audit.pem", "checkpoint_interval": "5s"}}).Unmarshal(cfg))
