@@ -57,6 +57,8 @@ type auditConnector struct {
 	chain *chain
 	// unauthorized logs the records senders refused, rate-limited.
 	unauthorized *audit.UnauthorizedLog
+	// ocsf writes the OCSF body (ocsf.go); nil for the provider's.
+	ocsf *ocsfWriter
 }
 
 func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*auditConnector, error) {
@@ -88,6 +90,7 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 		now:       time.Now,
 		// the records senders refused, logged at most once a minute
 		unauthorized: audit.NewUnauthorizedLog(set.Logger),
+		ocsf:         newOCSFWriter(cfg.Event, set.BuildInfo),
 		counters: (&audit.Counters{
 			Matched:    t.ConnectorAuditRecordsMatched,
 			Unmatched:  t.ConnectorAuditRecordsUnmatched,
@@ -100,7 +103,7 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 		}).Init(),
 	}
 	if cfg.Integrity != nil {
-		if c.chain, err = newChain(cfg.Integrity, next, set.Logger); err != nil {
+		if c.chain, err = newChain(set, cfg.Integrity, next, t); err != nil {
 			c.release()
 			live.Release()
 			return nil, err
@@ -111,14 +114,14 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 
 // Start starts watching the catalog files (reload), and the checkpoints'
 // ticker.
-func (c *auditConnector) Start(_ context.Context, host component.Host) error {
+func (c *auditConnector) Start(ctx context.Context, host component.Host) error {
 	c.live.WarnUnauthenticated(host)
 	if err := c.live.Start(); err != nil {
 		return err
 	}
 	c.started = true
 	if c.chain != nil {
-		c.chain.start()
+		return c.chain.start(ctx, host)
 	}
 	return nil
 }
@@ -273,7 +276,7 @@ func (c *auditConnector) consume(ctx context.Context, batch any, signal audit.Si
 }
 
 // write fills one event record: the audit.* attributes the processor
-// writes, and the body in the provider's event model.
+// writes, and the body in the provider's event model (or OCSF's, ocsf.go).
 func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Decision, src *source, now pcommon.Timestamp) {
 	ts := src.time
 	if ts == 0 {
@@ -292,6 +295,10 @@ func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Dec
 		lr.Attributes().EnsureCapacity(maxTags + len(integrity.Keys))
 	}
 	a.Tag(lr.Attributes(), d, src.attrs)
+	if c.ocsf != nil {
+		c.ocsf.write(c, a, lr, d, src, ts)
+		return
+	}
 
 	// Everything is read first, so that each map is made once, with room
 	// for exactly what it holds, and only when it holds something: a
