@@ -13,7 +13,7 @@ import (
 )
 
 // writeCatalog writes a catalog file into a test's directory.
-func writeCatalog(t *testing.T, name, body string) string {
+func writeCatalog(t testing.TB, name, body string) string {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), name)
 	require.NoError(t, os.WriteFile(file, []byte(body), 0o600))
