@@ -37,6 +37,7 @@ import (
 type Encoder struct {
 	buf  []byte
 	keys []member // the members of the maps being written, a stack
+	f    flat     // the flat form being written (flat.go)
 }
 
 type member struct {
