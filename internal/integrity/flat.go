@@ -3,7 +3,9 @@ package integrity
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,24 +68,35 @@ type Header struct {
 // MsgKey is the key of a body that is not a map (a store's message field).
 const MsgKey = "_msg"
 
-// pair is a field of the flat form being written: offsets into flat.kb and
-// flat.vb (no pointers: sorting them costs no write barriers).
+// pair is a field of the flat form being written: offsets into flat.kb
+// (its key, as it is) and flat.vb (its value, JCS-escaped, no quotes). No
+// pointers: sorting them costs no write barriers.
 type pair struct{ k0, k1, v0, v1 uint32 }
 
 // flat is the Encoder's state for flat forms. Events of one kind have the
 // same keys in the same order (the connector writes them so): the sorted
-// order of the last key sequence is kept and reused when the next event's
-// keys are the same, so that sorting is paid once per shape.
+// order of a key sequence, with its keys already written as JSON, is kept
+// for up to maxShapes sequences and reused when an event's keys are the
+// same, so that sorting and writing keys is paid once per shape.
 type flat struct {
 	kb, vb []byte
 	pairs  []pair
-	order  []int32
 	prefix []byte // the dotted key being built
 
-	lastKeys []byte   // the key bytes of the cached order
-	lastEnds []uint32 // their pair boundaries
-	lastOK   bool
+	shape  []byte            // the keys, then their lengths: a key sequence, unambiguously
+	orders map[string]*order // by shape
 }
+
+// order is how the pairs of one shape are written: pair order[i] follows
+// keys[ends[i-1]:ends[i]] (`,["key","`).
+type order struct {
+	order []int32
+	keys  []byte
+	ends  []uint32
+}
+
+// maxShapes bounds the orders kept; past it they are dropped and made again.
+const maxShapes = 64
 
 func (f *flat) reset() {
 	f.kb, f.vb, f.pairs = f.kb[:0], f.vb[:0], f.pairs[:0]
@@ -94,13 +107,8 @@ func (f *flat) key(i int32) string {
 	return string(f.kb[p.k0:p.k1])
 }
 
-func (f *flat) val(i int32) string {
-	p := f.pairs[i]
-	return string(f.vb[p.v0:p.v1])
-}
-
-// add adds a pair whose key is f.prefix (maps to "_msg" when empty) and
-// whose value is f.vb[v0:]; an empty value or an integrity key gives none.
+// add adds a pair whose key is f.prefix (MsgKey when empty) and whose
+// value is f.vb[v0:] (escaped); an empty value or a chain key gives none.
 func (f *flat) add(v0 int) {
 	k := f.prefix
 	if len(k) == 0 {
@@ -120,7 +128,7 @@ func (f *flat) add(v0 int) {
 func (e *Encoder) AddField(k, v string) {
 	e.f.prefix = append(e.f.prefix[:0], k...)
 	v0 := len(e.f.vb)
-	e.f.vb = append(e.f.vb, v...)
+	e.f.vb = appendEscaped(e.f.vb, v)
 	e.f.add(v0)
 }
 
@@ -130,7 +138,7 @@ func (e *Encoder) addValue(v pcommon.Value) {
 	v0 := len(f.vb)
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
-		f.vb = append(f.vb, v.Str()...)
+		f.vb = appendEscaped(f.vb, v.Str())
 	case pcommon.ValueTypeInt:
 		f.vb = strconv.AppendInt(f.vb, v.Int(), 10)
 	case pcommon.ValueTypeDouble:
@@ -142,7 +150,7 @@ func (e *Encoder) addValue(v pcommon.Value) {
 	case pcommon.ValueTypeSlice:
 		b0 := len(e.buf)
 		e.Value(v)
-		f.vb = append(f.vb, e.buf[b0:]...)
+		f.vb = appendEscaped(f.vb, unsafeString(e.buf[b0:]))
 		e.buf = e.buf[:b0]
 	case pcommon.ValueTypeMap:
 		e.addMap(v.Map(), nil)
@@ -171,63 +179,68 @@ func (e *Encoder) addMap(m pcommon.Map, skip func(string) bool) {
 	}
 }
 
-// sort puts the pairs' order in f.order: the cached one when the keys are
-// those of the last sort.
-func (f *flat) sort() {
-	n := len(f.pairs)
-	if f.lastOK && len(f.lastEnds) == n && bytes.Equal(f.kb, f.lastKeys) {
-		same := true
-		for i := range f.pairs {
-			if f.pairs[i].k1 != f.lastEnds[i] {
-				same = false
-				break
-			}
-		}
-		if same {
-			return
-		}
+// sort returns how to write the pairs: the kept order when an event of
+// the same keys was written before.
+func (e *Encoder) sort() *order {
+	f := &e.f
+	f.shape = append(f.shape[:0], f.kb...)
+	for _, p := range f.pairs {
+		f.shape = binary.AppendUvarint(f.shape, uint64(p.k1-p.k0))
 	}
-	f.order = f.order[:0]
-	for i := range n {
-		f.order = append(f.order, int32(i))
+	if o, ok := f.orders[string(f.shape)]; ok {
+		return o
+	}
+	o := &order{order: make([]int32, len(f.pairs))}
+	for i := range o.order {
+		o.order[i] = int32(i)
 	}
 	ties := false
-	slices.SortFunc(f.order, func(a, b int32) int {
+	slices.SortFunc(o.order, func(a, b int32) int {
 		if c := CompareKeys(f.key(a), f.key(b)); c != 0 {
 			return c
 		}
+		// Equal keys (a body member and an attribute, or a dotted key and
+		// a map) sort by their escaped values, bytewise.
 		ties = true
-		if c := CompareKeys(f.val(a), f.val(b)); c != 0 {
+		pa, pb := f.pairs[a], f.pairs[b]
+		if c := bytes.Compare(f.vb[pa.v0:pa.v1], f.vb[pb.v0:pb.v1]); c != 0 {
 			return c
 		}
 		return int(a - b)
 	})
-	// Equal keys sort by value: that order is not the keys' alone.
-	f.lastOK = !ties
-	f.lastKeys = append(f.lastKeys[:0], f.kb...)
-	f.lastEnds = f.lastEnds[:0]
-	for _, p := range f.pairs {
-		f.lastEnds = append(f.lastEnds, p.k1)
+	for i, j := range o.order {
+		if i > 0 {
+			o.keys = append(o.keys, ',')
+		}
+		p := f.pairs[j]
+		o.keys = append(o.keys, '[', '"')
+		o.keys = appendEscaped(o.keys, unsafeString(f.kb[p.k0:p.k1]))
+		o.keys = append(o.keys, '"', ',', '"')
+		o.ends = append(o.ends, uint32(len(o.keys)))
 	}
+	if ties {
+		return o // its order is not the keys' alone: not kept
+	}
+	if f.orders == nil || len(f.orders) >= maxShapes {
+		f.orders = map[string]*order{}
+	}
+	f.orders[string(f.shape)] = o
+	return o
 }
 
 // pairsJSON appends the JCS array of the pairs, sorted.
 func (e *Encoder) pairsJSON() {
-	f := &e.f
-	f.sort()
-	e.buf = append(e.buf, '[')
-	for i, o := range f.order {
-		if i > 0 {
-			e.buf = append(e.buf, ',')
-		}
-		p := f.pairs[o]
-		e.buf = append(e.buf, '[')
-		e.stringBytes(f.kb[p.k0:p.k1])
-		e.buf = append(e.buf, ',')
-		e.stringBytes(f.vb[p.v0:p.v1])
-		e.buf = append(e.buf, ']')
+	o := e.sort()
+	b := append(e.buf, '[')
+	k0 := uint32(0)
+	for i, j := range o.order {
+		p := e.f.pairs[j]
+		b = append(b, o.keys[k0:o.ends[i]]...)
+		b = append(b, e.f.vb[p.v0:p.v1]...)
+		b = append(b, '"', ']')
+		k0 = o.ends[i]
 	}
-	e.buf = append(e.buf, ']')
+	e.buf = append(b, ']')
 }
 
 // flatObject appends the flat form of an event whose pairs are added.
@@ -313,19 +326,33 @@ func (e *Encoder) Fields(lr plog.LogRecord) []Field {
 	e.addMap(lr.Attributes(), nil)
 	out := make([]Field, len(e.f.pairs))
 	for i := range e.f.pairs {
-		out[i] = Field{e.f.key(int32(i)), e.f.val(int32(i))}
+		p := e.f.pairs[i]
+		out[i] = Field{e.f.key(int32(i)), unescape(e.f.vb[p.v0:p.v1])}
 	}
 	return out
 }
 
-// stringBytes is String for bytes. The string shares b's memory for the
-// call only: String reads it and keeps nothing.
-func (e *Encoder) stringBytes(b []byte) {
-	if len(b) == 0 {
-		e.buf = append(e.buf, '"', '"')
-		return
+// unescape is the string whose JCS inside (appendEscaped) esc is.
+func unescape(esc []byte) string {
+	if bytes.IndexByte(esc, '\\') < 0 {
+		return string(esc)
 	}
-	e.String(unsafe.String(&b[0], len(b)))
+	var s string
+	q := make([]byte, 0, len(esc)+2)
+	q = append(append(append(q, '"'), esc...), '"')
+	if json.Unmarshal(q, &s) != nil {
+		return string(esc) // not reached: appendEscaped writes JSON
+	}
+	return s
+}
+
+// unsafeString is b as a string, sharing its memory: for a call that
+// reads it and keeps nothing.
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // isSignature tells the member of a checkpoint's body its signed form
