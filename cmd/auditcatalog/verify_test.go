@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -275,7 +276,7 @@ func FuzzVerifyRead(f *testing.F) {
 		v := integrity.NewVerifier(pubs)
 		v.Window, v.Recent = 4, 4
 		var stderr bytes.Buffer
-		readOTLP(bytes.NewReader(data), "fuzz", v.Add, &stderr)
+		readInput(bytes.NewReader(data), "fuzz", v, &stderr)
 		for _, c := range v.Finish() {
 			if c.Verified > c.Events {
 				t.Fatalf("%d verified of %d events", c.Verified, c.Events)
@@ -300,7 +301,7 @@ func BenchmarkVerify(b *testing.B) {
 	cpu := audittest.CPUTime()
 	for b.Loop() {
 		v := integrity.NewVerifier(pubs)
-		readOTLP(bytes.NewReader(data), "bench", v.Add, nil)
+		readInput(bytes.NewReader(data), "bench", v, io.Discard)
 		reps := v.Finish()
 		if len(reps) != 1 || reps[0].Failed() {
 			b.Fatalf("%+v", reps)

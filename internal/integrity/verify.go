@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"go.opentelemetry.io/collector/pdata/plog"
 )
@@ -116,6 +117,7 @@ func NewVerifier(keys []PublicKey) *Verifier {
 func (v *Verifier) chain(id string) *chainState {
 	c := v.chains[id]
 	if c == nil {
+		id = strings.Clone(id) // a reader's strings live for one record
 		c = &chainState{next: 1, linked: true, waiting: map[uint64]pending{}, recent: make([]recent, v.Recent), heads: map[uint64]Hash{}}
 		c.r.Chain = id
 		v.chains[id] = c
@@ -239,7 +241,12 @@ func (v *Verifier) addEvent(r *Record) {
 		}
 		return
 	}
-	c.waiting[seq] = p
+	if seq == c.next {
+		v.link(c, &p) // in order: it need not wait
+	} else {
+		p.id = strings.Clone(p.id)
+		c.waiting[seq] = p
+	}
 	v.advance(c)
 }
 
@@ -283,7 +290,7 @@ func (v *Verifier) again(c *chainState, seq uint64, p *pending) {
 func (c *chainState) altered(id string) {
 	c.r.AlteredEvents++
 	if len(c.r.Altered) < maxAlteredIDs {
-		c.r.Altered = append(c.r.Altered, id)
+		c.r.Altered = append(c.r.Altered, strings.Clone(id))
 	}
 }
 
