@@ -264,6 +264,11 @@ func FuzzVerifyRead(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(proto[:min(len(proto), 2000)])
+	vl, err := os.ReadFile(filepath.Join(fixtures, "victorialogs", "query.jsonl"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(bytes.SplitAfter(vl, []byte("\n"))[2]) // an event, as VictoriaLogs returns it
 	keys, err := os.ReadFile(filepath.Join(fixtures, "key.pub.pem"))
 	if err != nil {
 		f.Fatal(err)

@@ -249,13 +249,16 @@ func (j *JSONReader) anyValue(v *fastjson.Value) error {
 			j.arena = base64.StdEncoding.AppendEncode(j.arena, raw)
 			val = unsafeString(j.arena[a0:])
 		case "arrayValue", "array_value":
-			pv := pcommon.NewValueEmpty()
-			if ferr = toPdata(x, pv.SetEmptySlice().AppendEmpty(), 0); ferr == nil {
-				arr := pv.Slice().At(0)
-				j.enc.Reset()
-				j.enc.Value(arr)
-				val = j.keep(j.enc.Bytes())
+			arr := pcommon.NewValueEmpty()
+			s := arr.SetEmptySlice()
+			for _, e := range x.GetArray("values") {
+				if ferr = toPdata(e, s.AppendEmpty(), 1); ferr != nil {
+					return
+				}
 			}
+			j.enc.Reset()
+			j.enc.Value(arr)
+			val = j.keep(j.enc.Bytes())
 		case "kvlistValue", "kvlist_value":
 			ferr = j.keyValues(x.Get("values"), len(j.key))
 		}
