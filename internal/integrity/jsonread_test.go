@@ -150,10 +150,21 @@ func TestReadErrors(t *testing.T) {
 		`{"_time":"x"}`:                          `_time "x" is not an RFC 3339 time`,
 		`{"_time":"2023-11-14T22:13:20Z","a":1}`: `field "a" is not a string`,
 		`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"-1"}]}]}]}`:     "timeUnixNano is not an unsigned integer",
-		`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"zz"}]}]}]}`:          "traceId is not 16 bytes in hex",
+		`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"abcd"}]}]}]}`:        "traceId is not 16 bytes in hex",
 		`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"intValue":"x"}}]}]}]}`: "intValue is not an integer",
 	} {
 		_, err := j.Read([]byte(doc), func(*Record) {})
 		assert.EqualError(t, err, want, doc)
 	}
+}
+
+// TestReadZeroIDs: an all-zero or empty id is an absent one, as pdata has
+// it; hex comes out in lower case.
+func TestReadZeroIDs(t *testing.T) {
+	var j JSONReader
+	doc := `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"00000000000000000000000000000000","spanId":""},{"traceId":"AB000000000000000000000000000002"}]}]}]}`
+	var got [][2]string
+	_, err := j.Read([]byte(doc), func(r *Record) { got = append(got, [2]string{r.TraceID, r.SpanID}) })
+	require.NoError(t, err)
+	assert.Equal(t, [][2]string{{"", ""}, {"ab000000000000000000000000000002", ""}}, got)
 }
