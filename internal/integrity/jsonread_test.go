@@ -3,6 +3,7 @@ package integrity
 import (
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -146,12 +147,16 @@ func TestReadErrors(t *testing.T) {
 	var j JSONReader
 	for doc, want := range map[string]string{
 		`[1]`:                                    "not a JSON object",
-		`{"a":1}`:                                "neither an OTLP JSON logs document (resourceLogs) nor a VictoriaLogs row (_time)",
-		`{"_time":"x"}`:                          `_time "x" is not an RFC 3339 time`,
-		`{"_time":"2023-11-14T22:13:20Z","a":1}`: `field "a" is not a string`,
-		`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"-1"}]}]}]}`:     "timeUnixNano is not an unsigned integer",
-		`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"abcd"}]}]}]}`:        "traceId is not 16 bytes in hex",
-		`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"intValue":"x"}}]}]}]}`: "intValue is not an integer",
+		`{"a":"x"}`:                              "a VictoriaLogs row without _time",
+		`{"_time":"x"}`:                          `offset 12: _time "x" is not an RFC 3339 time`,
+		`{"_time":"2023-11-14T22:13:20Z","a":1}`: `offset 36: field "a" is not a string`,
+		`{"_time":"2023-11-14T22:13:20Z"} {}`:    "offset 33: more after the document",
+		`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"-1"}]}]}]}`:         "offset 66: timeUnixNano is not an unsigned integer",
+		`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"abcd"}]}]}]}`:            "offset 63: traceId is not 16 bytes in hex",
+		`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"intValue":"x"}}]}]}]}`:     "offset 69: intValue is not an integer",
+		`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"x}}]}]}]}`:   "offset 79: a string does not end",
+		`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"attributes":[{"value":{}}]}]}]}]}`: "offset 73: a key-value has no key",
+		`{"resourceLogs":[],"x":` + strings.Repeat("[", 200):                                "offset 151: nested too deep",
 	} {
 		_, err := j.Read([]byte(doc), func(*Record) {})
 		assert.EqualError(t, err, want, doc)

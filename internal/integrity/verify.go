@@ -132,6 +132,8 @@ type Record struct {
 	Header
 	Fields                       []Field
 	ChainID, ChainSeq, ChainHash string
+
+	stream string // a VictoriaLogs row's _stream, while it is read
 }
 
 // Reset empties r for the next record, keeping its fields' room.
