@@ -74,19 +74,32 @@ func (s *scanner) expect(c byte) bool {
 	return true
 }
 
+// enter goes one level deeper and reads open; it tells whether members
+// follow (not when close follows at once, or on an error). leave goes back
+// up: defer it before each enter.
+func (s *scanner) enter(open, close byte) bool {
+	s.depth++
+	if !s.expect(open) {
+		return false
+	}
+	if s.depth > maxDepth {
+		s.fail("nested too deep")
+		return false
+	}
+	if s.peek() == close {
+		s.i++
+		return false
+	}
+	return true
+}
+
+func (s *scanner) leave() { s.depth-- }
+
 // object reads an object, calling member with each key; member must read
 // or skip the value.
 func (s *scanner) object(member func(key string)) {
-	if !s.expect('{') {
-		return
-	}
-	if s.depth++; s.depth > maxDepth {
-		s.fail("nested too deep")
-		return
-	}
-	defer func() { s.depth-- }()
-	if s.peek() == '}' {
-		s.i++
+	defer s.leave()
+	if !s.enter('{', '}') {
 		return
 	}
 	for s.err == nil {
@@ -110,16 +123,8 @@ func (s *scanner) object(member func(key string)) {
 // array reads a list, calling elem for each element; elem must read or
 // skip it.
 func (s *scanner) array(elem func()) {
-	if !s.expect('[') {
-		return
-	}
-	if s.depth++; s.depth > maxDepth {
-		s.fail("nested too deep")
-		return
-	}
-	defer func() { s.depth-- }()
-	if s.peek() == ']' {
-		s.i++
+	defer s.leave()
+	if !s.enter('[', ']') {
 		return
 	}
 	for s.err == nil {
