@@ -173,3 +173,14 @@ func TestReadZeroIDs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, [][2]string{{"", ""}, {"ab000000000000000000000000000002", ""}}, got)
 }
+
+// TestReadValueBeforeKey: a key-value whose value comes before its key (JSON
+// members have no order) reads as the one written key first.
+func TestReadValueBeforeKey(t *testing.T) {
+	keyFirst := `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"attributes":[{"key":"a","value":{"kvlistValue":{"values":[{"key":"b","value":{"intValue":"1"}}]}}}]}]}]}]}`
+	valueFirst := `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"attributes":[{"value":{"kvlistValue":{"values":[{"value":{"intValue":"1"},"key":"b"}]}},"key":"a"}]}]}]}]}`
+	want, _ := readAll(t, []byte(keyFirst))
+	got, _ := readAll(t, []byte(valueFirst))
+	assert.Equal(t, want, got)
+	assert.Contains(t, got[0], `["a.b","1"]`)
+}
