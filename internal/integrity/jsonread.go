@@ -46,18 +46,20 @@ func (j *JSONReader) Read(doc []byte, add func(*Record)) (form string, err error
 	// a VictoriaLogs row with one of its fields.
 	otlp := false
 	rows := false
-	s.object(func(k string) {
-		switch {
+	for ok := s.obj(); ok; ok = s.more('}') {
+		switch k := s.key(); {
 		case k == "resourceLogs" || k == "resource_logs":
 			otlp = true
-			s.array(func() { j.resourceLogs(add) })
+			for ok := s.list(); ok; ok = s.more(']') {
+				j.resourceLogs(add)
+			}
 		case !otlp:
 			rows = true
 			j.rowField(k)
 		default:
 			s.skip()
 		}
-	})
+	}
 	if s.err == nil && !s.end() {
 		s.fail("more after the document")
 	}
@@ -75,35 +77,35 @@ func (j *JSONReader) Read(doc []byte, add func(*Record)) (form string, err error
 
 func (j *JSONReader) resourceLogs(add func(*Record)) {
 	s := &j.s
-	s.object(func(k string) {
-		if k != "scopeLogs" && k != "scope_logs" {
+	for ok := s.obj(); ok; ok = s.more('}') {
+		if k := s.key(); k != "scopeLogs" && k != "scope_logs" {
 			s.skip()
-			return
+			continue
 		}
-		s.array(func() {
-			s.object(func(k string) {
-				if k != "logRecords" && k != "log_records" {
+		for ok := s.list(); ok; ok = s.more(']') {
+			for ok := s.obj(); ok; ok = s.more('}') {
+				if k := s.key(); k != "logRecords" && k != "log_records" {
 					s.skip()
-					return
+					continue
 				}
-				s.array(func() {
+				for ok := s.list(); ok; ok = s.more(']') {
 					j.r.Reset()
 					j.arena = j.arena[:0]
 					if j.logRecord() {
 						add(&j.r)
 					}
-				})
-			})
-		})
-	})
+				}
+			}
+		}
+	}
 }
 
 // logRecord reads one OTLP JSON log record into j.r.
 func (j *JSONReader) logRecord() bool {
 	s := &j.s
 	var observed uint64
-	s.object(func(k string) {
-		switch k {
+	for ok := s.obj(); ok; ok = s.more('}') {
+		switch s.key() {
 		case "eventName", "event_name":
 			j.r.EventName = s.str()
 		case "timeUnixNano", "time_unix_nano":
@@ -127,7 +129,7 @@ func (j *JSONReader) logRecord() bool {
 		default:
 			s.skip()
 		}
-	})
+	}
 	if j.r.Time == 0 {
 		j.r.Time = observed
 	}
@@ -161,30 +163,30 @@ func (j *JSONReader) hexID(v string, size int, name string) string {
 func (j *JSONReader) keyValues() {
 	s := &j.s
 	p0 := len(j.key)
-	s.array(func() {
+	for ok := s.list(); ok; ok = s.more(']') {
 		key, haveKey, val := "", false, -1
-		s.object(func(k string) {
-			switch k {
+		for ok := s.obj(); ok; ok = s.more('}') {
+			switch s.key() {
 			case "key":
 				key, haveKey = s.str(), true
 			case "value":
 				if !haveKey {
 					val = s.i // the value came first: read it after the key
 					s.skip()
-					return
+					continue
 				}
 				j.member(p0, key)
 				j.anyValue()
 			default:
 				s.skip()
 			}
-		})
+		}
 		if s.err != nil {
-			return
+			break
 		}
 		if !haveKey {
 			s.fail("a key-value has no key")
-			return
+			break
 		}
 		if val >= 0 {
 			end := s.i
@@ -193,7 +195,7 @@ func (j *JSONReader) keyValues() {
 			j.anyValue()
 			s.i = end
 		}
-	})
+	}
 	j.key = j.key[:p0]
 }
 
@@ -212,8 +214,8 @@ func (j *JSONReader) anyValue() {
 	s := &j.s
 	var val string
 	a0 := len(j.arena)
-	s.object(func(k string) {
-		switch k {
+	for ok := s.obj(); ok; ok = s.more('}') {
+		switch s.key() {
 		case "stringValue", "string_value":
 			val = s.str()
 		case "boolValue", "bool_value":
@@ -235,17 +237,17 @@ func (j *JSONReader) anyValue() {
 			j.enc.Value(arr)
 			val = j.keep(j.enc.Bytes())
 		case "kvlistValue", "kvlist_value":
-			s.object(func(k string) {
-				if k == "values" {
+			for ok := s.obj(); ok; ok = s.more('}') {
+				if s.key() == "values" {
 					j.keyValues()
 				} else {
 					s.skip()
 				}
-			})
+			}
 		default:
 			s.skip()
 		}
-	})
+	}
 	if s.err != nil || val == "" {
 		return
 	}

@@ -12,8 +12,8 @@ import (
 )
 
 // scanner reads one JSON document in a single pass for JSONReader: the
-// caller walks the structure it expects (object, array, str, ...) and
-// skips the rest. The first error stops it (every method is then a no-op)
+// caller walks the structure it expects (obj, list, str, ...) and skips
+// the rest. The first error stops it (every method is then a no-op)
 // and says where; nothing it is given can make it panic, and nesting is
 // bounded (maxDepth).
 type scanner struct {
@@ -74,71 +74,55 @@ func (s *scanner) expect(c byte) bool {
 	return true
 }
 
-// enter goes one level deeper and reads open; it tells whether members
-// follow (not when close follows at once, or on an error). leave goes back
-// up: defer it before each enter.
-func (s *scanner) enter(open, close byte) bool {
-	s.depth++
+// obj reads the start of an object and tells whether a member follows:
+// read its key (key), its value, then call more('}') for the next one.
+//
+//	for ok := s.obj(); ok; ok = s.more('}') {
+//		switch s.key() { ... }
+//	}
+func (s *scanner) obj() bool { return s.open('{', '}') }
+
+// list reads the start of a list and tells whether an element follows:
+// read it, then call more(']') for the next one.
+func (s *scanner) list() bool { return s.open('[', ']') }
+
+func (s *scanner) open(open, close byte) bool {
 	if !s.expect(open) {
 		return false
 	}
-	if s.depth > maxDepth {
+	if s.depth++; s.depth > maxDepth {
 		s.fail("nested too deep")
 		return false
 	}
 	if s.peek() == close {
 		s.i++
+		s.depth--
 		return false
 	}
 	return true
 }
 
-func (s *scanner) leave() { s.depth-- }
-
-// object reads an object, calling member with each key; member must read
-// or skip the value.
-func (s *scanner) object(member func(key string)) {
-	defer s.leave()
-	if !s.enter('{', '}') {
-		return
+// more reads what follows a member or an element: a comma (another
+// follows) or close (the end).
+func (s *scanner) more(close byte) bool {
+	switch s.peek() {
+	case ',':
+		s.i++
+		return true
+	case close:
+		s.i++
+		s.depth--
+		return false
 	}
-	for s.err == nil {
-		k := s.str()
-		if !s.expect(':') {
-			return
-		}
-		member(k)
-		switch s.peek() {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return
-		default:
-			s.fail("expected , or }")
-		}
-	}
+	s.fail(fmt.Sprintf("expected , or %c", close))
+	return false
 }
 
-// array reads a list, calling elem for each element; elem must read or
-// skip it.
-func (s *scanner) array(elem func()) {
-	defer s.leave()
-	if !s.enter('[', ']') {
-		return
-	}
-	for s.err == nil {
-		elem()
-		switch s.peek() {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			return
-		default:
-			s.fail("expected , or ]")
-		}
-	}
+// key reads a member's key and the colon after it.
+func (s *scanner) key() string {
+	k := s.str()
+	s.expect(':')
+	return k
 }
 
 // str reads a string. Without escapes it shares the document's memory;
@@ -217,9 +201,14 @@ func (s *scanner) skip() {
 	case '"':
 		s.str()
 	case '{':
-		s.object(func(string) { s.skip() })
+		for ok := s.obj(); ok; ok = s.more('}') {
+			s.key()
+			s.skip()
+		}
 	case '[':
-		s.array(s.skip)
+		for ok := s.list(); ok; ok = s.more(']') {
+			s.skip()
+		}
 	default:
 		switch l := s.literal(); l {
 		case "true", "false", "null", "":
@@ -297,19 +286,21 @@ func (s *scanner) bytes() []byte {
 // pdataArray reads an OTLP ArrayValue ({"values": [AnyValue...]}) into
 // dst: a list's flat form is its typed JCS text, so it is read whole.
 func (s *scanner) pdataArray(dst pcommon.Slice) {
-	s.object(func(k string) {
-		if k != "values" {
+	for ok := s.obj(); ok; ok = s.more('}') {
+		if s.key() != "values" {
 			s.skip()
-			return
+			continue
 		}
-		s.array(func() { s.pdataValue(dst.AppendEmpty()) })
-	})
+		for ok := s.list(); ok; ok = s.more(']') {
+			s.pdataValue(dst.AppendEmpty())
+		}
+	}
 }
 
 // pdataValue reads an OTLP AnyValue into dst.
 func (s *scanner) pdataValue(dst pcommon.Value) {
-	s.object(func(k string) {
-		switch k {
+	for ok := s.obj(); ok; ok = s.more('}') {
+		switch s.key() {
 		case "stringValue", "string_value":
 			dst.SetStr(string([]byte(s.str())))
 		case "boolValue", "bool_value":
@@ -324,15 +315,15 @@ func (s *scanner) pdataValue(dst pcommon.Value) {
 			s.pdataArray(dst.SetEmptySlice())
 		case "kvlistValue", "kvlist_value":
 			m := dst.SetEmptyMap()
-			s.object(func(k string) {
-				if k != "values" {
+			for ok := s.obj(); ok; ok = s.more('}') {
+				if s.key() != "values" {
 					s.skip()
-					return
+					continue
 				}
-				s.array(func() {
+				for ok := s.list(); ok; ok = s.more(']') {
 					key, val := "", pcommon.NewValueEmpty()
-					s.object(func(k string) {
-						switch k {
+					for ok := s.obj(); ok; ok = s.more('}') {
+						switch s.key() {
 						case "key":
 							key = string([]byte(s.str()))
 						case "value":
@@ -340,12 +331,12 @@ func (s *scanner) pdataValue(dst pcommon.Value) {
 						default:
 							s.skip()
 						}
-					})
+					}
 					val.CopyTo(m.PutEmpty(key))
-				})
-			})
+				}
+			}
 		default:
 			s.skip()
 		}
-	})
+	}
 }
