@@ -49,6 +49,11 @@ func (s *scanner) ws() {
 // peek is the next byte that is not white space (0 at the end or after
 // an error).
 func (s *scanner) peek() byte {
+	if s.i < len(s.b) && s.err == nil {
+		if c := s.b[s.i]; c > ' ' {
+			return c // the common case: no white space
+		}
+	}
 	if s.err != nil {
 		return 0
 	}
@@ -121,6 +126,10 @@ func (s *scanner) more(close byte) bool {
 // key reads a member's key and the colon after it.
 func (s *scanner) key() string {
 	k := s.str()
+	if s.i < len(s.b) && s.b[s.i] == ':' {
+		s.i++ // the common case: no white space
+		return k
+	}
 	s.expect(':')
 	return k
 }
