@@ -184,11 +184,7 @@ func (j *JSONReader) keyValues() {
 		if s.err != nil {
 			break
 		}
-		if !haveKey {
-			s.fail("a key-value has no key")
-			break
-		}
-		if val >= 0 {
+		if val >= 0 { // (a key-value without a key has the empty key: OTLP JSON leaves defaults out)
 			end := s.i
 			s.i = val
 			j.member(p0, key)
