@@ -151,11 +151,11 @@ func TestReadErrors(t *testing.T) {
 		`{"_time":"x"}`:                          `offset 12: _time "x" is not an RFC 3339 time`,
 		`{"_time":"2023-11-14T22:13:20Z","a":1}`: `offset 36: field "a" is not a string`,
 		`{"_time":"2023-11-14T22:13:20Z"} {}`:    "offset 33: more after the document",
-		`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"-1"}]}]}]}`:         "offset 66: timeUnixNano is not an unsigned integer",
-		`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"abcd"}]}]}]}`:            "offset 63: traceId is not 16 bytes in hex",
-		`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"intValue":"x"}}]}]}]}`:     "offset 69: intValue is not an integer",
-		`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"x}}]}]}]}`:   "offset 79: a string does not end",
-		`{"resourceLogs":[],"x":` + strings.Repeat("[", 200):                                "offset 151: nested too deep",
+		`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"-1"}]}]}]}`:       "offset 66: timeUnixNano is not an unsigned integer",
+		`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"abcd"}]}]}]}`:          "offset 63: traceId is not 16 bytes in hex",
+		`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"intValue":"x"}}]}]}]}`:   "offset 69: intValue is not an integer",
+		`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"x}}]}]}]}`: "offset 79: a string does not end",
+		`{"resourceLogs":[],"x":` + strings.Repeat("[", 200):                              "offset 151: nested too deep",
 	} {
 		_, err := j.Read([]byte(doc), func(*Record) {})
 		assert.EqualError(t, err, want, doc)
