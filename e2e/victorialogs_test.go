@@ -354,8 +354,10 @@ connectors:
 
 	// Events flow; the store is killed right after it acknowledged some.
 	stop := make(chan struct{})
-	var sent sync.WaitGroup
-	sent.Go(func() {
+	var sending sync.WaitGroup
+	var sent atomic.Int64 // spans the collector accepted: each is one event of the chain
+	sent.Store(first)
+	sending.Go(func() {
 		for {
 			select {
 			case <-stop:
@@ -365,6 +367,7 @@ connectors:
 			if harness.ExportTraces(t.Context(), plainClient, base, auditedSpan(newTraceID())) != nil {
 				return
 			}
+			sent.Add(1)
 			time.Sleep(5 * time.Millisecond)
 		}
 	})
@@ -377,16 +380,20 @@ connectors:
 	vl = startVictoriaLogs(t, vlBin, data, flush)
 	proxy.target.Store(&vl.url)
 	close(stop)
-	sent.Wait()
+	sending.Wait()
 
 	// The exporter's queue drains into the store (retries fill what the
-	// kill refused), and a checkpoint signs the chain's head.
+	// kill refused), and a checkpoint signs the chain's head: the store has
+	// acknowledged every event the collector made, one per span it
+	// accepted, and a checkpoint over them all.
+	total := sent.Load()
 	var acked []int64
 	var lastCP int64
 	waitFor(t, 60*time.Second, "every event acknowledged and a checkpoint over them", func() (bool, string) {
 		acked, lastCP = proxy.snapshot()
 		n := int64(len(acked))
-		return n > 0 && acked[n-1] == n && lastCP >= n, fmt.Sprintf("%d acknowledged, highest %d, checkpoint up to %d", n, acked[n-1], lastCP)
+		return n == total && acked[n-1] == total && lastCP >= total,
+			fmt.Sprintf("%d of %d acknowledged, checkpoint up to %d", n, total, lastCP)
 	})
 	require.NoError(t, col.Stop(30*time.Second))
 	var stored map[int64]bool
