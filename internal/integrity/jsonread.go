@@ -165,7 +165,18 @@ func (j *JSONReader) keyValues() {
 	p0 := len(j.key)
 	for ok := s.list(); ok; ok = s.more(']') {
 		key, haveKey, val := "", false, -1
-		for ok := s.obj(); ok; ok = s.more('}') {
+		more := false
+		if s.objWith(`{"key":`) { // pdata's order: the key first, then the value
+			key, haveKey = s.str(), true
+			if s.lit(`,"value":`) {
+				j.member(p0, key)
+				j.anyValue()
+			}
+			more = s.more('}')
+		} else {
+			more = s.obj()
+		}
+		for ; more; more = s.more('}') {
 			switch s.key() {
 			case "key":
 				key, haveKey = s.str(), true
@@ -210,7 +221,14 @@ func (j *JSONReader) anyValue() {
 	s := &j.s
 	var val string
 	a0 := len(j.arena)
-	for ok := s.obj(); ok; ok = s.more('}') {
+	more := false
+	if s.objWith(`{"stringValue":`) { // most values
+		val = s.str()
+		more = s.more('}')
+	} else {
+		more = s.obj()
+	}
+	for ; more; more = s.more('}') {
 		switch s.key() {
 		case "stringValue", "string_value":
 			val = s.str()

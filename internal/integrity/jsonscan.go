@@ -1,6 +1,7 @@
 package integrity
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -104,6 +105,31 @@ func (s *scanner) open(open, close byte) bool {
 		s.depth--
 		return false
 	}
+	return true
+}
+
+// objWith is obj for an object whose first member has the key of member
+// (written `{"key":`, as pdata writes it): when it starts so, it reads that
+// at once and tells true, ready for the member's value; else it reads
+// nothing and tells false.
+func (s *scanner) objWith(member string) bool {
+	if !s.lit(member) {
+		return false
+	}
+	if s.depth++; s.depth > maxDepth {
+		s.fail("nested too deep")
+		return false
+	}
+	return true
+}
+
+// lit reads p when the document goes on with it (no white space between),
+// and tells whether it did.
+func (s *scanner) lit(p string) bool {
+	if s.err != nil || !bytes.HasPrefix(s.b[s.i:], []byte(p)) {
+		return false
+	}
+	s.i += len(p)
 	return true
 }
 
