@@ -76,7 +76,7 @@ func TestReadmePipeline(t *testing.T) {
 // to traces/records after their events.
 func TestReadmeEvents(t *testing.T) {
 	blocks := yamlBlocks(t, "auditconnector/README.md")
-	require.Len(t, blocks, 1, "the connector README's yaml example")
+	require.Len(t, blocks, 2, "the connector README's yaml examples: the pipeline, both formats")
 	var doc map[string]any
 	require.NoError(t, yaml.Unmarshal([]byte(blocks[0]), &doc))
 	f := auditconnector.NewFactory()
@@ -93,6 +93,43 @@ func TestReadmeEvents(t *testing.T) {
 	assert.Equal(t, []any{"audit"}, pipelines["traces"].(map[string]any)["exporters"])
 	assert.Equal(t, []any{"audit"}, pipelines["traces/records"].(map[string]any)["receivers"])
 	assert.Equal(t, []any{"audit"}, pipelines["logs/events"].(map[string]any)["receivers"])
+}
+
+// TestReadmeOCSF loads the connector README's example of both formats: the
+// two connectors decode to the same shared keys (so they share one catalog)
+// and differ in event.format, and the pipelines chain them: the spans go
+// to the OCSF instance after their provider events, and to the records
+// exporter after their OCSF events.
+func TestReadmeOCSF(t *testing.T) {
+	var doc map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(yamlBlocks(t, "auditconnector/README.md")[1]), &doc))
+	f := auditconnector.NewFactory()
+	cfgs := map[string]*auditconnector.Config{}
+	for _, id := range []string{"audit", "audit/ocsf"} {
+		cfg := f.CreateDefaultConfig().(*auditconnector.Config)
+		require.NoError(t, confmap.NewFromStringMap(doc["connectors"].(map[string]any)[id].(map[string]any)).Unmarshal(cfg), id)
+		require.NoError(t, confmap.Validate(cfg), id)
+		_, err := f.CreateTracesToLogs(t.Context(), connectortest.NewNopSettings(f.Type()), cfg, consumertest.NewNop())
+		require.NoError(t, err, id)
+		cfgs[id] = cfg
+	}
+	assert.Equal(t, auditconnector.FormatProvider, cfgs["audit"].Event.Format)
+	assert.Equal(t, auditconnector.FormatOCSF, cfgs["audit/ocsf"].Event.Format)
+	assert.Equal(t, cfgs["audit"].Config, cfgs["audit/ocsf"].Config, "the shared keys alike")
+	assert.Equal(t, []string{"us-south"}, cfgs["audit/ocsf"].Services["backup-recovery"].Regions)
+	pipelines := doc["service"].(map[string]any)["pipelines"].(map[string]any)
+	wiring := map[string][2][]any{}
+	for name, p := range pipelines {
+		p := p.(map[string]any)
+		wiring[name] = [2][]any{p["receivers"].([]any), p["exporters"].([]any)}
+	}
+	assert.Equal(t, map[string][2][]any{
+		"traces":         {{"otlp"}, {"audit"}},
+		"traces/ocsf":    {{"audit"}, {"audit/ocsf"}},
+		"traces/records": {{"audit/ocsf"}, {"otlp_http"}},
+		"logs/events":    {{"audit"}, {"otlp_http/events"}},
+		"logs/ocsf":      {{"audit/ocsf"}, {"otlp_http/siem"}},
+	}, wiring)
 }
 
 // TestReadmeScoped creates the processor from docs/catalogs.md's scoped catalogs

@@ -38,6 +38,16 @@ type IntegrityConfig struct {
 	// CheckpointEvents is the most events a checkpoint covers: one is made
 	// as soon as that many are chained since the last. Default (and zero): 1000.
 	CheckpointEvents int `mapstructure:"checkpoint_events"`
+	// Storage names a storage extension (file_storage, file_storage/NAME)
+	// that keeps the chain's state (its id, sequence number, head and last
+	// checkpoint) across restarts: written before events leave the
+	// connector, and once the pipeline accepted them. A restarted collector
+	// then closes the chain it ends with a signed checkpoint that names the
+	// new chain, and the new chain's checkpoints name the one it follows
+	// (README "Restarts"). An extension that is not configured, or that is
+	// not a storage extension, fails the start. Default: unset (each start
+	// begins a chain that names none).
+	Storage *component.ID `mapstructure:"storage"`
 }
 
 // The checkpoint defaults: at most 10 s or 1000 events unsigned.
@@ -49,6 +59,10 @@ const (
 // EventConfig configures the fields of the event records that do not come
 // from the catalog or the source record's HTTP attributes.
 type EventConfig struct {
+	// Format is the body's event model: provider (the provider's
+	// CADF-based model) or ocsf (an OCSF API Activity event, ocsf.go).
+	// Default: provider; zero ("") means provider.
+	Format Format `mapstructure:"format"`
 	// ObserverName is the body's observer.name. Default: ActivityTracker,
 	// the provider's value. It may not be empty.
 	ObserverName string `mapstructure:"observer_name"`
@@ -69,6 +83,20 @@ type EventConfig struct {
 	// be under, a body field or in the audit namespace. Default:
 	// DefaultResourceAttributes; an empty list keeps none.
 	ResourceAttributes []string `mapstructure:"resource_attributes"`
+}
+
+// Format is an event body's model.
+type Format string
+
+// The event formats.
+const (
+	FormatProvider Format = "provider"
+	FormatOCSF     Format = "ocsf"
+)
+
+// UnmarshalText rejects anything but provider and ocsf.
+func (f *Format) UnmarshalText(text []byte) error {
+	return audit.OneOf(f, text, FormatProvider, FormatOCSF)
 }
 
 // DefaultObserverName is the provider's observer.name.
@@ -125,6 +153,7 @@ func (cfg *Config) Validate() error {
 
 func createDefaultConfig() component.Config {
 	return &Config{Config: audit.NewDefaultConfig(), Event: EventConfig{
+		Format:             FormatProvider,
 		ObserverName:       DefaultObserverName,
 		ResourceAttributes: append([]string(nil), DefaultResourceAttributes...),
 	}}

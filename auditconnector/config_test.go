@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
 	"go.yaml.in/yaml/v3"
 )
@@ -42,6 +43,9 @@ func TestConfig(t *testing.T) {
 		{"negative checkpoint interval", map[string]any{"integrity": map[string]any{"private_key_file": "k", "checkpoint_interval": "-1s"}}, "integrity::checkpoint_interval is negative (-1s)"},
 		{"negative checkpoint events", map[string]any{"integrity": map[string]any{"private_key_file": "k", "checkpoint_events": -1}}, "integrity::checkpoint_events is negative (-1)"},
 		{"unknown integrity key", map[string]any{"integrity": map[string]any{"private_key": "k"}}, "integrity::private_key: unknown key"},
+		{"ocsf format", map[string]any{"event": map[string]any{"format": "ocsf"}}, ""},
+		{"provider format", map[string]any{"event": map[string]any{"format": "provider"}}, ""},
+		{"unknown format", map[string]any{"event": map[string]any{"format": "cef"}}, `event::format: must be provider or ocsf, got "cef"`},
 		{"unknown event key", map[string]any{"event": map[string]any{"observer_nane": "x"}}, "event::observer_nane: unknown key (did you mean observer_name?)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,10 +68,20 @@ func TestConfig(t *testing.T) {
 	assert.Equal(t, "crn:x", cfg.Event.LogSourceCRN)
 	assert.Equal(t, []string{"enduser.id", "user.id"}, cfg.Attributes.Initiator, "the processor's defaults")
 	assert.Nil(t, cfg.Integrity, "no chain unless configured")
+	assert.Equal(t, FormatProvider, cfg.Event.Format, "the provider's body by default")
 
 	cfg = createDefaultConfig().(*Config)
 	require.NoError(t, confmap.NewFromStringMap(map[string]any{"integrity": map[string]any{"private_key_file": "/keys/audit.pem", "checkpoint_interval": "5s"}}).Unmarshal(cfg))
 	assert.Equal(t, &IntegrityConfig{PrivateKeyFile: "/keys/audit.pem", CheckpointInterval: 5 * time.Second}, cfg.Integrity)
+
+	// A storage extension's ID, and one that does not parse, naming the key.
+	cfg = createDefaultConfig().(*Config)
+	require.NoError(t, cfg.Unmarshal(confmap.NewFromStringMap(map[string]any{"integrity": map[string]any{"private_key_file": "/k.pem", "storage": "file_storage/chain"}})))
+	assert.Equal(t, component.MustNewIDWithName("file_storage", "chain"), *cfg.Integrity.Storage)
+	cfg = createDefaultConfig().(*Config)
+	err := cfg.Unmarshal(confmap.NewFromStringMap(map[string]any{"integrity": map[string]any{"private_key_file": "/k.pem", "storage": "file storage"}}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "integrity::storage")
 }
 
 // TestReadmeIntegrity decodes the README example's commented integrity keys
@@ -84,11 +98,12 @@ func TestReadmeIntegrity(t *testing.T) {
 			break
 		}
 	}
-	require.Len(t, block, 4, "the commented integrity keys")
+	require.Len(t, block, 5, "the commented integrity keys")
 	var raw map[string]any
 	require.NoError(t, yaml.Unmarshal([]byte(strings.Join(block, "\n")), &raw))
 	cfg := createDefaultConfig().(*Config)
 	require.NoError(t, confmap.NewFromStringMap(raw).Unmarshal(cfg))
 	require.NoError(t, confmap.Validate(cfg))
-	assert.Equal(t, &IntegrityConfig{PrivateKeyFile: "/etc/otelcol/audit-key/key.pem", CheckpointInterval: DefaultCheckpointInterval, CheckpointEvents: DefaultCheckpointEvents}, cfg.Integrity)
+	fileStorage := component.MustNewID("file_storage")
+	assert.Equal(t, &IntegrityConfig{PrivateKeyFile: "/etc/otelcol/audit-key/key.pem", CheckpointInterval: DefaultCheckpointInterval, CheckpointEvents: DefaultCheckpointEvents, Storage: &fileStorage}, cfg.Integrity)
 }

@@ -57,6 +57,8 @@ type auditConnector struct {
 	chain *chain
 	// unauthorized logs the records senders refused, rate-limited.
 	unauthorized *audit.UnauthorizedLog
+	// ocsf writes the OCSF body (ocsf.go); nil for the provider's.
+	ocsf *ocsfWriter
 }
 
 func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*auditConnector, error) {
@@ -88,6 +90,7 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 		now:       time.Now,
 		// the records senders refused, logged at most once a minute
 		unauthorized: audit.NewUnauthorizedLog(set.Logger),
+		ocsf:         newOCSFWriter(cfg.Event, set.BuildInfo),
 		counters: (&audit.Counters{
 			Matched:    t.ConnectorAuditRecordsMatched,
 			Unmatched:  t.ConnectorAuditRecordsUnmatched,
@@ -100,7 +103,7 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 		}).Init(),
 	}
 	if cfg.Integrity != nil {
-		if c.chain, err = newChain(cfg.Integrity, next, set.Logger); err != nil {
+		if c.chain, err = newChain(set, cfg.Integrity, next, t); err != nil {
 			c.release()
 			live.Release()
 			return nil, err
@@ -111,14 +114,14 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Logs) (*aud
 
 // Start starts watching the catalog files (reload), and the checkpoints'
 // ticker.
-func (c *auditConnector) Start(_ context.Context, host component.Host) error {
+func (c *auditConnector) Start(ctx context.Context, host component.Host) error {
 	c.live.WarnUnauthenticated(host)
 	if err := c.live.Start(); err != nil {
 		return err
 	}
 	c.started = true
 	if c.chain != nil {
-		c.chain.start()
+		return c.chain.start(ctx, host)
 	}
 	return nil
 }
@@ -273,7 +276,7 @@ func (c *auditConnector) consume(ctx context.Context, batch any, signal audit.Si
 }
 
 // write fills one event record: the audit.* attributes the processor
-// writes, and the body in the provider's event model.
+// writes, and the body in the provider's event model (or OCSF's, ocsf.go).
 func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Decision, src *source, now pcommon.Timestamp) {
 	ts := src.time
 	if ts == 0 {
@@ -292,16 +295,30 @@ func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Dec
 		lr.Attributes().EnsureCapacity(maxTags + len(integrity.Keys))
 	}
 	a.Tag(lr.Attributes(), d, src.attrs)
+	if c.ocsf != nil {
+		c.ocsf.write(c, a, lr, d, src, ts)
+		return
+	}
 
 	// Everything is read first, so that each map is made once, with room
-	// for what it holds, and only when it holds something.
+	// for exactly what it holds, and only when it holds something: a
+	// body's entries are 40 bytes each, most of an event's garbage.
 	typeURI := d.TargetType()
 	targetID, targetName := c.firstOf(c.event.TargetID, src), c.firstOf(c.event.TargetName, src)
 	initiatorID := a.Initiator(src.attrs)
 	address, agent := a.ClientAddress(src.attrs), a.UserAgent(src.attrs)
+	hasTarget := typeURI != "" || targetID != "" || targetName != ""
+	hasHost := address != "" || agent != ""
+	hasInitiator := initiatorID != "" || hasHost
+	hasTrace := !src.traceID.IsEmpty()
 
 	body := lr.Body().SetEmptyMap()
-	body.EnsureCapacity(20)
+	// id, action, outcome, severity, eventTime, message, observer,
+	// dataEvent and requestData, then what only some events have: reason,
+	// target, initiator, reporter, correlationId, responseData,
+	// logSourceCRN, saveServiceCopy (TestEventMapsSized).
+	body.EnsureCapacity(9 + entries(d.Code > 0, hasTarget, hasInitiator, d.Sender != "", hasTrace, d.Code > 0,
+		c.event.LogSourceCRN != "", c.event.SaveServiceCopy != nil))
 	body.PutStr("id", eventID(src, d.Event.Action))
 	body.PutStr("action", d.Event.Action)
 	body.PutStr("outcome", d.Outcome)
@@ -312,22 +329,22 @@ func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Dec
 		reason.PutStr("reasonType", http.StatusText(int(d.Code)))
 	}
 	body.PutStr("severity", severity)
-	body.PutStr("eventTime", ts.AsTime().UTC().Format(EventTimeLayout))
+	body.PutStr("eventTime", eventTime(ts)) // eventtime.go
 	body.PutStr("message", d.Message())
-	if typeURI != "" || targetID != "" || targetName != "" {
+	if hasTarget {
 		target := body.PutEmptyMap("target")
-		target.EnsureCapacity(3)
+		target.EnsureCapacity(entries(typeURI != "", targetID != "", targetName != ""))
 		putNonEmpty(target, "typeURI", typeURI)
 		putNonEmpty(target, "id", targetID)
 		putNonEmpty(target, "name", targetName)
 	}
-	if initiatorID != "" || address != "" || agent != "" {
+	if hasInitiator {
 		initiator := body.PutEmptyMap("initiator")
-		initiator.EnsureCapacity(2)
+		initiator.EnsureCapacity(entries(initiatorID != "", hasHost))
 		putNonEmpty(initiator, "id", initiatorID)
-		if address != "" || agent != "" {
+		if hasHost {
 			host := initiator.PutEmptyMap("host")
-			host.EnsureCapacity(2)
+			host.EnsureCapacity(entries(address != "", agent != ""))
 			putNonEmpty(host, "address", address)
 			putNonEmpty(host, "agent", agent)
 		}
@@ -336,7 +353,7 @@ func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Dec
 	if d.Sender != "" {
 		body.PutEmptyMap("reporter").PutStr("id", d.Sender)
 	}
-	if !src.traceID.IsEmpty() {
+	if hasTrace {
 		body.PutStr("correlationId", src.traceID.String())
 	}
 	body.PutBool("dataEvent", d.Event.DataEvent)
@@ -353,6 +370,17 @@ func (c *auditConnector) write(a *audit.Auditor, lr plog.LogRecord, d *audit.Dec
 	if c.event.SaveServiceCopy != nil {
 		body.PutBool("saveServiceCopy", *c.event.SaveServiceCopy)
 	}
+}
+
+// entries counts the conditions that hold: the entries a map will get.
+func entries(conds ...bool) int {
+	n := 0
+	for _, c := range conds {
+		if c {
+			n++
+		}
+	}
+	return n
 }
 
 func putNonEmpty(m pcommon.Map, key, value string) {

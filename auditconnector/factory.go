@@ -31,6 +31,9 @@ func createTracesToLogs(_ context.Context, set connector.Settings, cfg component
 		return nil, err
 	}
 	c.id = set.ID
+	if c.chain != nil {
+		c.chain.edge = "traces" // its storage name: the source signal
+	}
 	c.edges = join(set.ID, func(e *edges) { e.events = c })
 	return c, nil
 }
@@ -40,5 +43,12 @@ func createTracesToTraces(_ context.Context, set connector.Settings, _ component
 }
 
 func createLogsToLogs(_ context.Context, set connector.Settings, cfg component.Config, next consumer.Logs) (connector.Logs, error) {
-	return newConnector(set, cfg.(*Config), next)
+	c, err := newConnector(set, cfg.(*Config), next)
+	if err != nil {
+		return nil, err
+	}
+	if c.chain != nil {
+		c.chain.edge = "logs"
+	}
+	return c, nil
 }

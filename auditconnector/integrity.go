@@ -4,14 +4,21 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otel-audit/auditprocessor/auditconnector/internal/metadata"
 	"github.com/otel-audit/auditprocessor/internal/audit"
 	"github.com/otel-audit/auditprocessor/internal/integrity"
 )
@@ -36,7 +43,9 @@ type chain struct {
 	logger   *zap.Logger
 	now      func() time.Time
 
-	mu        sync.Mutex // the chain: seq, head, withdrawn
+	telemetry *metadata.TelemetryBuilder
+
+	mu        sync.Mutex // the chain: seq, head, withdrawn, and the state below
 	seq       uint64     // the last sequence number given
 	head      integrity.Hash
 	withdrawn []integrity.Range // refused by the pipeline after chaining, for the next checkpoint
@@ -45,16 +54,48 @@ type chain struct {
 
 	cp checkpointer
 
+	// Across restarts (state.go): the storage extension integrity.storage
+	// names, this instance's component ID and edge (its storage name), the
+	// client (nil without a storage), and the chain this one follows.
+	storageID   *component.ID
+	componentID component.ID
+	edge        string
+	store       storage.Client
+	predecessor string
+	// sealing is held (shared) from a batch's seal until its range is
+	// open, and exclusively while the state is read for a write, so that
+	// every number sealed is accepted, open or withdrawn in what is saved.
+	sealing sync.RWMutex
+	// Under mu: the batches that left and were not yet accepted or refused;
+	// what the last accepted checkpoint covers and its hash; this chain's
+	// checkpoint being passed on; checkpoints of earlier chains to pass on;
+	// the generation of these changes.
+	open          []openRange
+	savedCovered  uint64
+	savedPrevious integrity.Hash
+	pendingCP     *savedCheckpoint
+	endings       []savedCheckpoint
+	gen           uint64
+	// saveMu orders the writes; savedGen is the generation last written.
+	saveMu   sync.Mutex
+	savedGen uint64
+
 	stop chan struct{}
 	done chan struct{}
 }
+
+// The result attribute of the checkpoints' and the state writes' counters.
+var (
+	resultSuccess = metric.WithAttributeSet(attribute.NewSet(attribute.String("result", "success")))
+	resultFailure = metric.WithAttributeSet(attribute.NewSet(attribute.String("result", "failure")))
+)
 
 // hashes are the per-batch digest slices, reused.
 var hashes = sync.Pool{New: func() any { return new([]integrity.Hash) }}
 
 // newChain starts a chain: a new id; the signing key read (its errors name
 // the configuration key and the file).
-func newChain(cfg *IntegrityConfig, next consumer.Logs, logger *zap.Logger) (*chain, error) {
+func newChain(set connector.Settings, cfg *IntegrityConfig, next consumer.Logs, t *metadata.TelemetryBuilder) (*chain, error) {
 	signer, err := integrity.LoadSigner(cfg.PrivateKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("integrity::private_key_file: %w", err)
@@ -64,8 +105,9 @@ func newChain(cfg *IntegrityConfig, next consumer.Logs, logger *zap.Logger) (*ch
 		return nil, err
 	}
 	ch := &chain{
-		id: id, next: next, keyFile: cfg.PrivateKeyFile, logger: logger, now: time.Now,
-		every: DefaultCheckpointEvents, interval: DefaultCheckpointInterval,
+		id: id, next: next, keyFile: cfg.PrivateKeyFile, logger: set.Logger, now: time.Now,
+		every: DefaultCheckpointEvents, interval: DefaultCheckpointInterval, telemetry: t,
+		storageID: cfg.Storage, componentID: set.ID, edge: "events",
 	}
 	if cfg.CheckpointEvents > 0 {
 		ch.every = uint64(cfg.CheckpointEvents)
@@ -137,21 +179,42 @@ func (ch *chain) seal(out plog.Logs) (first, last uint64, head integrity.Hash) {
 // after them, so that a verifier continues over them; the sender's retry
 // makes them again, under new numbers and the same event ids. When the
 // events cover checkpoint_events since the last checkpoint, a checkpoint
-// follows them.
+// follows them. With a storage (state.go), the state is written before the
+// events leave (a failed write refuses them: withdrawn) and once they were
+// accepted, before the sender is answered.
 func (ch *chain) pass(ctx context.Context, out plog.Logs) error {
+	if ch.store != nil {
+		ch.sealing.RLock()
+	}
 	first, last, head := ch.seal(out)
+	ch.telemetry.ConnectorAuditEventsChained.Add(ctx, int64(last-first+1))
+	if ch.store != nil {
+		ch.mu.Lock()
+		ch.open = append(ch.open, openRange{first, last, head})
+		gen := ch.changed()
+		ch.mu.Unlock()
+		ch.sealing.RUnlock()
+		if err := ch.save(ctx, gen); err != nil {
+			ch.withdraw(first, last, head)
+			return err
+		}
+	}
 	err := ch.next.ConsumeLogs(audit.WithEvents(ctx), out)
 	if err != nil {
-		ch.mu.Lock()
-		// Refusals come in runs (a full queue refuses every batch until it
-		// drains): a range that follows the last one extends it.
-		if n := len(ch.withdrawn); n > 0 && ch.withdrawn[n-1].To+1 == first {
-			ch.withdrawn[n-1].To, ch.withdrawn[n-1].Hash = last, head
-		} else {
-			ch.withdrawn = append(ch.withdrawn, integrity.Range{From: first, To: last, Hash: head})
-		}
-		ch.mu.Unlock()
+		ch.withdraw(first, last, head)
 		return err
+	}
+	if ch.store != nil {
+		ch.mu.Lock()
+		ch.close(first)
+		gen := ch.changed()
+		ch.mu.Unlock()
+		if err := ch.save(ctx, gen); err != nil {
+			// Accepted, but not known to be after a crash: the sender
+			// retries (a duplicate under new numbers); the next write
+			// records them.
+			return err
+		}
 	}
 	if last >= ch.covered.Load()+ch.every {
 		if cerr := ch.checkpoint(ctx); cerr != nil {
@@ -163,8 +226,37 @@ func (ch *chain) pass(ctx context.Context, out plog.Logs) error {
 	return nil
 }
 
-// start makes a checkpoint every interval while events came since the last.
-func (ch *chain) start() {
+// withdraw notes a batch the pipeline refused. Refusals come in runs (a
+// full queue refuses every batch until it drains): a range that follows the
+// last one extends it.
+func (ch *chain) withdraw(first, last uint64, head integrity.Hash) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	ch.close(first)
+	if n := len(ch.withdrawn); n > 0 && ch.withdrawn[n-1].To+1 == first {
+		ch.withdrawn[n-1].To, ch.withdrawn[n-1].Hash = last, head
+	} else {
+		ch.withdrawn = append(ch.withdrawn, integrity.Range{From: first, To: last, Hash: head})
+	}
+	ch.changed()
+}
+
+// close takes the batch that starts at first out of the open ones; ch.mu
+// is held.
+func (ch *chain) close(first uint64) {
+	if i := slices.IndexFunc(ch.open, func(o openRange) bool { return o.from == first }); i >= 0 {
+		ch.open = slices.Delete(ch.open, i, i+1)
+	}
+}
+
+// start restores the chain's state when a storage is configured (state.go),
+// then makes a checkpoint every interval while events came since the last.
+func (ch *chain) start(ctx context.Context, host component.Host) error {
+	if ch.storageID != nil {
+		if err := ch.restore(ctx, host); err != nil {
+			return err
+		}
+	}
 	ch.stop, ch.done = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(ch.done)
@@ -181,6 +273,7 @@ func (ch *chain) start() {
 			}
 		}
 	}()
+	return nil
 }
 
 // shutdown stops the ticker and signs the tail.
@@ -192,5 +285,11 @@ func (ch *chain) shutdown(ctx context.Context) {
 	}
 	if err := ch.checkpoint(ctx); err != nil {
 		ch.logger.Warn("the last audit checkpoint was not passed on: the chain ends with an unsigned tail", zap.Error(err))
+	}
+	if ch.store != nil {
+		if err := ch.store.Close(ctx); err != nil {
+			ch.logger.Warn("closing the audit chain's storage", zap.Error(err))
+		}
+		ch.store = nil
 	}
 }

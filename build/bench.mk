@@ -20,8 +20,9 @@
 #                       v0.161.0, built with the pinned OCB v0.161.0)
 #   make bench-e2e      end to end: builds them and runs each without any
 #                       processor, with the audit processor (and connector),
-#                       the floor processor and the OTTL peer under the same
-#                       fixed-rate OTLP load on loopback (bench/cmd/loadgen):
+#                       the floor processor (and connector) and the OTTL
+#                       peer under the same fixed-rate OTLP load on loopback
+#                       (bench/cmd/loadgen):
 #                       CPU per 100k spans, overhead, highest sustained rate;
 #                       the table goes to bench/results/e2e.md, the plot to
 #                       bench/e2e-cpu-per-span.png (cmd/benchtable -e2e)
@@ -29,7 +30,7 @@
 # Only Go is needed: benchstat is pinned by the bench module's tool directive.
 # Raw results go to bench/results/ (ignored by git). A run takes about 5
 # minutes on 2 cores: BENCH_COUNT and BENCH_TIME trade time for noise.
-# bench-e2e takes about 10 minutes with the defaults below (up to 8 steps x 7
+# bench-e2e takes about 10 minutes with the defaults below (up to 8 steps x 8
 # configurations x E2E_STEP; a configuration stops at its first step not
 # sustained); E2E_REPEAT=3 gives medians of three runs. E2E_CONFIGS picks
 # others (audit-default, without-tagged, audit-tagged, ...); E2E_FLAGS passes
@@ -48,7 +49,7 @@ BENCH_OUT   := bench/results
 E2E_RATES  ?= 10000,20000,40000,80000,160000,240000,320000,400000
 E2E_STEP   ?= 10s
 E2E_REPEAT ?= 1
-E2E_CONFIGS ?= without,audit,audit-core,audit-connector,floor,ottl-without,ottl
+E2E_CONFIGS ?= without,audit,audit-core,audit-connector,floor,floor-connector,ottl-without,ottl
 E2E_FLAGS  ?=
 
 # The peer's collector: contrib's transform and filter processors build here
@@ -103,7 +104,7 @@ $(OTTL_BIN): $(OCB_PEER) bench/ottl-dist/builder-config.yaml
 	@touch $@
 
 # The floor collector is of the distribution's release: the same OCB.
-$(FLOOR_BIN): $(OCB) bench/floor-dist/builder-config.yaml $(wildcard bench/floorprocessor/*.go) bench/floorprocessor/go.mod bench/floorprocessor/go.sum
+$(FLOOR_BIN): $(OCB) bench/floor-dist/builder-config.yaml $(wildcard bench/floorprocessor/*.go bench/floorprocessor/floorconnector/*.go) bench/floorprocessor/go.mod bench/floorprocessor/go.sum
 	$(OCB) --config=bench/floor-dist/builder-config.yaml
 	@touch $@
 

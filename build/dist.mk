@@ -11,7 +11,8 @@
 #                  no audit processor); only TestGateway and a gateway tier need it
 #   make run       build if needed, run the collector on examples/collector.yaml
 #   make demo      build if needed, run the demo (e2e/cmd/auditdemo) against it; it
-#                  records what the collector received and exported in $(DEMO_RECORDING)
+#                  records what the collector received and exported in $(DEMO_RECORDING);
+#                  DEMO_FORMAT=ocsf shows the events as OCSF API Activity events
 #   make test-e2e  build if needed, run the end-to-end test in e2e/
 #   make image     build the container image (Dockerfile) with docker or podman
 #   make victoria-logs
@@ -29,6 +30,8 @@ GATEWAY_BIN := dist/gateway/otelcol-audit-gateway
 DIST_CONFIG ?= examples/collector.yaml
 # Where make demo records OTLP JSON for auditcatalog coverage (input/, output/).
 DEMO_RECORDING ?= bin/demo-recording
+# The connector's event.format in make demo: provider, or ocsf (make demo DEMO_FORMAT=ocsf).
+DEMO_FORMAT ?= provider
 
 # What the binary is built from: the manifest and the processor module's
 # non-test Go files, YAML (embedded catalogs, metadata.yaml) and go.mod/go.sum.
@@ -80,7 +83,7 @@ run: $(DIST_BIN)
 	AUDIT_QUEUE_DIR=$${AUDIT_QUEUE_DIR:-$(CURDIR)/bin/queue} $(DIST_BIN) --config=$(DIST_CONFIG)
 
 demo: $(DIST_BIN)
-	cd e2e && go run ./cmd/auditdemo -collector $(CURDIR)/$(DIST_BIN) -record $(abspath $(DEMO_RECORDING))
+	cd e2e && go run ./cmd/auditdemo -collector $(CURDIR)/$(DIST_BIN) -record $(abspath $(DEMO_RECORDING)) -format $(DEMO_FORMAT)
 
 # e2e/ is a module of its own, so the root's go vet does not cover it.
 # TestGateway builds dist-gateway itself when it runs (a cold build of the

@@ -513,6 +513,8 @@ func TestManifests(t *testing.T) {
 		require.Len(t, claims, 1, "volumeClaimTemplates")
 		assert.Equal(t, "queue", str(claims[0], "metadata", "name"))
 		assert.Equal(t, []any{"ReadWriteOnce"}, list(claims[0], "spec", "accessModes"))
+		assert.NotEqual(t, dig(env["AUDIT_OTLP_ENDPOINT"], "value"), dig(env["AUDIT_EVENTS_OTLP_ENDPOINT"], "value"),
+			"the events go to a backend of their own, not the records'")
 		assert.GreaterOrEqual(t, quantity(t, dig(claims[0], "spec", "resources", "requests", "storage")), 1024.0, "the claim's size, MiB")
 	})
 

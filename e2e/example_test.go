@@ -26,26 +26,33 @@ import (
 const exampleConfig = "../examples/collector.yaml"
 
 // withTLS returns the example with mutual TLS turned on as its comments
-// tell a user to: each commented-out block, a line `# tls:` and the
-// `#   key: value` lines under it at the same indentation, uncommented.
+// tell a user to (uncommented, under grpc and http).
 func withTLS(t *testing.T, example string) string {
 	t.Helper()
+	out, blocks := uncommented(example, "tls")
+	require.Equal(t, 2, blocks, "the example's commented tls blocks, under grpc and http")
+	return out
+}
+
+// uncommented returns the example with each commented-out block of key
+// uncommented: a line `# KEY:` and the `#   key: value` lines under it at
+// the same indentation; and how many blocks there were.
+func uncommented(example, key string) (string, int) {
 	lines := strings.SplitAfter(example, "\n")
 	blocks := 0
 	for i := 0; i < len(lines); i++ {
-		indent, ok := strings.CutSuffix(lines[i], "# tls:\n")
+		indent, ok := strings.CutSuffix(lines[i], "# "+key+":\n")
 		if !ok || strings.Trim(indent, " ") != "" {
 			continue
 		}
 		blocks++
-		lines[i] = indent + "tls:\n"
+		lines[i] = indent + key + ":\n"
 		for i+1 < len(lines) && strings.HasPrefix(lines[i+1], indent+"#   ") {
 			i++
 			lines[i] = indent + lines[i][len(indent)+2:]
 		}
 	}
-	require.Equal(t, 2, blocks, "the example's commented tls blocks, under grpc and http")
-	return strings.Join(lines, "")
+	return strings.Join(lines, ""), blocks
 }
 
 func readExample(t *testing.T) string {
@@ -196,8 +203,9 @@ var envRefRE = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)`)
 // to the configuration: every variable the configuration reads (but HOME) is
 // in the table and every row is read; and with none of them set, the
 // distribution's print-config shows at each place that reads one the
-// default the table gives ($HOME and $AUDIT_OTLP_ENDPOINT standing for
-// those variables' values): the events endpoint follows the records'.
+// default the table gives ($HOME standing for its value). The events'
+// endpoint is not the records' by default (a record a sender builds like an
+// event never lands beside the real ones unless a user says so).
 func TestExampleDefaults(t *testing.T) {
 	binary := collectorBinary(t)
 	example := readExample(t)
@@ -242,7 +250,8 @@ func TestExampleDefaults(t *testing.T) {
 	var printed map[string]any
 	require.NoError(t, yaml.Unmarshal(out, &printed))
 
-	expand := strings.NewReplacer("$HOME", home, "$AUDIT_OTLP_ENDPOINT", defaults["AUDIT_OTLP_ENDPOINT"])
+	expand := strings.NewReplacer("$HOME", home)
+	assert.NotEqual(t, defaults["AUDIT_OTLP_ENDPOINT"], defaults["AUDIT_EVENTS_OTLP_ENDPOINT"], "the events' endpoint is their own")
 	require.NotEmpty(t, paths)
 	for key, path := range paths {
 		outer := envRefRE.FindStringSubmatch(values[key])[1]
@@ -255,9 +264,12 @@ func TestExampleDefaults(t *testing.T) {
 }
 
 // TestExampleQueueDirUnset runs the example as a user would who sets only
-// the backend: AUDIT_QUEUE_DIR and AUDIT_EVENTS_OTLP_ENDPOINT unset. The
-// queue goes under $HOME (here a directory of the test's), the events to the
-// records' backend; an audited request's span and event both arrive.
+// the records' backend: AUDIT_QUEUE_DIR and AUDIT_EVENTS_OTLP_ENDPOINT
+// unset. The queue goes under $HOME (here a directory of the test's); the
+// audited request's span arrives at the records' backend, and its event does
+// not: the events exporter sends it to the events' own default endpoint
+// (nothing listens there here: it stays queued, and its retries name it in
+// the log).
 func TestExampleQueueDirUnset(t *testing.T) {
 	binary := collectorBinary(t)
 	for _, name := range []string{"AUDIT_QUEUE_DIR", "AUDIT_EVENTS_OTLP_ENDPOINT"} {
@@ -275,15 +287,16 @@ func TestExampleQueueDirUnset(t *testing.T) {
 
 	id := newTraceID()
 	require.NoError(t, harness.ExportTraces(t.Context(), plainClient, "http://"+col.HTTPEndpoint, auditedSpan(id)))
-	waitFor(t, 30*time.Second, "the span and its event at the one backend", func() (bool, string) {
-		return backend.Count("traces") >= 1 && backend.Count("logs") >= 1,
-			fmt.Sprintf("%d spans, %d log records", backend.Count("traces"), backend.Count("logs"))
+	waitFor(t, 30*time.Second, "the span at the records' backend, its event sent to the events' endpoint", func() (bool, string) {
+		return backend.Count("traces") >= 1 && strings.Contains(col.Log(), "127.0.0.1:5319/v1/logs"),
+			fmt.Sprintf("%d spans; the log does not name the events' endpoint", backend.Count("traces"))
 	})
+	m := scrape(t, col.MetricsURL)
+	assert.Equal(t, 1.0, m.Sum("otelcol_connector_audit_events_emitted", nil), "the connector made the event")
+	assert.Zero(t, backend.Count("logs"), "no event at the records' backend")
 	for _, rec := range backend.Records() {
 		assert.Equal(t, id, rec.TraceID, rec.Signal)
 	}
-	event := backend.Records()[slices.IndexFunc(backend.Records(), func(r harness.Record) bool { return r.Signal == "logs" })]
-	assert.Equal(t, "speech-to-text.custom-language-model.create", event.Body.Map().AsRaw()["action"], "the event")
 
 	queue := filepath.Join(home, ".local", "state", "otelcol-audit", "queue")
 	for _, f := range queueFiles {

@@ -35,6 +35,23 @@ type tier struct {
 	records, events *harness.Backend
 }
 
+// startFront runs the front tier's example, spreading traces over the
+// audit collectors at hostnames (their OTLP/gRPC endpoints).
+func startFront(t *testing.T, gateway string, hostnames []string) *harness.Collector {
+	t.Helper()
+	return startCollector(t, "front collector", harness.CollectorOptions{
+		Binary: gateway, BaseConfig: gatewayConfig,
+		Env: []string{"AUDIT_GATEWAY_QUEUE_DIR=" + t.TempDir()},
+		Overrides: []string{fmt.Sprintf(`
+exporters:
+  load_balancing:
+    resolver:
+      static:
+        hostnames: [%s]
+`, strings.Join(hostnames, ", "))},
+	})
+}
+
 // TestGateway runs a gateway tier on loopback: instrumented services send
 // their spans (OTLP/gRPC) and access logs (OTLP/HTTP) to one front
 // collector, otelcol-audit-gateway running examples/gateway.yaml, whose
@@ -64,17 +81,7 @@ func TestGateway(t *testing.T) {
 		})
 		hostnames = append(hostnames, tr.col.GRPCEndpoint)
 	}
-	front := startCollector(t, "front collector", harness.CollectorOptions{
-		Binary: gateway, BaseConfig: gatewayConfig,
-		Env: []string{"AUDIT_GATEWAY_QUEUE_DIR=" + t.TempDir()},
-		Overrides: []string{fmt.Sprintf(`
-exporters:
-  load_balancing:
-    resolver:
-      static:
-        hostnames: [%s]
-`, strings.Join(hostnames, ", "))},
-	})
+	front := startFront(t, gateway, hostnames)
 
 	// The instrumented services of the end-to-end test, sending to the front.
 	apps := startFleet(t, requests, front.GRPCEndpoint, front.HTTPEndpoint, nil)

@@ -13,6 +13,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otel-audit/auditprocessor/cmd/auditcatalog/report"
 	"github.com/otel-audit/auditprocessor/internal/integrity"
 )
 
@@ -70,7 +71,8 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		}
 		malformed += readInput(r, name, v, stderr)
 	}
-	rep := verifyReport{Chains: v.Finish(), Unchained: v.Unchained, MalformedCheckpoints: v.Malformed, MalformedInput: malformed}
+	rep := report.Verify{Chains: v.Finish(), Unchained: v.Unchained, MalformedCheckpoints: v.Malformed, MalformedInput: malformed}
+	rep.Links = v.Links()
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -80,29 +82,10 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	} else {
 		printVerify(stdout, &rep)
 	}
-	if rep.failed() {
+	if rep.Failed() {
 		return exitFail
 	}
 	return exitOK
-}
-
-type verifyReport struct {
-	Chains               []integrity.ChainReport `json:"chains"`
-	Unchained            int                     `json:"unchained_events"`
-	MalformedCheckpoints int                     `json:"malformed_checkpoints"`
-	MalformedInput       int                     `json:"malformed_input"`
-}
-
-func (r *verifyReport) failed() bool {
-	if r.Unchained > 0 || r.MalformedCheckpoints > 0 || r.MalformedInput > 0 {
-		return true
-	}
-	for i := range r.Chains {
-		if r.Chains[i].Failed() {
-			return true
-		}
-	}
-	return false
 }
 
 // maxLine bounds one line of input (a file exporter line is one request).
@@ -219,7 +202,7 @@ func oneLine(err error) string {
 	return s
 }
 
-func printVerify(out io.Writer, rep *verifyReport) {
+func printVerify(out io.Writer, rep *report.Verify) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHAIN\tEVENTS\tVERIFIED\tDUPLICATES\tMISSING\tALTERED\tCHECKPOINTS\tBAD SIGNATURES\tUNSIGNED TAIL")
 	for _, c := range rep.Chains {
@@ -255,8 +238,19 @@ func printVerify(out io.Writer, rep *verifyReport) {
 		if c.Late > 0 {
 			notes = append(notes, fmt.Sprintf("%d events came after their numbers were taken as missing", c.Late))
 		}
+		if c.BrokenRestartLinks > 0 {
+			notes = append(notes, fmt.Sprintf("%d restart links that do not agree (below)", c.BrokenRestartLinks))
+		}
 		for _, n := range notes {
 			fmt.Fprintf(out, "%s: %s\n", c.Chain, n)
+		}
+	}
+	for _, l := range rep.Links {
+		switch {
+		case l.Problem == "":
+			fmt.Fprintf(out, "restart: %s -> %s (the chain before closed at sequence %d)\n", l.From, l.To, l.Last)
+		default:
+			fmt.Fprintf(out, "restart: %s -> %s: %s\n", l.From, l.To, l.Problem)
 		}
 	}
 	if rep.Unchained > 0 {
@@ -268,7 +262,7 @@ func printVerify(out io.Writer, rep *verifyReport) {
 	if rep.MalformedInput > 0 {
 		fmt.Fprintf(out, "%d lines of input could not be read\n", rep.MalformedInput)
 	}
-	if rep.failed() {
+	if rep.Failed() {
 		fmt.Fprintln(out, "FAILED")
 	} else {
 		fmt.Fprintln(out, "OK")

@@ -12,12 +12,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/connector/connectortest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
@@ -26,6 +28,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otel-audit/auditprocessor/auditconnector"
+	"github.com/otel-audit/auditprocessor/cmd/auditcatalog/report"
 	"github.com/otel-audit/auditprocessor/internal/audittest"
 	"github.com/otel-audit/auditprocessor/internal/integrity"
 )
@@ -50,13 +53,26 @@ func writePEM(t testing.TB, priv, pub string) {
 // returns what it passed on, one request per document.
 func makeEvents(t testing.TB, keyFile string, copies, every int) []plog.Logs {
 	t.Helper()
+	sink := new(consumertest.LogsSink)
+	runConnector(t, &auditconnector.IntegrityConfig{PrivateKeyFile: keyFile, CheckpointEvents: every, CheckpointInterval: time.Hour},
+		componenttest.NewNopHost(), sink, 0, copies)
+	return sink.AllLogs()
+}
+
+// runConnector starts a traces-to-logs audit connector with integrity in
+// on host, passes it copies from..to-1 of the spans of
+// testdata/otlp/traces.jsonl (each copy with new span ids) and shuts it
+// down.
+func runConnector(t testing.TB, in *auditconnector.IntegrityConfig, host component.Host, sink *consumertest.LogsSink, from, to int) {
+	t.Helper()
 	f := auditconnector.NewFactory()
 	cfg := f.CreateDefaultConfig().(*auditconnector.Config)
-	cfg.Integrity = &auditconnector.IntegrityConfig{PrivateKeyFile: keyFile, CheckpointEvents: every, CheckpointInterval: time.Hour}
-	sink := new(consumertest.LogsSink)
-	c, err := f.CreateTracesToLogs(context.Background(), connectortest.NewNopSettings(f.Type()), cfg, sink)
+	cfg.Integrity = in
+	set := connectortest.NewNopSettings(f.Type())
+	set.ID = component.NewID(f.Type()) // one ID across restarts, as in a configuration
+	c, err := f.CreateTracesToLogs(context.Background(), set, cfg, sink)
 	require.NoError(t, err)
-	require.NoError(t, c.Start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, c.Start(context.Background(), host))
 	data, err := os.ReadFile("testdata/otlp/traces.jsonl")
 	require.NoError(t, err)
 	var docs []ptrace.Traces
@@ -65,7 +81,7 @@ func makeEvents(t testing.TB, keyFile string, copies, every int) []plog.Logs {
 		require.NoError(t, err)
 		docs = append(docs, td)
 	}
-	for i := range copies {
+	for i := from; i < to; i++ {
 		for _, td := range docs {
 			cp := ptrace.NewTraces()
 			td.CopyTo(cp)
@@ -82,7 +98,6 @@ func makeEvents(t testing.TB, keyFile string, copies, every int) []plog.Logs {
 		}
 	}
 	require.NoError(t, c.Shutdown(context.Background()))
-	return sink.AllLogs()
 }
 
 func jsonLines(t testing.TB, docs []plog.Logs) []byte {
@@ -232,7 +247,7 @@ func TestVerifyShuffled(t *testing.T) {
 	require.NoError(t, os.WriteFile(in, jsonLines(t, rev), 0o644))
 	var out bytes.Buffer
 	require.Equal(t, exitOK, run([]string{"verify", "--json", "--key", pub, in}, &out, &out), out.String())
-	var rep verifyReport
+	var rep report.Verify
 	require.NoError(t, json.Unmarshal(out.Bytes(), &rep))
 	require.Len(t, rep.Chains, 1)
 	c := rep.Chains[0]
@@ -317,4 +332,34 @@ func BenchmarkVerify(b *testing.B) {
 	// The machine may be shared: the CPU time this process used says what
 	// one core does.
 	b.ReportMetric(float64(events)/(audittest.CPUTime()-cpu).Seconds(), "events/cpu-s")
+}
+
+// TestVerifyRestartFixtures writes testdata/verify/restart*.jsonl (with
+// -update): a collector with its chain state in a storage extension
+// (integrity.storage) stopped and started again, so that the second
+// chain names the first and the first's closing checkpoint names the
+// second; and the same without that closing checkpoint. Without -update it
+// checks that they are there.
+func TestVerifyRestartFixtures(t *testing.T) {
+	if !*audittest.Update {
+		_, err := os.Stat(filepath.Join(fixtures, "restart.jsonl"))
+		require.NoError(t, err, "run go test -run TestVerifyRestartFixtures -update")
+		return
+	}
+	id := component.MustNewID("file_storage")
+	in := &auditconnector.IntegrityConfig{PrivateKeyFile: filepath.Join(fixtures, "key.pem"), CheckpointEvents: 5, CheckpointInterval: time.Hour, Storage: &id}
+	host := audittest.Host{id: audittest.NewMemStorage().Extension()}
+	sink := new(consumertest.LogsSink)
+	runConnector(t, in, host, sink, 0, 3)
+	runConnector(t, in, host, sink, 3, 5)
+	docs := sink.AllLogs()
+	require.NoError(t, os.WriteFile(filepath.Join(fixtures, "restart.jsonl"), jsonLines(t, docs), 0o644))
+	closing := slices.IndexFunc(docs, func(ld plog.Logs) bool {
+		lr := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+		_, ok := lr.Body().Map().Get("successor")
+		return lr.EventName() == integrity.CheckpointEventName && ok
+	})
+	require.Positive(t, closing)
+	docs = slices.Delete(docs, closing, closing+1)
+	require.NoError(t, os.WriteFile(filepath.Join(fixtures, "restart-noclosing.jsonl"), jsonLines(t, docs), 0o644))
 }

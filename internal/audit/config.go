@@ -244,7 +244,7 @@ const (
 )
 
 // UnmarshalText rejects anything but keep and drop.
-func (p *Policy) UnmarshalText(text []byte) error { return oneOf(p, text, PolicyKeep, PolicyDrop) }
+func (p *Policy) UnmarshalText(text []byte) error { return OneOf(p, text, PolicyKeep, PolicyDrop) }
 
 // RegionsMode says how configured regions combine with a catalog's.
 type RegionsMode string
@@ -257,12 +257,12 @@ const (
 
 // UnmarshalText rejects anything but add and replace.
 func (m *RegionsMode) UnmarshalText(text []byte) error {
-	return oneOf(m, text, RegionsAdd, RegionsReplace)
+	return OneOf(m, text, RegionsAdd, RegionsReplace)
 }
 
-// oneOf sets v to text when text is one of values (the key's whole
+// OneOf sets v to text when text is one of values (the key's whole
 // vocabulary, named in the error otherwise).
-func oneOf[T ~string](v *T, text []byte, values ...T) error {
+func OneOf[T ~string](v *T, text []byte, values ...T) error {
 	if i := slices.Index(values, T(text)); i >= 0 {
 		*v = values[i]
 		return nil

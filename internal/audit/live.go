@@ -51,6 +51,9 @@ type Live struct {
 	compiles atomic.Int64
 	// evicted counts the service names evicted from the Auditors' caches.
 	evicted atomic.Int64
+	// warned: the start's warnings are given once for every component that
+	// acquired this Live (WarnUnauthenticated).
+	warned sync.Once
 
 	stop chan struct{}
 	done chan struct{}

@@ -98,9 +98,10 @@ func (a *Auditor) authorize(d *Decision, svc *service, s *Sender) bool {
 // senders and the collector runs no server authenticator: the components
 // cannot see which receivers feed their pipeline, but without any
 // authenticator no batch has a sender, and every record of those services
-// would be unauthorized.
+// would be unauthorized. It warns once for all the components that share
+// this Live (a processor and connector instances configured alike).
 func (l *Live) WarnUnauthenticated(host component.Host) {
-	warnUnauthenticated(&l.cfg, host, l.logger)
+	l.warned.Do(func() { warnUnauthenticated(&l.cfg, host, l.logger) })
 }
 
 func warnUnauthenticated(cfg *Config, host component.Host, logger *zap.Logger) {

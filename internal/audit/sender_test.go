@@ -215,6 +215,28 @@ func TestWarnUnauthenticated(t *testing.T) {
 	}
 }
 
+// TestWarnUnauthenticatedOnce: the components that share one Live (a
+// processor and connector instances configured alike) warn once between
+// them, not once each.
+func TestWarnUnauthenticatedOnce(t *testing.T) {
+	cfg := NewDefaultConfig()
+	cfg.Services = map[string]ServiceConfig{"speech-to-text": {Senders: []string{"stt-*"}}}
+	core, logs := observer.New(zap.WarnLevel)
+	none := extensionsHost{}
+	var lives []*Live
+	for range 3 {
+		l, err := Acquire(&cfg, zap.New(core))
+		require.NoError(t, err)
+		lives = append(lives, l)
+		t.Cleanup(l.Release)
+	}
+	require.Same(t, lives[0], lives[2], "configured alike, one Live")
+	for _, l := range lives {
+		l.WarnUnauthenticated(none)
+	}
+	assert.Equal(t, 1, logs.Len())
+}
+
 // TestUnauthorizedLog: the first batch with unauthorized records is logged
 // at once; later ones within the interval only add to the next message's
 // count.

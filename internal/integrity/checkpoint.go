@@ -26,16 +26,18 @@ const CheckpointEventName = "audit.checkpoint"
 
 // The members of a checkpoint record's body.
 const (
-	cpChain     = "chain"
-	cpFirst     = "first"
-	cpLast      = "last"
-	cpHead      = "head"
-	cpPrevious  = "previous"
-	cpKeyID     = "keyId"
-	cpAlgorithm = "algorithm"
-	cpTime      = "time"
-	cpWithdrawn = "withdrawn"
-	cpSignature = "signature"
+	cpChain       = "chain"
+	cpFirst       = "first"
+	cpLast        = "last"
+	cpHead        = "head"
+	cpPrevious    = "previous"
+	cpKeyID       = "keyId"
+	cpAlgorithm   = "algorithm"
+	cpTime        = "time"
+	cpWithdrawn   = "withdrawn"
+	cpSignature   = "signature"
+	cpPredecessor = "predecessor"
+	cpSuccessor   = "successor"
 )
 
 // The signature algorithms.
@@ -55,7 +57,12 @@ type Range struct {
 
 // Checkpoint closes the chain segment First..Last: Head is the chain hash
 // after Last, Previous the hash of the previous checkpoint's signed form
-// (zero for the first), KeyID the signing key's id.
+// (zero for the first), KeyID the signing key's id. Across restarts:
+// Predecessor names the chain this one follows (the same collector's chain
+// before its restart), on every checkpoint of the chain; Successor, on the
+// last checkpoint of a chain (its closing checkpoint, made by the restarted
+// collector), names the chain that follows it. A closing checkpoint may
+// cover no event (First = Last + 1) when its chain ended signed.
 type Checkpoint struct {
 	Chain       string
 	First, Last uint64
@@ -65,12 +72,14 @@ type Checkpoint struct {
 	Algorithm   string
 	Time        pcommon.Timestamp
 	Withdrawn   []Range
+	Predecessor string
+	Successor   string
 	Signature   []byte
 }
 
 // Put writes the checkpoint into m (a checkpoint record's body).
 func (c *Checkpoint) Put(m pcommon.Map) {
-	m.EnsureCapacity(10)
+	m.EnsureCapacity(12)
 	m.PutStr(cpChain, c.Chain)
 	m.PutInt(cpFirst, int64(c.First))
 	m.PutInt(cpLast, int64(c.Last))
@@ -87,6 +96,12 @@ func (c *Checkpoint) Put(m pcommon.Map) {
 			w.PutStr("hash", r.Hash.String())
 			w.PutInt("to", int64(r.To))
 		}
+	}
+	if c.Predecessor != "" {
+		m.PutStr(cpPredecessor, c.Predecessor)
+	}
+	if c.Successor != "" {
+		m.PutStr(cpSuccessor, c.Successor)
 	}
 	if c.Signature != nil {
 		m.PutStr(cpSignature, base64.StdEncoding.EncodeToString(c.Signature))
@@ -204,7 +219,21 @@ func ReadCheckpoint(fields []Field) (Checkpoint, error) {
 			c.Withdrawn = append(c.Withdrawn, Range{From: w.From, To: w.To, Hash: h})
 		}
 	}
-	if len(errs) == 0 && (c.First < 1 || c.Last < c.First) {
+	for _, l := range []struct {
+		key string
+		to  *string
+	}{{cpPredecessor, &c.Predecessor}, {cpSuccessor, &c.Successor}} {
+		if v, ok := get(l.key); ok {
+			if v == "" {
+				keep(fmt.Errorf("checkpoint: %s is not a chain id", l.key))
+				continue
+			}
+			*l.to = v
+		}
+	}
+	// A closing checkpoint (with a successor) may cover nothing: first is
+	// last + 1.
+	if len(errs) == 0 && (c.First < 1 || c.Last < c.First && (c.Successor == "" || c.Last+1 != c.First)) {
 		keep(fmt.Errorf("checkpoint: first %d and last %d are not a range", c.First, c.Last))
 	}
 	return c, errors.Join(errs...)

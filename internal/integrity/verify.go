@@ -40,6 +40,7 @@ type Verifier struct {
 	Malformed int
 	// Other counts records that are neither events nor checkpoints.
 	Other int
+	links []RestartLink
 }
 
 // Defaults of Window and Recent.
@@ -50,31 +51,68 @@ const (
 
 // ChainReport is what verify says of one chain.
 type ChainReport struct {
-	Chain           string   `json:"chain"`
-	Events          int      `json:"events"`
-	Verified        int      `json:"verified"`
-	Duplicates      int      `json:"duplicates"`
-	Unlinked        int      `json:"unlinked"`
-	Late            int      `json:"late"`
-	Missing         []Range  `json:"missing"`
-	MissingEvents   uint64   `json:"missing_events"`
-	Withdrawn       []Range  `json:"withdrawn"`
-	Altered         []string `json:"altered"`
-	AlteredEvents   int      `json:"altered_events"`
-	Checkpoints     int      `json:"checkpoints"`
-	BadSignatures   int      `json:"bad_signatures"`
-	HeadMismatches  int      `json:"head_mismatches"`
-	BrokenLinks     int      `json:"broken_checkpoint_links"`
-	LastSigned      uint64   `json:"last_signed"`
-	UnsignedTail    uint64   `json:"unsigned_tail"`
-	HighestSequence uint64   `json:"highest_sequence"`
+	Chain          string   `json:"chain"`
+	Events         int      `json:"events"`
+	Verified       int      `json:"verified"`
+	Duplicates     int      `json:"duplicates"`
+	Unlinked       int      `json:"unlinked"`
+	Late           int      `json:"late"`
+	Missing        []Range  `json:"missing"`
+	MissingEvents  uint64   `json:"missing_events"`
+	Withdrawn      []Range  `json:"withdrawn"`
+	Altered        []string `json:"altered"`
+	AlteredEvents  int      `json:"altered_events"`
+	Checkpoints    int      `json:"checkpoints"`
+	BadSignatures  int      `json:"bad_signatures"`
+	HeadMismatches int      `json:"head_mismatches"`
+	BrokenLinks    int      `json:"broken_checkpoint_links"`
+	LastSigned     uint64   `json:"last_signed"`
+	// Predecessor is the chain this one follows (the same collector's chain
+	// before a restart), as its signed checkpoints name it; Successor the
+	// chain that follows it, as its signed closing checkpoint names it.
+	Predecessor string `json:"predecessor,omitempty"`
+	Successor   string `json:"successor,omitempty"`
+	// BrokenRestartLinks counts what does not agree between this chain and
+	// the chains it links to: it names a predecessor that is in the input
+	// but whose closing checkpoint does not name this chain, or its signed
+	// checkpoints name two predecessors or two successors.
+	BrokenRestartLinks int    `json:"broken_restart_links"`
+	UnsignedTail       uint64 `json:"unsigned_tail"`
+	HighestSequence    uint64 `json:"highest_sequence"`
 }
 
 // Failed tells whether the chain shows a gap, an alteration or a bad
 // checkpoint.
 func (r *ChainReport) Failed() bool {
-	return r.MissingEvents > 0 || r.AlteredEvents > 0 || r.BadSignatures > 0 || r.HeadMismatches > 0 || r.BrokenLinks > 0
+	return r.MissingEvents > 0 || r.AlteredEvents > 0 || r.BadSignatures > 0 || r.HeadMismatches > 0 || r.BrokenLinks > 0 || r.BrokenRestartLinks > 0
 }
+
+// RestartLink is a restart: the chain From ended (its closing checkpoint, signed
+// by the restarted collector, covers it up to Last) and the chain To
+// follows it. Problem is empty when both sides agree, else says what is
+// wrong or missing.
+type RestartLink struct {
+	From    string `json:"from"`
+	To      string `json:"to"`
+	Last    uint64 `json:"last"`
+	Problem string `json:"problem,omitempty"`
+}
+
+// The problems of a link.
+const (
+	// LinkNoClosing: To names From, which is in the input, but no signed
+	// checkpoint of From names To: the closing checkpoint is not there
+	// (deleted, or lost), and From's last events are unsigned.
+	LinkNoClosing = "the closing checkpoint of the chain before is not in the input"
+	// LinkFork: From's closing checkpoint names another chain.
+	LinkFork = "the chain before names another successor"
+	// LinkFromAbsent: nothing of From is in the input (not a failure: the
+	// input may start after it).
+	LinkFromAbsent = "the chain before is not in the input"
+	// LinkToAbsent: From's closing checkpoint names To, of which nothing is
+	// in the input (not a failure: To may have made no event yet).
+	LinkToAbsent = "the chain after is not in the input"
+)
 
 // maxAlteredIDs bounds the ids an altered list names.
 const maxAlteredIDs = 100
@@ -103,6 +141,8 @@ type chainState struct {
 	recent  []recent
 	heads   map[uint64]Hash // checkpoint heads whose event has not been linked yet
 	good    []goodCheckpoint
+	// closedAt is the last number of a closing checkpoint (Successor set).
+	closedAt uint64
 }
 
 // NewVerifier returns a verifier with these keys.
@@ -326,18 +366,39 @@ func (c *chainState) earliest() uint64 {
 }
 
 // skipTo takes next..to-1 as missing, or as withdrawn where a signed
-// checkpoint says the pipeline refused them (then the chain goes on over
-// them).
+// checkpoint says the pipeline refused them, or had them in flight when
+// the collector stopped (then the chain goes on over them).
 func (c *chainState) skipTo(to uint64) {
 	for c.next < to {
-		if w, ok := c.withdrawnAt(c.next); ok && w.To < to {
-			c.next, c.prev, c.linked = w.To+1, w.Hash, true
+		if w, ok := c.withdrawnOver(c.next); ok {
+			if w.To < to {
+				c.next, c.prev, c.linked = w.To+1, w.Hash, true
+			} else { // taken in part: the event at to comes after a withdrawn one
+				c.next, c.linked = to, false
+			}
 			continue
 		}
-		c.r.Missing = append(c.r.Missing, Range{From: c.next, To: to - 1})
-		c.r.MissingEvents += to - c.next
-		c.next, c.linked = to, false
+		end := to - 1
+		for _, w := range c.r.Withdrawn {
+			if w.From > c.next && w.From <= end {
+				end = w.From - 1
+			}
+		}
+		c.r.Missing = append(c.r.Missing, Range{From: c.next, To: end})
+		c.r.MissingEvents += end + 1 - c.next
+		c.next, c.linked = end+1, false
 	}
+}
+
+// withdrawnOver is the withdrawn range that holds seq: after a crash, a
+// range the pipeline may have taken in part.
+func (c *chainState) withdrawnOver(seq uint64) (Range, bool) {
+	for _, w := range c.r.Withdrawn {
+		if w.From <= seq && seq <= w.To {
+			return w, true
+		}
+	}
+	return Range{}, false
 }
 
 func (c *chainState) withdrawnAt(seq uint64) (Range, bool) {
@@ -387,6 +448,10 @@ func (v *Verifier) addCheckpoint(r *Record) {
 	}
 	c.good = append(c.good, goodCheckpoint{first: cp.First, last: cp.Last, previous: cp.Previous, itself: sha256.Sum256(signed)})
 	c.r.LastSigned = max(c.r.LastSigned, cp.Last)
+	c.name(&c.r.Predecessor, cp.Predecessor)
+	if c.name(&c.r.Successor, cp.Successor) {
+		c.closedAt = cp.Last
+	}
 	for _, w := range cp.Withdrawn {
 		if _, ok := c.withdrawnAt(w.From); !ok {
 			c.r.Withdrawn = append(c.r.Withdrawn, w)
@@ -401,11 +466,68 @@ func (v *Verifier) addCheckpoint(r *Record) {
 	c.heads[cp.Last] = cp.Head
 }
 
+// name records a chain that a signed checkpoint names (a predecessor or a
+// successor); a second, different one is a broken link. It tells whether
+// the checkpoint named one.
+func (c *chainState) name(field *string, named string) bool {
+	switch {
+	case named == "":
+		return false
+	case *field == "":
+		*field = strings.Clone(named) // a reader's strings live for one record
+	case *field != named:
+		c.r.BrokenRestartLinks++
+	}
+	return true
+}
+
+// Links returns the restarts the chains name, after Finish: each chain
+// that names a predecessor, and each closing checkpoint whose successor is
+// not in the input. A link whose chain before is in the input but does not
+// name the chain after is counted in the chain after's BrokenRestartLinks.
+func (v *Verifier) Links() []RestartLink {
+	return v.links
+}
+
+// links checks the restart links; Finish calls it before it returns the
+// reports.
+func (v *Verifier) checkLinks() {
+	v.links = []RestartLink{}
+	for _, c := range v.chains {
+		if p := c.r.Predecessor; p != "" {
+			l := RestartLink{From: p, To: c.r.Chain}
+			switch pc := v.chains[p]; {
+			case pc == nil:
+				l.Problem = LinkFromAbsent
+			case pc.r.Successor == c.r.Chain:
+				l.Last = pc.closedAt
+			case pc.r.Successor == "":
+				l.Problem = LinkNoClosing
+				c.r.BrokenRestartLinks++
+			default:
+				l.Problem = LinkFork
+				c.r.BrokenRestartLinks++
+			}
+			v.links = append(v.links, l)
+		}
+		if s := c.r.Successor; s != "" && v.chains[s] == nil {
+			v.links = append(v.links, RestartLink{From: c.r.Chain, To: s, Last: c.closedAt, Problem: LinkToAbsent})
+		}
+	}
+	slices.SortFunc(v.links, func(a, b RestartLink) int {
+		if d := CompareKeys(a.From, b.From); d != 0 {
+			return d
+		}
+		return CompareKeys(a.To, b.To)
+	})
+}
+
 // Finish takes what still waits as coming after gaps, up to the highest
 // number an event or a signed checkpoint names, and returns the reports,
 // by chain id.
 func (v *Verifier) Finish() []ChainReport {
 	reps := make([]ChainReport, 0, len(v.chains))
+	v.checkLinks()
 	for _, c := range v.chains {
 		for len(c.waiting) > 0 {
 			c.skipTo(c.earliest())

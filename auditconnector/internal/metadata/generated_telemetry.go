@@ -30,6 +30,9 @@ type TelemetryBuilder struct {
 	registrations                     []metric.Registration
 	ConnectorAuditCatalogInForce      metric.Int64ObservableGauge
 	ConnectorAuditCatalogReloads      metric.Int64Counter
+	ConnectorAuditChainStateWrites    metric.Int64Counter
+	ConnectorAuditCheckpoints         metric.Int64Counter
+	ConnectorAuditEventsChained       metric.Int64Counter
 	ConnectorAuditEventsEmitted       metric.Int64Counter
 	ConnectorAuditRecordsDropped      metric.Int64Counter
 	ConnectorAuditRecordsMalformed    metric.Int64Counter
@@ -120,6 +123,24 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_connector_audit_catalog_reloads",
 		metric.WithDescription("Number of reloads of changed catalog files, by result (a failure leaves the last good catalogs in force). [Alpha]"),
 		metric.WithUnit("{reload}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ConnectorAuditChainStateWrites, err = builder.meter.Int64Counter(
+		"otelcol_connector_audit_chain_state_writes",
+		metric.WithDescription("Number of writes of the hash chain's state to the storage extension (integrity.storage), by result: before events leave the connector, once they were accepted, and around checkpoints. A failure refuses the batch (the sender retries). [Alpha]"),
+		metric.WithUnit("{write}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ConnectorAuditCheckpoints, err = builder.meter.Int64Counter(
+		"otelcol_connector_audit_checkpoints",
+		metric.WithDescription("Number of signed checkpoint records passed on (integrity), by result: failure when the pipeline refused one or it could not be signed (the next one covers its events). [Alpha]"),
+		metric.WithUnit("{checkpoint}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ConnectorAuditEventsChained, err = builder.meter.Int64Counter(
+		"otelcol_connector_audit_events_chained",
+		metric.WithDescription("Number of audit events put into the hash chain (integrity), each with its sequence number; those the pipeline then refused are withdrawn in the next checkpoint. [Alpha]"),
+		metric.WithUnit("{event}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ConnectorAuditEventsEmitted, err = builder.meter.Int64Counter(

@@ -29,6 +29,9 @@ func TestSetupTelemetry(t *testing.T) {
 		return nil
 	}))
 	tb.ConnectorAuditCatalogReloads.Add(context.Background(), 1)
+	tb.ConnectorAuditChainStateWrites.Add(context.Background(), 1)
+	tb.ConnectorAuditCheckpoints.Add(context.Background(), 1)
+	tb.ConnectorAuditEventsChained.Add(context.Background(), 1)
 	tb.ConnectorAuditEventsEmitted.Add(context.Background(), 1)
 	tb.ConnectorAuditRecordsDropped.Add(context.Background(), 1)
 	tb.ConnectorAuditRecordsMalformed.Add(context.Background(), 1)
@@ -41,6 +44,15 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualConnectorAuditCatalogReloads(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualConnectorAuditChainStateWrites(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualConnectorAuditCheckpoints(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualConnectorAuditEventsChained(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualConnectorAuditEventsEmitted(t, testTel,

@@ -56,6 +56,7 @@ var e2eStyle = []struct {
 	{"audit-core", "audit, 3 core fields", color.RGBA{120, 170, 230, 255}, false},
 	{"audit", "audit, every field", blue, false},
 	{"audit-connector", "audit and connector", color.RGBA{148, 103, 189, 255}, false},
+	{"floor-connector", "floor and floor connector", color.RGBA{140, 86, 75, 255}, false},
 	{"ottl-without", "without processor (v0.161)", color.RGBA{255, 127, 14, 255}, true},
 	{"ottl", "ottl: transform, filter (v0.161)", red, false},
 }

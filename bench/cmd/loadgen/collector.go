@@ -14,7 +14,7 @@ import (
 
 // pipelineConfig is what differs between the runs: the collector binary,
 // the processors between memory_limiter and batch and their configuration,
-// and the audit connector.
+// and the connector that makes events (audit, or the floor's).
 type pipelineConfig struct {
 	name  string
 	about string // one line for the report
@@ -26,10 +26,14 @@ type pipelineConfig struct {
 	// processors are other processors, in pipeline order, between
 	// memory_limiter and batch (after audit): name and YAML body.
 	processors []namedYAML
-	// connector is the audit connector's YAML body; "" = none. With it the
-	// traces pipeline exports to the connector too, and a logs pipeline
-	// exports its events to the same sink.
-	connector string
+	// connector is the events connector: its name (audit, or floor in
+	// otelcol-floor) and YAML body; no name = none. With it the traces
+	// pipeline exports to the connector too, and a logs pipeline exports
+	// its events to the same sink.
+	connector namedYAML
+	// eventsBase: for a configuration with a connector, the one without it
+	// (the same processors), against which its CPU per event is computed.
+	eventsBase string
 	// tagged: the configuration is sent the pre-tagged input (the spans as
 	// the audit configuration exports them) instead of the plain one.
 	tagged bool
@@ -67,10 +71,10 @@ func collectorYAML(p pipelineConfig) string {
 	chain = append(chain, "batch")
 	exporters := "[otlp_http]"
 	connectors, events := "", ""
-	if p.connector != "" {
-		exporters = "[otlp_http, audit]"
-		connectors = "connectors:\n  audit:\n" + harness.Indent(strings.TrimSpace(p.connector), "    ") + "\n"
-		events = "    logs/events:\n      receivers: [audit]\n      exporters: [otlp_http]\n"
+	if c := p.connector; c.name != "" {
+		exporters = "[otlp_http, " + c.name + "]"
+		connectors = "connectors:\n  " + c.name + ":\n" + harness.Indent(strings.TrimSpace(c.body), "    ") + "\n"
+		events = "    logs/events:\n      receivers: [" + c.name + "]\n      exporters: [otlp_http]\n"
 	}
 	return fmt.Sprintf(`# %[1]s: written by bench/cmd/loadgen
 processors:

@@ -295,6 +295,43 @@ func TestWriteSplit(t *testing.T) {
 	}
 }
 
+// The connectors' CPU per event: made-up CPU figures (s per 100k spans)
+// and event counts give each connector's cost per event against its base
+// and the ratio of the two.
+func TestEventCosts(t *testing.T) {
+	type fig struct {
+		cpu    float64
+		events int64
+	}
+	// 100k spans accepted per step: audit-connector costs 0.2 s more than
+	// audit for 50k events (4 µs each), floor-connector 0.25 s more than
+	// floor for 100k events (2.5 µs each).
+	figs := map[string]fig{"without": {0.5, 0}, "audit": {0.6, 0}, "audit-connector": {0.8, 50000}, "floor": {0.55, 0}, "floor-connector": {0.8, 100000}}
+	var results []result
+	for c, f := range figs {
+		l := load{offered: 100000, sent: 100000, accepted: 100000, duration: time.Second, elapsed: time.Second}
+		results = append(results, result{config: c, rate: 100000, load: l, cpu: f.cpu, events: f.events, drained: true})
+	}
+	o := options{configs: []string{"without", "audit", "audit-connector", "floor", "floor-connector"}, rates: []float64{100000}}
+	var b strings.Builder
+	writeComparisons(&b, o, groups(results, o.configs, o.rates))
+	for _, want := range []string{
+		"- the audit connector: 0.50 events per span; CPU per event (`audit-connector` − `audit`, per event received): median 4.00 µs over 1 steps",
+		"- the floor connector: 1.00 events per span; CPU per event (`floor-connector` − `floor`, per event received): median 2.50 µs over 1 steps",
+		"- CPU per event, `audit-connector` / `floor-connector` (median over the 1 steps both measured: 100k): 1.60×",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("want %q in\n%s", want, b.String())
+		}
+	}
+	b.Reset()
+	o.configs = []string{"without", "audit", "audit-connector", "floor-connector"}
+	writeComparisons(&b, o, groups(results, o.configs, o.rates))
+	if s := b.String(); strings.Contains(s, "floor connector") || strings.Contains(s, "/ `floor-connector`") {
+		t.Errorf("without floor, no cost for the floor connector; got\n%s", s)
+	}
+}
+
 // The CSV has a row per configuration and step that ran, configuration by
 // configuration; the report's table, step by step.
 func TestCSVAndReportOrder(t *testing.T) {
@@ -393,5 +430,20 @@ func TestPeerAndConnectorYAML(t *testing.T) {
 	}
 	if !slices.Equal(events.Receivers, []string{"audit"}) || !slices.Equal(events.Exporters, []string{"otlp_http"}) || cfg.Connectors["audit"] == nil {
 		t.Errorf("connector's events pipeline %+v, connectors %v", events, cfg.Connectors)
+	}
+
+	cfg.Service.Pipelines, cfg.Connectors = nil, nil
+	if err := yaml.Unmarshal([]byte(collectorYAML(all["floor-connector"])), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	traces, events = cfg.Service.Pipelines["traces"], cfg.Service.Pipelines["logs/events"]
+	if !slices.Equal(traces.Exporters, []string{"otlp_http", "floor"}) || !slices.Equal(traces.Processors, []string{"memory_limiter", "floor", "batch"}) {
+		t.Errorf("floor connector's traces pipeline %+v", traces)
+	}
+	if _, ok := cfg.Connectors["floor"]; !ok || len(cfg.Connectors) != 1 || !slices.Equal(events.Receivers, []string{"floor"}) || !slices.Equal(events.Exporters, []string{"otlp_http"}) {
+		t.Errorf("floor connector's events pipeline %+v, connectors %v", events, cfg.Connectors)
+	}
+	if all["floor-connector"].binary != binFloor {
+		t.Errorf("floor-connector runs on %s, want %s", all["floor-connector"].binary, binFloor)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
@@ -81,7 +82,7 @@ func main() {
 	flag.IntVar(&o.resources, "resources", 8, "resources per OTLP request (as the in-process benchmarks)")
 	flag.IntVar(&o.concurrency, "concurrency", 8, "requests in flight at most")
 	flag.StringVar(&o.protocol, "protocol", "http", "OTLP protocol to send with: http (protobuf) or grpc")
-	flag.StringVar(&configs, "configs", "without,audit,audit-core,audit-connector,floor,ottl-without,ottl", "configurations to run: "+strings.Join(configNames(), ", "))
+	flag.StringVar(&configs, "configs", "without,audit,audit-core,audit-connector,floor,floor-connector,ottl-without,ottl", "configurations to run: "+strings.Join(configNames(), ", "))
 	flag.IntVar(&o.repeat, "repeat", 1, "runs of each step per configuration (the median CPU is reported)")
 	flag.Float64Var(&o.tolerance, "tolerance", 0.03, "a step is sustained only if the achieved rate is at least (1 - tolerance) × offered")
 	flag.DurationVar(&o.drain, "drain", 10*time.Second, "how long to wait after a step for every accepted span to reach the sink")
@@ -172,12 +173,13 @@ func pipelines(catalogFiles []string, peer bench.PeerConfig) map[string]pipeline
 			base:   "without",
 		},
 		"audit-connector": {
-			name:      "audit-connector",
-			binary:    binAudit,
-			about:     "as `audit`, and the traces pipeline also exports to the audit connector (the same catalogs), whose events a logs pipeline exports to the same sink",
-			audit:     allFiles,
-			connector: allFiles,
-			base:      "without",
+			name:       "audit-connector",
+			binary:     binAudit,
+			about:      "as `audit`, and the traces pipeline also exports to the audit connector (the same catalogs), whose events a logs pipeline exports to the same sink",
+			audit:      allFiles,
+			connector:  namedYAML{"audit", allFiles},
+			base:       "without",
+			eventsBase: "audit",
 		},
 		"audit-default": {
 			name:   "audit-default",
@@ -210,6 +212,15 @@ func pipelines(catalogFiles []string, peer bench.PeerConfig) map[string]pipeline
 			about:      "otelcol-floor (the otelcol-audit release with bench/floorprocessor instead of audit): memory_limiter, floor, batch; writes audit.action (a constant), audit.outcome and audit.region on every HTTP server span, matching nothing",
 			processors: []namedYAML{{"floor", "{}"}},
 			base:       "without",
+		},
+		"floor-connector": {
+			name:       "floor-connector",
+			binary:     binFloor,
+			about:      "as `floor`, and the traces pipeline also exports to the floor connector (bench/floorprocessor/floorconnector: an event of the audit connector's shape for every span carrying audit.action, deciding nothing), whose events a logs pipeline exports to the same sink",
+			processors: []namedYAML{{"floor", "{}"}},
+			connector:  namedYAML{"floor", "{}"},
+			base:       "without",
+			eventsBase: "floor",
 		},
 		"ottl-without": {
 			name:   "ottl-without",
@@ -467,7 +478,7 @@ type result struct {
 	load      load
 	delta     counters      // the collector's own counts over the step and the drain
 	delivered int64         // spans the sink received
-	events    int64         // log records (audit connector events) the sink received
+	events    int64         // log records (the connector's events) the sink received
 	missing   int64         // accepted − delivered − dropped by the processor
 	cpu       float64       // collector CPU seconds (schedstat), from the step's start until drained
 	ticksCPU  float64       // the same from /proc/PID/stat, 10 ms resolution
@@ -864,33 +875,69 @@ func writeComparisons(w io.Writer, o options, gs map[string]map[float64]group) {
 		fmt.Fprintf(w, "- overhead of `%s` / overhead of `%s` (medians over the %d steps all sustained: %s): %+.1f%% / %+.1f%% = %.2f×%s\n",
 			c.num, c.den, len(num), strings.Join(steps, ", "), 100*mn, 100*md, mn/md, verdict)
 	}
-	// The connector's cost per event: what audit-connector costs more than
-	// audit, per event the sink received.
-	if slices.Contains(o.configs, "audit-connector") && slices.Contains(o.configs, "audit") {
-		var per, perSpan []float64
-		for _, rate := range o.rates {
-			g, ok := gs["audit-connector"][rate]
-			a, oka := gs["audit"][rate]
-			if !ok || !oka || !g.sustained() || !a.sustained() {
-				continue
-			}
-			var events, accepted float64
-			for _, r := range g.runs {
-				events += float64(r.events)
-				accepted += float64(r.load.accepted)
-			}
-			if events == 0 {
-				continue
-			}
-			extra := (g.median(result.cpuPer100k) - a.median(result.cpuPer100k)) / 1e5 // CPU s per span
-			perSpan = append(perSpan, events/accepted)
-			per = append(per, extra*accepted/events*1e6)
+	// The connectors' cost per event: what a configuration with a connector
+	// costs more than the same without it, per event the sink received.
+	perEvent := map[string]map[float64]float64{}
+	for _, c := range o.configs {
+		b := all[c].eventsBase
+		if b == "" || !slices.Contains(o.configs, b) {
+			continue
 		}
-		if len(per) > 0 {
-			fmt.Fprintf(w, "- the audit connector: %.2f events per span; CPU per event (`audit-connector` − `audit`, per event received): median %.2f µs over %d steps (%.2f to %.2f)\n",
-				median(perSpan), median(per), len(per), slices.Min(per), slices.Max(per))
+		per, perSpan := eventCosts(gs, o.rates, c, b)
+		if len(per) == 0 {
+			fmt.Fprintf(w, "- the %s connector: no step where `%s` and `%s` were both sustained\n", all[c].connector.name, c, b)
+			continue
+		}
+		perEvent[c] = per
+		costs := slices.Collect(maps.Values(per))
+		fmt.Fprintf(w, "- the %s connector: %.2f events per span; CPU per event (`%s` − `%s`, per event received): median %.2f µs over %d steps (%.2f to %.2f)\n",
+			all[c].connector.name, median(perSpan), c, b, median(costs), len(costs), slices.Min(costs), slices.Max(costs))
+	}
+	// Ours against the floor's, at the steps where both were measured.
+	if ours, floor := perEvent["audit-connector"], perEvent["floor-connector"]; ours != nil && floor != nil {
+		var r []float64
+		var steps []string
+		for _, rate := range o.rates {
+			a, oka := ours[rate]
+			f, okf := floor[rate]
+			if oka && okf && f > 0 {
+				r = append(r, a/f)
+				steps = append(steps, fmt.Sprintf("%.0fk", rate/1000))
+			}
+		}
+		if len(r) > 0 {
+			fmt.Fprintf(w, "- CPU per event, `audit-connector` / `floor-connector` (median over the %d steps both measured: %s): %.2f× (%.2f to %.2f)\n",
+				len(r), strings.Join(steps, ", "), median(r), slices.Min(r), slices.Max(r))
 		}
 	}
+}
+
+// eventCosts returns, for each step that c (a configuration with a
+// connector) and base (the same without it) both sustained, the CPU per
+// event in µs: c's CPU minus base's, per event the sink received; and the
+// events per accepted span of each of those steps.
+func eventCosts(gs map[string]map[float64]group, rates []float64, c, base string) (map[float64]float64, []float64) {
+	per := map[float64]float64{}
+	var perSpan []float64
+	for _, rate := range rates {
+		g, ok := gs[c][rate]
+		a, oka := gs[base][rate]
+		if !ok || !oka || !g.sustained() || !a.sustained() {
+			continue
+		}
+		var events, accepted float64
+		for _, r := range g.runs {
+			events += float64(r.events)
+			accepted += float64(r.load.accepted)
+		}
+		if events == 0 {
+			continue
+		}
+		extra := (g.median(result.cpuPer100k) - a.median(result.cpuPer100k)) / 1e5 // CPU s per span
+		perSpan = append(perSpan, events/accepted)
+		per[rate] = extra * accepted / events * 1e6
+	}
+	return per, perSpan
 }
 
 // writeCSV writes one row per configuration and step, for benchtable's

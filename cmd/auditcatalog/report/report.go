@@ -1,6 +1,6 @@
-// Package report declares what auditcatalog coverage reports of a
-// recording: the shape of its --json output, which the end-to-end test
-// reads too.
+// Package report declares what auditcatalog coverage and verify report of
+// a recording: the shape of their --json output, which the end-to-end tests
+// read too.
 package report // import "github.com/otel-audit/auditprocessor/cmd/auditcatalog/report"
 
 // Coverage is what auditcatalog coverage reports of a recording: the

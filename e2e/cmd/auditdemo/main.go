@@ -21,7 +21,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -100,19 +102,23 @@ func main() {
 	collector := flag.String("collector", "../dist/otelcol-audit", "path of the built otelcol-audit binary")
 	timeout := flag.Duration("timeout", 2*time.Minute, "deadline for the whole demo")
 	record := flag.String("record", "", "record what the collector received and exported into `DIR`/input and DIR/output")
+	format := flag.String("format", "provider", "the connector's event.format: provider, or ocsf (the events as OCSF API Activity events)")
 	flag.Parse()
 	// Ctrl-C stops the collector too: run returns and its defers run.
 	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(sigCtx, *timeout)
 	defer cancel()
-	if err := run(ctx, *collector, *record, os.Stdout); err != nil {
+	if err := run(ctx, *collector, *record, *format, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "auditdemo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, binary, record string, out io.Writer) error {
+func run(ctx context.Context, binary, record, format string, out io.Writer) error {
+	if format != "provider" && format != "ocsf" {
+		return fmt.Errorf("-format must be provider or ocsf, got %q", format)
+	}
 	if _, err := os.Stat(binary); err != nil {
 		return fmt.Errorf("%w (build it with `make dist`)", err)
 	}
@@ -139,7 +145,8 @@ func run(ctx context.Context, binary, record string, out io.Writer) error {
 		return err
 	}
 	defer events.Close()
-	opts := harness.CollectorOptions{Binary: binary, Dir: dir, AuditConfig: auditConfig, ExportEndpoint: backend.URL, EventsEndpoint: events.URL}
+	opts := harness.CollectorOptions{Binary: binary, Dir: dir, AuditConfig: auditConfig, ExportEndpoint: backend.URL, EventsEndpoint: events.URL,
+		Overrides: []string{"connectors:\n  audit:\n    event:\n      format: " + format + "\n"}}
 	// input receives every record as the collector received it; only when recording.
 	var input *harness.Backend
 	if record != "" {
@@ -234,37 +241,11 @@ func run(ctx context.Context, binary, record string, out io.Writer) error {
 	}
 	tw.Flush()
 
-	fmt.Fprintf(out, "\nAudit events the events backend received (one per audited span, in the provider's event model):\n")
-	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\taction\toutcome\tseverity\tinitiator\treason")
-	bySpan := map[pcommon.SpanID]harness.Record{}
-	for _, r := range events.Records() {
-		bySpan[r.SpanID] = r
+	if format == "ocsf" {
+		printOCSF(out, events)
+	} else {
+		printEvents(out, events)
 	}
-	for i := range samples {
-		r, ok := bySpan[spanID(i)]
-		if !ok {
-			continue
-		}
-		body := r.Body.Map()
-		get := func(path ...string) string {
-			m := body
-			for _, k := range path[:len(path)-1] {
-				v, ok := m.Get(k)
-				if !ok || v.Type() != pcommon.ValueTypeMap {
-					return "-"
-				}
-				m = v.Map()
-			}
-			if v, ok := m.Get(path[len(path)-1]); ok {
-				return v.AsString()
-			}
-			return "-"
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s %s\n", i+1, get("action"), get("outcome"), get("severity"),
-			get("initiator", "id"), get("reason", "reasonCode"), get("reason", "reasonType"))
-	}
-	tw.Flush()
 	if n := events.Count("logs"); n != wantEvents {
 		problems = append(problems, fmt.Sprintf("%d events received, want %d (one per audited span)", n, wantEvents))
 	}
@@ -299,6 +280,99 @@ func run(ctx context.Context, binary, record string, out io.Writer) error {
 		return errors.New(strings.Join(problems, "; "))
 	}
 	return col.Stop(10 * time.Second)
+}
+
+// printEvents prints a table of the provider-format events, by sample.
+func printEvents(out io.Writer, events *harness.Backend) {
+	fmt.Fprintf(out, "\nAudit events the events backend received (one per audited span, in the provider's event model):\n")
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\taction\toutcome\tseverity\tinitiator\treason")
+	bySpan := bySpanID(events)
+	for i := range samples {
+		r, ok := bySpan[spanID(i)]
+		if !ok {
+			continue
+		}
+		body := r.Body.Map()
+		get := func(path ...string) string {
+			m := body
+			for _, k := range path[:len(path)-1] {
+				v, ok := m.Get(k)
+				if !ok || v.Type() != pcommon.ValueTypeMap {
+					return "-"
+				}
+				m = v.Map()
+			}
+			if v, ok := m.Get(path[len(path)-1]); ok {
+				return v.AsString()
+			}
+			return "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s %s\n", i+1, get("action"), get("outcome"), get("severity"),
+			get("initiator", "id"), get("reason", "reasonCode"), get("reason", "reasonType"))
+	}
+	tw.Flush()
+}
+
+// printOCSF prints a table of the OCSF events, by sample, and the first
+// one whole.
+func printOCSF(out io.Writer, events *harness.Backend) {
+	fmt.Fprintf(out, "\nAudit events the events backend received (one per audited span, OCSF API Activity events, event.format: ocsf):\n")
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tapi.operation\tactivity\tstatus\tseverity\tactor.user.uid\tstatus_code")
+	bySpan := bySpanID(events)
+	var first []byte
+	for i := range samples {
+		r, ok := bySpan[spanID(i)]
+		if !ok {
+			continue
+		}
+		var ev struct {
+			ActivityName string `json:"activity_name"`
+			Status       string `json:"status"`
+			Severity     string `json:"severity"`
+			StatusCode   string `json:"status_code"`
+			API          struct {
+				Operation string `json:"operation"`
+			} `json:"api"`
+			Actor struct {
+				User struct {
+					UID string `json:"uid"`
+				} `json:"user"`
+			} `json:"actor"`
+		}
+		text := []byte(r.Body.AsString())
+		if err := json.Unmarshal(text, &ev); err != nil {
+			fmt.Fprintf(tw, "%d\tnot an OCSF event: %v\n", i+1, err)
+			continue
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, ev.API.Operation, ev.ActivityName, ev.Status, ev.Severity,
+			dash(ev.Actor.User.UID), dash(ev.StatusCode))
+		if first == nil {
+			first = text
+		}
+	}
+	tw.Flush()
+	var pretty bytes.Buffer
+	if first != nil && json.Indent(&pretty, first, "  ", "  ") == nil {
+		fmt.Fprintf(out, "\nThe first event's body, as the SIEM receives it:\n  %s\n", pretty.String())
+	}
+}
+
+// bySpanID returns the events by the span id of their source.
+func bySpanID(events *harness.Backend) map[pcommon.SpanID]harness.Record {
+	m := map[pcommon.SpanID]harness.Record{}
+	for _, r := range events.Records() {
+		m[r.SpanID] = r
+	}
+	return m
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // describe says what became of sample i, and notes what contradicts the metrics.
