@@ -44,7 +44,7 @@ include build/dist.mk
 # their seed corpora: the f.Add seeds and testdata/fuzz). TestFuzzTargetsListed
 # (makefile_test.go) fails when FUZZ_TARGETS misses one or names one that is gone.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := .:FuzzConfig .:FuzzProcess .:FuzzServeMuxDifferential ./catalog:FuzzMatch ./catalog:FuzzParseCompile ./internal/httppath:FuzzExtract ./cmd/auditcatalog:FuzzImport ./cmd/auditcatalog:FuzzImportOpenAPI ./internal/integrity:FuzzCanonical ./cmd/auditcatalog:FuzzVerifyRead ./auditconnector:FuzzOCSF
+FUZZ_TARGETS := .:FuzzConfig .:FuzzProcess .:FuzzServeMuxDifferential ./catalog:FuzzMatch ./catalog:FuzzParseCompile ./internal/httppath:FuzzExtract ./cmd/auditcatalog:FuzzImport ./cmd/auditcatalog:FuzzImportOpenAPI ./internal/integrity:FuzzCanonical ./internal/integrity:FuzzReaderAgrees ./cmd/auditcatalog:FuzzVerifyRead ./auditconnector:FuzzOCSF
 .PHONY: fuzz
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -69,7 +69,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 			defer file.Close()
 			r = file
 		}
-		malformed += readOTLP(r, name, v.Add, stderr)
+		malformed += readInput(r, name, v, stderr)
 	}
 	rep := report.Verify{Chains: v.Finish(), Unchained: v.Unchained, MalformedCheckpoints: v.Malformed, MalformedInput: malformed}
 	rep.Links = v.Links()
@@ -91,16 +91,18 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 // maxLine bounds one line of input (a file exporter line is one request).
 const maxLine = 64 << 20
 
-// readOTLP reads OTLP logs: JSON, one document per line (the file
-// exporter's) or one document over many lines (an export), or one protobuf
-// export; it hands each document to add. A line that is not an OTLP JSON logs document is
-// reported with its number and skipped; it returns how many were.
-func readOTLP(r io.Reader, name string, add func(plog.Logs), stderr io.Writer) int {
+// readInput reads what a backend kept: JSON, one document per line (the
+// file exporter's OTLP JSON lines, or the rows VictoriaLogs' LogsQL query
+// API returns, told apart line by line), or one OTLP JSON document over
+// many lines (an export), or one OTLP protobuf export; it hands each record
+// to v. A line that is neither is reported with its number and skipped; it
+// returns how many were.
+func readInput(r io.Reader, name string, v *integrity.Verifier, stderr io.Writer) int {
 	br := bufio.NewReaderSize(r, 64<<10) // longer lines are joined (long)
 	if first, err := br.Peek(1); err == nil && isProto(first[0]) {
-		return readProto(br, name, add, stderr)
+		return readProto(br, name, v.Add, stderr)
 	}
-	var u plog.JSONUnmarshaler
+	var jr integrity.JSONReader
 	malformed, lineNo, docs := 0, 0, 0
 	var long []byte
 	for {
@@ -120,28 +122,27 @@ func readOTLP(r io.Reader, name string, add func(plog.Logs), stderr io.Writer) i
 		if len(line) > 0 {
 			lineNo++
 			if trimmed := bytes.TrimSpace(line); len(trimmed) > 0 {
-				ld, uerr := u.UnmarshalLogs(trimmed)
+				_, rerr := jr.Read(trimmed, v.AddRecord)
 				switch {
-				case uerr == nil:
+				case rerr == nil:
 					docs++
-					add(ld)
 				case docs == 0 && lineNo == 1 && !json.Valid(trimmed):
 					// Not a document by itself: one document over many lines.
 					// (line is in br's buffer, which the rest overwrites.)
 					doc := append([]byte(nil), line...)
-					rest, rerr := io.ReadAll(io.LimitReader(br, 1<<30))
-					if rerr == nil {
+					rest, err := io.ReadAll(io.LimitReader(br, 1<<30))
+					if err == nil {
 						doc = append(doc, rest...)
-						if ld, uerr = u.UnmarshalLogs(doc); uerr == nil {
-							add(ld)
+						if _, rerr = jr.Read(doc, v.AddRecord); rerr == nil {
 							return malformed
 						}
-						fmt.Fprintf(stderr, "auditcatalog verify: %s: neither OTLP JSON lines nor one OTLP JSON logs document: %v\n", name, oneLine(uerr))
+						fmt.Fprintf(stderr, "auditcatalog verify: %s: neither JSON lines nor one OTLP JSON logs document: %v\n", name, oneLine(rerr))
 						return malformed + 1
 					}
-					err = rerr
+					fmt.Fprintf(stderr, "auditcatalog verify: %s:%d: %v\n", name, lineNo, err)
+					return malformed + 1
 				default:
-					fmt.Fprintf(stderr, "auditcatalog verify: %s:%d: not an OTLP JSON logs document: %v\n", name, lineNo, oneLine(uerr))
+					fmt.Fprintf(stderr, "auditcatalog verify: %s:%d: not an OTLP JSON logs document or a VictoriaLogs row: %v\n", name, lineNo, oneLine(rerr))
 					malformed++
 				}
 			}

@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -278,6 +279,11 @@ func FuzzVerifyRead(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(proto[:min(len(proto), 2000)])
+	vl, err := os.ReadFile(filepath.Join(fixtures, "victorialogs", "query.jsonl"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(bytes.SplitAfter(vl, []byte("\n"))[2]) // an event, as VictoriaLogs returns it
 	keys, err := os.ReadFile(filepath.Join(fixtures, "key.pub.pem"))
 	if err != nil {
 		f.Fatal(err)
@@ -290,7 +296,7 @@ func FuzzVerifyRead(f *testing.F) {
 		v := integrity.NewVerifier(pubs)
 		v.Window, v.Recent = 4, 4
 		var stderr bytes.Buffer
-		readOTLP(bytes.NewReader(data), "fuzz", v.Add, &stderr)
+		readInput(bytes.NewReader(data), "fuzz", v, &stderr)
 		for _, c := range v.Finish() {
 			if c.Verified > c.Events {
 				t.Fatalf("%d verified of %d events", c.Verified, c.Events)
@@ -315,7 +321,7 @@ func BenchmarkVerify(b *testing.B) {
 	cpu := audittest.CPUTime()
 	for b.Loop() {
 		v := integrity.NewVerifier(pubs)
-		readOTLP(bytes.NewReader(data), "bench", v.Add, nil)
+		readInput(bytes.NewReader(data), "bench", v, io.Discard)
 		reps := v.Finish()
 		if len(reps) != 1 || reps[0].Failed() {
 			b.Fatalf("%+v", reps)

@@ -37,6 +37,7 @@ import (
 type Encoder struct {
 	buf  []byte
 	keys []member // the members of the maps being written, a stack
+	f    flat     // the flat form being written (flat.go)
 }
 
 type member struct {
@@ -152,10 +153,14 @@ func plain8(x uint64) bool {
 	return (x&highs)|below|hasZero(quote)|hasZero(backslash) == 0
 }
 
-// String appends s as a JCS string: runs of bytes that need no escape are
-// copied at once.
+// String appends s as a JCS string.
 func (e *Encoder) String(s string) {
-	b := append(e.buf, '"')
+	e.buf = append(appendEscaped(append(e.buf, '"'), s), '"')
+}
+
+// appendEscaped appends the inside of s's JCS string (no quotes): runs of
+// bytes that need no escape are copied at once.
+func appendEscaped(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if i+8 <= len(s) && plain8(binary.LittleEndian.Uint64([]byte(s[i:i+8]))) {
@@ -197,8 +202,7 @@ func (e *Encoder) String(s string) {
 		}
 		i += size
 	}
-	b = append(b, s[start:]...)
-	e.buf = append(b, '"')
+	return append(b, s[start:]...)
 }
 
 // CompareKeys orders object keys as JCS does: by their UTF-16 code units.

@@ -46,42 +46,7 @@ func ParseHash(s string) (Hash, bool) {
 	return h, err == nil
 }
 
-// Event appends the canonical form of an event record: the JCS object
-//
-//	{"attributes":{...},"body":...,"eventName":"...",
-//	 "observedTimeUnixNano":"...","severityNumber":N,"severityText":"...",
-//	 "spanId":"hex","timeUnixNano":"...","traceId":"hex"}
-//
-// with every attribute but the integrity ones (audit.chain.*), timestamps as
-// strings of their nanoseconds, and empty ids as "". The resource and the
-// scope are not part of it: they are the sender's and the pipeline's.
-func (e *Encoder) Event(lr plog.LogRecord) {
-	e.Raw(`{"attributes":`)
-	e.Map(lr.Attributes(), IsIntegrityKey)
-	e.Raw(`,"body":`)
-	e.Value(lr.Body())
-	e.Raw(`,"eventName":`)
-	e.String(lr.EventName())
-	e.Raw(`,"observedTimeUnixNano":`)
-	e.Uint(uint64(lr.ObservedTimestamp()))
-	e.Raw(`,"severityNumber":`)
-	e.Int(int64(lr.SeverityNumber()))
-	e.Raw(`,"severityText":`)
-	e.String(lr.SeverityText())
-	e.Raw(`,"spanId":"`)
-	if id := lr.SpanID(); !id.IsEmpty() {
-		e.buf = hex.AppendEncode(e.buf, id[:])
-	}
-	e.Raw(`","timeUnixNano":`)
-	e.Uint(uint64(lr.Timestamp()))
-	e.Raw(`,"traceId":"`)
-	if id := lr.TraceID(); !id.IsEmpty() {
-		e.buf = hex.AppendEncode(e.buf, id[:])
-	}
-	e.Raw(`"}`)
-}
-
-// Digest is the SHA-256 of an event's canonical form (Encoder.Event).
+// Digest is the SHA-256 of an event's flat form (Encoder.Event, flat.go).
 func (e *Encoder) Digest(lr plog.LogRecord) Hash {
 	e.Reset()
 	e.Event(lr)

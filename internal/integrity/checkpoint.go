@@ -10,10 +10,13 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math"
 	"os"
+	"strconv"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
@@ -89,9 +92,9 @@ func (c *Checkpoint) Put(m pcommon.Map) {
 		s := m.PutEmptySlice(cpWithdrawn)
 		for _, r := range c.Withdrawn {
 			w := s.AppendEmpty().SetEmptyMap()
-			w.PutInt("from", int64(r.From))
-			w.PutInt("to", int64(r.To))
+			w.PutInt("from", int64(r.From)) // in JCS order (withdrawnJSON)
 			w.PutStr("hash", r.Hash.String())
+			w.PutInt("to", int64(r.To))
 		}
 	}
 	if c.Predecessor != "" {
@@ -105,31 +108,64 @@ func (c *Checkpoint) Put(m pcommon.Map) {
 	}
 }
 
-// SignedForm is what a checkpoint's signature covers: the canonical form of
-// its body without the signature.
+// SignedForm is what a checkpoint's signature covers: the flat form of its
+// body without the signature (flat.go: the JCS array of its pairs).
 func SignedForm(e *Encoder, body pcommon.Map) []byte {
-	e.Reset()
-	e.Map(body, func(k string) bool { return k == cpSignature })
+	e.BeginFields()
+	e.f.prefix = e.f.prefix[:0]
+	e.addMap(body, isSignature)
+	e.pairsJSON()
 	return e.Bytes()
 }
 
-// ReadCheckpoint reads a checkpoint record's body; an error says which
-// member is missing or unusable.
-func ReadCheckpoint(body pcommon.Map) (Checkpoint, error) {
-	var c Checkpoint
-	str := func(k string) (string, error) {
-		v, ok := body.Get(k)
-		if !ok || v.Type() != pcommon.ValueTypeStr {
-			return "", fmt.Errorf("checkpoint: %s is missing or not a string", k)
+// SignedFields is SignedForm for a checkpoint's fields as a reader got
+// them.
+func SignedFields(e *Encoder, fields []Field) []byte {
+	e.BeginFields()
+	for _, f := range fields {
+		if !isSignature(f.Key) {
+			e.AddField(f.Key, f.Value)
 		}
-		return v.Str(), nil
+	}
+	e.pairsJSON()
+	return e.Bytes()
+}
+
+// withdrawnJSON is a withdrawn range as the checkpoint body's list holds
+// it (members in JCS order: the list's text is the same in JCS and as a
+// store writes it back).
+type withdrawnJSON struct {
+	From uint64 `json:"from"`
+	Hash string `json:"hash"`
+	To   uint64 `json:"to"`
+}
+
+// ReadCheckpoint reads a checkpoint record's fields (its body's flat
+// pairs); an error says which member is missing or unusable.
+func ReadCheckpoint(fields []Field) (Checkpoint, error) {
+	var c Checkpoint
+	get := func(k string) (string, bool) {
+		for i := range fields {
+			if fields[i].Key == k {
+				return fields[i].Value, true
+			}
+		}
+		return "", false
+	}
+	str := func(k string) (string, error) {
+		v, ok := get(k)
+		if !ok {
+			return "", fmt.Errorf("checkpoint: %s is missing", k)
+		}
+		return v, nil
 	}
 	num := func(k string) (uint64, error) {
-		v, ok := body.Get(k)
-		if !ok || v.Type() != pcommon.ValueTypeInt || v.Int() < 0 {
+		v, ok := get(k)
+		n, err := strconv.ParseUint(v, 10, 63)
+		if !ok || err != nil {
 			return 0, fmt.Errorf("checkpoint: %s is missing or not a sequence number", k)
 		}
-		return uint64(v.Int()), nil
+		return n, nil
 	}
 	hash := func(k string) (Hash, error) {
 		s, err := str(k)
@@ -169,43 +205,30 @@ func ReadCheckpoint(body pcommon.Map) (Checkpoint, error) {
 		c.Signature, err = base64.StdEncoding.DecodeString(sig)
 		keep(err)
 	}
-	if v, ok := body.Get(cpWithdrawn); ok {
-		if v.Type() != pcommon.ValueTypeSlice {
-			keep(errors.New("checkpoint: withdrawn is not a list"))
-		} else {
-			for _, w := range v.Slice().All() {
-				if w.Type() != pcommon.ValueTypeMap {
-					keep(errors.New("checkpoint: withdrawn holds a non-map"))
-					continue
-				}
-				m := w.Map()
-				f, ok1 := m.Get("from")
-				t, ok2 := m.Get("to")
-				h, ok3 := m.Get("hash")
-				var r Range
-				var hok bool
-				if ok3 && h.Type() == pcommon.ValueTypeStr {
-					r.Hash, hok = ParseHash(h.Str())
-				}
-				if !ok1 || !ok2 || !hok || f.Type() != pcommon.ValueTypeInt || t.Type() != pcommon.ValueTypeInt || f.Int() < 1 || t.Int() < f.Int() {
-					keep(errors.New("checkpoint: a withdrawn range is unusable"))
-					continue
-				}
-				r.From, r.To = uint64(f.Int()), uint64(t.Int())
-				c.Withdrawn = append(c.Withdrawn, r)
+	if v, ok := get(cpWithdrawn); ok {
+		var ws []withdrawnJSON
+		if json.Unmarshal([]byte(v), &ws) != nil {
+			keep(errors.New("checkpoint: withdrawn is not a list of ranges"))
+		}
+		for _, w := range ws {
+			h, hok := ParseHash(w.Hash)
+			if !hok || w.From < 1 || w.To < w.From || w.To > math.MaxInt64 {
+				keep(errors.New("checkpoint: a withdrawn range is unusable"))
+				continue
 			}
+			c.Withdrawn = append(c.Withdrawn, Range{From: w.From, To: w.To, Hash: h})
 		}
 	}
 	for _, l := range []struct {
 		key string
 		to  *string
 	}{{cpPredecessor, &c.Predecessor}, {cpSuccessor, &c.Successor}} {
-		if v, ok := body.Get(l.key); ok {
-			if v.Type() != pcommon.ValueTypeStr || v.Str() == "" {
+		if v, ok := get(l.key); ok {
+			if v == "" {
 				keep(fmt.Errorf("checkpoint: %s is not a chain id", l.key))
 				continue
 			}
-			*l.to = v.Str()
+			*l.to = v
 		}
 	}
 	// A closing checkpoint (with a successor) may cover nothing: first is

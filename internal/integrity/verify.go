@@ -3,9 +3,11 @@ package integrity
 import (
 	"cmp"
 	"crypto/sha256"
+	"math"
 	"slices"
+	"strconv"
+	"strings"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
@@ -155,6 +157,7 @@ func NewVerifier(keys []PublicKey) *Verifier {
 func (v *Verifier) chain(id string) *chainState {
 	c := v.chains[id]
 	if c == nil {
+		id = strings.Clone(id) // a reader's strings live for one record
 		c = &chainState{next: 1, linked: true, waiting: map[uint64]pending{}, recent: make([]recent, v.Recent), heads: map[uint64]Hash{}}
 		c.r.Chain = id
 		v.chains[id] = c
@@ -162,51 +165,111 @@ func (v *Verifier) chain(id string) *chainState {
 	return c
 }
 
+// Record is one record as a reader hands it to the verifier: its flat
+// form's header and fields (Encoder.Fields, or what a store returned), and
+// the values of its audit.chain.* keys, as strings ("" when absent).
+type Record struct {
+	Header
+	Fields                       []Field
+	ChainID, ChainSeq, ChainHash string
+
+	stream string // a VictoriaLogs row's _stream, while it is read
+}
+
+// Reset empties r for the next record, keeping its fields' room.
+func (r *Record) Reset() {
+	*r = Record{Fields: r.Fields[:0]}
+}
+
+// Field returns the value of the first field named k.
+func (r *Record) Field(k string) (string, bool) {
+	for i := range r.Fields {
+		if r.Fields[i].Key == k {
+			return r.Fields[i].Value, true
+		}
+	}
+	return "", false
+}
+
+// SetChain takes a field's value when it is one of the chain's keys, and
+// tells whether it was.
+func (r *Record) SetChain(k, v string) bool {
+	switch k {
+	case AttrChainID:
+		r.ChainID = v
+	case AttrChainSeq:
+		r.ChainSeq = v
+	case AttrChainHash:
+		r.ChainHash = v
+	default:
+		return false
+	}
+	return true
+}
+
 // Add reads a batch of records.
 func (v *Verifier) Add(ld plog.Logs) {
+	var r Record
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				switch lr.EventName() {
-				case CheckpointEventName:
-					v.addCheckpoint(lr)
-				case EventName:
-					v.addEvent(lr)
-				default:
-					if _, ok := lr.Attributes().Get(AttrChainSeq); ok {
-						v.addEvent(lr)
-					} else {
-						v.Other++
+				r.Reset()
+				r.Header = Header{
+					EventName: lr.EventName(), Time: uint64(lr.Timestamp()),
+					SeverityNumber: int64(lr.SeverityNumber()), SeverityText: lr.SeverityText(),
+				}
+				if r.Time == 0 {
+					r.Time = uint64(lr.ObservedTimestamp())
+				}
+				if id := lr.TraceID(); !id.IsEmpty() {
+					r.TraceID = id.String()
+				}
+				if id := lr.SpanID(); !id.IsEmpty() {
+					r.SpanID = id.String()
+				}
+				r.Fields = v.enc.Fields(lr)
+				for k, a := range lr.Attributes().All() {
+					if IsIntegrityKey(k) {
+						r.SetChain(k, a.AsString())
 					}
 				}
+				v.AddRecord(&r)
 			}
 		}
 	}
 }
 
-func (v *Verifier) addEvent(lr plog.LogRecord) {
-	a := lr.Attributes()
-	idv, ok1 := a.Get(AttrChainID)
-	seqv, ok2 := a.Get(AttrChainSeq)
-	hv, ok3 := a.Get(AttrChainHash)
-	if !ok1 || !ok2 || !ok3 || idv.Type() != pcommon.ValueTypeStr || seqv.Type() != pcommon.ValueTypeInt || seqv.Int() < 1 || hv.Type() != pcommon.ValueTypeStr {
+// AddRecord reads one record: an event, a checkpoint, or another record.
+// It keeps nothing of r.
+func (v *Verifier) AddRecord(r *Record) {
+	switch {
+	case r.EventName == CheckpointEventName:
+		v.addCheckpoint(r)
+	case r.EventName == EventName || r.ChainSeq != "":
+		v.addEvent(r)
+	default:
+		v.Other++
+	}
+}
+
+func (v *Verifier) addEvent(r *Record) {
+	seq, err := strconv.ParseUint(r.ChainSeq, 10, 64)
+	h, ok := ParseHash(r.ChainHash)
+	if r.ChainID == "" || err != nil || seq < 1 || seq > math.MaxInt64 || !ok {
 		v.Unchained++
 		return
 	}
-	h, ok := ParseHash(hv.Str())
-	if !ok {
-		v.Unchained++
-		return
-	}
-	c := v.chain(idv.Str())
+	c := v.chain(r.ChainID)
 	c.r.Events++
-	seq := uint64(seqv.Int())
 	c.r.HighestSequence = max(c.r.HighestSequence, seq)
-	p := pending{digest: v.enc.Digest(lr), hash: h}
-	if b := lr.Body(); b.Type() == pcommon.ValueTypeMap {
-		if id, ok := b.Map().Get("id"); ok {
-			p.id = id.AsString()
-		}
+	v.enc.BeginFields()
+	for _, f := range r.Fields {
+		v.enc.AddField(f.Key, f.Value)
+	}
+	v.enc.FlatEvent(&r.Header)
+	p := pending{digest: sha256.Sum256(v.enc.Bytes()), hash: h}
+	if id, ok := r.Field("id"); ok {
+		p.id = id
 	}
 	if seq < c.next {
 		v.again(c, seq, &p)
@@ -220,7 +283,12 @@ func (v *Verifier) addEvent(lr plog.LogRecord) {
 		}
 		return
 	}
-	c.waiting[seq] = p
+	if seq == c.next {
+		v.link(c, &p) // in order: it need not wait
+	} else {
+		p.id = strings.Clone(p.id)
+		c.waiting[seq] = p
+	}
 	v.advance(c)
 }
 
@@ -264,7 +332,7 @@ func (v *Verifier) again(c *chainState, seq uint64, p *pending) {
 func (c *chainState) altered(id string) {
 	c.r.AlteredEvents++
 	if len(c.r.Altered) < maxAlteredIDs {
-		c.r.Altered = append(c.r.Altered, id)
+		c.r.Altered = append(c.r.Altered, strings.Clone(id))
 	}
 }
 
@@ -364,13 +432,8 @@ func (v *Verifier) link(c *chainState, p *pending) {
 	}
 }
 
-func (v *Verifier) addCheckpoint(lr plog.LogRecord) {
-	if lr.Body().Type() != pcommon.ValueTypeMap {
-		v.Malformed++
-		return
-	}
-	body := lr.Body().Map()
-	cp, err := ReadCheckpoint(body)
+func (v *Verifier) addCheckpoint(r *Record) {
+	cp, err := ReadCheckpoint(r.Fields)
 	if err != nil {
 		v.Malformed++
 		return
@@ -378,7 +441,7 @@ func (v *Verifier) addCheckpoint(lr plog.LogRecord) {
 	c := v.chain(cp.Chain)
 	c.r.Checkpoints++
 	key := v.Keys[cp.KeyID]
-	signed := SignedForm(&v.enc, body)
+	signed := SignedFields(&v.enc, r.Fields)
 	if key == nil || key.Algorithm != cp.Algorithm || !key.Verify(signed, cp.Signature) {
 		c.r.BadSignatures++
 		return
@@ -411,7 +474,7 @@ func (c *chainState) name(field *string, named string) bool {
 	case named == "":
 		return false
 	case *field == "":
-		*field = named
+		*field = strings.Clone(named) // a reader's strings live for one record
 	case *field != named:
 		c.r.BrokenRestartLinks++
 	}
