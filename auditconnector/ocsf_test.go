@@ -361,7 +361,17 @@ func TestOCSFIntegrity(t *testing.T) {
 	for _, ld := range sink.AllLogs() {
 		v.Add(ld)
 	}
-	assert.True(t, v.Finish()[0].Failed(), "an altered OCSF body")
+	reps = v.Finish()
+	assert.True(t, reps[0].Failed(), "an altered OCSF body")
+	// verify names the altered event by its metadata.uid, the event id
+	var ev struct {
+		Metadata struct {
+			UID string `json:"uid"`
+		} `json:"metadata"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(lr.Body().Str()), &ev))
+	require.NotEmpty(t, ev.Metadata.UID)
+	assert.Equal(t, []string{ev.Metadata.UID}, reps[0].Altered)
 }
 
 // BenchmarkEventFormat: the connector's cost per event in each format, in

@@ -3,6 +3,7 @@ package integrity
 import (
 	"cmp"
 	"crypto/sha256"
+	"encoding/json"
 	"math"
 	"slices"
 	"strconv"
@@ -119,7 +120,27 @@ const maxAlteredIDs = 100
 
 type pending struct {
 	digest, hash Hash
-	id           string
+	// id is the body's id (the provider format); msg, when there is none,
+	// the text body, whose metadata.uid names an OCSF event (eventID).
+	id, msg string
+}
+
+// eventID names an event in the report: the provider body's id, else the
+// metadata.uid of an OCSF body (JSON text). It is read only for an altered
+// event, so the events that verify pay nothing for it.
+func (p *pending) eventID() string {
+	if p.id != "" || p.msg == "" || p.msg[0] != '{' {
+		return p.id
+	}
+	var ocsf struct {
+		Metadata struct {
+			UID string `json:"uid"`
+		} `json:"metadata"`
+	}
+	if json.Unmarshal([]byte(p.msg), &ocsf) != nil {
+		return ""
+	}
+	return ocsf.Metadata.UID
 }
 
 type recent struct {
@@ -270,6 +291,8 @@ func (v *Verifier) addEvent(r *Record) {
 	p := pending{digest: sha256.Sum256(v.enc.Bytes()), hash: h}
 	if id, ok := r.Field("id"); ok {
 		p.id = id
+	} else if msg, ok := r.Field(MsgKey); ok {
+		p.msg = msg
 	}
 	if seq < c.next {
 		v.again(c, seq, &p)
@@ -279,14 +302,14 @@ func (v *Verifier) addEvent(r *Record) {
 		if w.hash == p.hash && w.digest == p.digest {
 			c.r.Duplicates++
 		} else {
-			c.altered(p.id)
+			c.altered(p.eventID())
 		}
 		return
 	}
 	if seq == c.next {
 		v.link(c, &p) // in order: it need not wait
 	} else {
-		p.id = strings.Clone(p.id)
+		p.id, p.msg = strings.Clone(p.id), strings.Clone(p.msg)
 		c.waiting[seq] = p
 	}
 	v.advance(c)
@@ -316,13 +339,13 @@ func (v *Verifier) again(c *chainState, seq uint64, p *pending) {
 	}
 	r := &c.recent[seq%uint64(len(c.recent))]
 	if r.seq == seq && r.hash != p.hash {
-		c.altered(p.id)
+		c.altered(p.eventID())
 		return
 	}
 	if r.seq == seq && seq > 1 {
 		pr := &c.recent[(seq-1)%uint64(len(c.recent))]
 		if pr.seq == seq-1 && Link(c.r.Chain, seq, &pr.hash, &p.digest) != p.hash {
-			c.altered(p.id)
+			c.altered(p.eventID())
 			return
 		}
 	}
@@ -417,7 +440,7 @@ func (v *Verifier) link(c *chainState, p *pending) {
 		if Link(c.r.Chain, seq, &c.prev, &p.digest) == p.hash {
 			c.r.Verified++
 		} else {
-			c.altered(p.id)
+			c.altered(p.eventID())
 		}
 	} else {
 		c.r.Unlinked++ // after a gap: its predecessor is not there to link it to
