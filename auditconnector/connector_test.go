@@ -269,17 +269,22 @@ func TestGoldenLogsToLogs(t *testing.T) {
 	metadatatest.AssertEqualConnectorAuditEventsEmitted(t, h.tel, audittest.Count("logs", int64(len(logEvents))), metricdatatestIgnore...)
 }
 
-// TestEventBody asserts every body field of one event, with the optional
-// fields configured.
-func TestEventBody(t *testing.T) {
-	cfg := testConfig()
+// withEventOptions sets every optional event option: the target's id and
+// name keys, logSourceCRN, saveServiceCopy and the observer's name.
+func withEventOptions(cfg *Config) *Config {
 	cfg.Event.TargetID = []string{"app.target.crn"}
 	cfg.Event.TargetName = []string{"app.target.name"}
 	cfg.Event.LogSourceCRN = "crn:v1:bluemix:public:speech-to-text:eu-de:a/1:inst::"
 	save := true
 	cfg.Event.SaveServiceCopy = &save
 	cfg.Event.ObserverName = "ExampleObserver"
-	h := newHarness(t, cfg)
+	return cfg
+}
+
+// TestEventBody asserts every body field of one event, with the optional
+// fields configured.
+func TestEventBody(t *testing.T) {
+	h := newHarness(t, withEventOptions(testConfig()))
 
 	td := ptrace.NewTraces()
 	rs := td.ResourceSpans().AppendEmpty()

@@ -157,14 +157,7 @@ func TestGoldenOCSF(t *testing.T) {
 // TestOCSFEventBody asserts every field of one OCSF event, with the
 // optional fields configured and an authenticated sender.
 func TestOCSFEventBody(t *testing.T) {
-	cfg := ocsfConfig()
-	cfg.Event.TargetID = []string{"app.target.crn"}
-	cfg.Event.TargetName = []string{"app.target.name"}
-	cfg.Event.LogSourceCRN = "crn:v1:bluemix:public:speech-to-text:eu-de:a/1:inst::"
-	save := true
-	cfg.Event.SaveServiceCopy = &save
-	cfg.Event.ObserverName = "ExampleObserver"
-	h := newHarness(t, cfg)
+	h := newHarness(t, withEventOptions(ocsfConfig()))
 
 	td := ptrace.NewTraces()
 	rs := td.ResourceSpans().AppendEmpty()

@@ -445,21 +445,7 @@ func assertEvents(t *testing.T, sc scenario, metricsURL string, events *harness.
 	assert.Zero(t, m.Sum("otelcol_connector_audit_records_dropped", sig), "nothing left for the connector to drop")
 	assert.Equal(t, want, events.Count("logs"), "events the backend received")
 
-	byTrace := map[pcommon.TraceID][]harness.Record{}
-	for _, rec := range events.Records() {
-		byTrace[rec.TraceID] = append(byTrace[rec.TraceID], rec)
-	}
-	for i, r := range requests {
-		name := r.service + " " + r.region + " " + r.method + " " + r.target
-		got := byTrace[traceIDs[i]]
-		if r.action == "" || !sc.kept(r) {
-			assert.Empty(t, got, "%s: no event", name)
-			continue
-		}
-		if !assert.Len(t, got, 1, "%s: one event", name) {
-			continue
-		}
-		ev := got[0]
+	eachEvent(t, sc, events.Records(), traceIDs, func(i int, r request, name string, ev harness.Record) {
 		assert.Equal(t, "audit.event", ev.EventName, name)
 		assert.Equal(t, "github.com/otel-audit/auditprocessor/auditconnector", ev.ScopeName, name)
 		assert.Equal(t, r.severity, ev.SeverityText, name)
@@ -492,6 +478,29 @@ func assertEvents(t *testing.T, sc scenario, metricsURL string, events *harness.
 			"requestData":   map[string]any{"method": r.method, "route": catalogRoutes[r.action]},
 			"responseData":  map[string]any{"statusCode": int64(r.code)},
 		}, body, name)
+	})
+}
+
+// eachEvent finds each request's events in recs by its trace id: a request
+// the scenario gives no event must have none, and one it gives an event
+// exactly one, which check is called with (i is the request's index in
+// requests, name names it in messages).
+func eachEvent(t *testing.T, sc scenario, recs []harness.Record, traceIDs []pcommon.TraceID, check func(i int, r request, name string, ev harness.Record)) {
+	t.Helper()
+	byTrace := map[pcommon.TraceID][]harness.Record{}
+	for _, rec := range recs {
+		byTrace[rec.TraceID] = append(byTrace[rec.TraceID], rec)
+	}
+	for i, r := range requests {
+		name := r.service + " " + r.region + " " + r.method + " " + r.target
+		got := byTrace[traceIDs[i]]
+		if r.action == "" || !sc.kept(r) {
+			assert.Empty(t, got, "%s: no event", name)
+			continue
+		}
+		if assert.Len(t, got, 1, "%s: one event", name) {
+			check(i, r, name, got[0])
+		}
 	}
 }
 

@@ -88,21 +88,7 @@ func TestOCSFEndToEnd(t *testing.T) {
 	for _, ev := range events.Records() {
 		provider[ev.TraceID] = ev
 	}
-	byTrace := map[pcommon.TraceID][]harness.Record{}
-	for _, ev := range ocsf.Records() {
-		byTrace[ev.TraceID] = append(byTrace[ev.TraceID], ev)
-	}
-	for i, r := range requests {
-		name := r.service + " " + r.region + " " + r.method + " " + r.target
-		got := byTrace[traceIDs[i]]
-		if r.action == "" || !sc.kept(r) {
-			assert.Empty(t, got, "%s: no event", name)
-			continue
-		}
-		if !assert.Len(t, got, 1, "%s: one event", name) {
-			continue
-		}
-		ev := got[0]
+	eachEvent(t, sc, ocsf.Records(), traceIDs, func(i int, r request, name string, ev harness.Record) {
 		assert.Equal(t, "audit.event", ev.EventName, name)
 		assert.Equal(t, r.severity, ev.SeverityText, name)
 		assert.Equal(t, r.wantAudit(true), auditAttrs(ev), name)
@@ -173,5 +159,5 @@ func TestOCSFEndToEnd(t *testing.T) {
 			id, _ := p.Body.Map().Get("id")
 			assert.Equal(t, id.Str(), body.Metadata.UID, name)
 		}
-	}
+	})
 }
