@@ -3,11 +3,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -162,26 +164,107 @@ func readInput(r io.Reader, name string, v *integrity.Verifier, stderr io.Writer
 // field 1 (resource_logs, length-delimited): 0x0a.
 func isProto(b byte) bool { return b == 0x0a }
 
-// maxProto bounds a protobuf export, read whole.
+// maxProto bounds one ResourceLogs of a protobuf export: the reader holds
+// one at a time.
 const maxProto = 1 << 30
 
-// readProto reads one OTLP protobuf logs export (an ExportLogsServiceRequest
-// or a LogsData: the same bytes).
-func readProto(r io.Reader, name string, add func(plog.Logs), stderr io.Writer) int {
-	data, err := io.ReadAll(io.LimitReader(r, maxProto+1))
-	if err == nil && len(data) > maxProto {
-		err = fmt.Errorf("larger than %d bytes", maxProto)
-	}
-	var ld plog.Logs
-	if err == nil {
-		ld, err = (&plog.ProtoUnmarshaler{}).UnmarshalLogs(data)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "auditcatalog verify: %s: not an OTLP protobuf logs export: %v\n", name, oneLine(err))
+// readProto reads an OTLP protobuf logs export (an ExportLogsServiceRequest
+// or a LogsData: the same bytes; several written one after another read as
+// one, as protobuf merges them) one resource_logs entry at a time, each
+// unmarshalled as a request of its own, so that memory is bounded by the
+// largest entry, not by the export. Fields other than resource_logs are
+// skipped, as pdata's unmarshaler skips them. An error names the byte
+// offset of the entry it is in.
+func readProto(br *bufio.Reader, name string, add func(plog.Logs), stderr io.Writer) int {
+	r := &countingReader{r: br}
+	var (
+		off int64 // where the entry being read starts
+		buf []byte
+		u   plog.ProtoUnmarshaler
+	)
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "auditcatalog verify: %s: offset %d: not an OTLP protobuf logs export: %v\n", name, off, oneLine(err))
 		return 1
 	}
-	add(ld)
-	return 0
+	for {
+		off = r.n
+		tag, err := binary.ReadUvarint(r)
+		if err == io.EOF {
+			return 0
+		}
+		if err != nil {
+			return fail(err)
+		}
+		var size uint64
+		switch tag & 7 {
+		case 0: // varint
+			_, err = binary.ReadUvarint(r)
+		case 1: // 64 bits
+			size = 8
+		case 5: // 32 bits
+			size = 4
+		case 2: // length-delimited
+			size, err = binary.ReadUvarint(r)
+		default:
+			err = fmt.Errorf("field %d has wire type %d", tag>>3, tag&7)
+		}
+		if err == nil && size > maxProto {
+			err = fmt.Errorf("field %d is %d bytes, more than %d", tag>>3, size, maxProto)
+		}
+		if err != nil {
+			return fail(noEOF(err))
+		}
+		if tag != 1<<3|2 { // not resource_logs: skipped
+			if _, err := io.CopyN(io.Discard, r, int64(size)); err != nil {
+				return fail(noEOF(err))
+			}
+			continue
+		}
+		buf = binary.AppendUvarint(binary.AppendUvarint(buf[:0], tag), size)
+		// Grown as the bytes arrive, a MiB at a time: a size the input
+		// claims but does not hold allocates nothing.
+		for left := int(size); left > 0; {
+			n, start := min(left, 1<<20), len(buf)
+			buf = slices.Grow(buf, n)[:start+n]
+			if _, err := io.ReadFull(r, buf[start:]); err != nil {
+				return fail(noEOF(err))
+			}
+			left -= n
+		}
+		ld, err := u.UnmarshalLogs(buf)
+		if err != nil {
+			return fail(err)
+		}
+		add(ld)
+	}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r *bufio.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (c *countingReader) ReadByte() (byte, error) {
+	b, err := c.r.ReadByte()
+	if err == nil {
+		c.n++
+	}
+	return b, err
+}
+
+// noEOF: input that ends inside an entry is an unexpected end.
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // oneLine is an error's message on one line, without control characters

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -9,9 +10,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -362,4 +365,67 @@ func TestVerifyRestartFixtures(t *testing.T) {
 	require.Positive(t, closing)
 	docs = slices.Delete(docs, closing, closing+1)
 	require.NoError(t, os.WriteFile(filepath.Join(fixtures, "restart-noclosing.jsonl"), jsonLines(t, docs), 0o644))
+}
+
+// TestReadProtoStreams: a protobuf export is read one resource_logs entry
+// at a time: each entry reaches the verifier before the reader has read far
+// past it (one bufio buffer), so memory is bounded by an entry, not by the
+// export; a field that is not resource_logs is skipped; and an export cut
+// inside an entry is reported at that entry's offset.
+func TestReadProtoStreams(t *testing.T) {
+	dir := t.TempDir()
+	key, pub := filepath.Join(dir, "key.pem"), filepath.Join(dir, "pub.pem")
+	writePEM(t, key, pub)
+	docs := makeEvents(t, key, 200, 50)
+	var export []byte
+	var ends []int // where each resource_logs entry ends
+	for _, ld := range docs {
+		b, err := (&plog.ProtoMarshaler{}).MarshalLogs(ld) // exports one after another: one export
+		require.NoError(t, err)
+		export = append(export, b...)
+		ends = append(ends, len(export))
+	}
+	require.Greater(t, len(export), 4*64<<10, "larger than the reader's buffer, several times")
+	// an unknown field (number 7, length-delimited) between the entries
+	export = append(export[:ends[0]:ends[0]], append([]byte{7<<3 | 2, 3, 'x', 'y', 'z'}, export[ends[0]:]...)...)
+	for i := 1; i < len(ends); i++ {
+		ends[i] += 5
+	}
+
+	src := &countingReader{r: bufio.NewReader(bytes.NewReader(export))}
+	var stderr bytes.Buffer
+	entries, records := 0, 0
+	require.Zero(t, readProto(bufio.NewReaderSize(src, 64<<10), "export", func(ld plog.Logs) {
+		require.LessOrEqual(t, src.n, int64(ends[entries]+2*64<<10), "entry %d: read %d bytes ahead of it", entries, src.n-int64(ends[entries]))
+		entries++
+		records += ld.LogRecordCount()
+	}, &stderr), stderr.String())
+	want := 0
+	for _, ld := range docs {
+		want += ld.LogRecordCount()
+	}
+	assert.Equal(t, len(docs), entries, "one call per resource_logs entry")
+	assert.Equal(t, want, records)
+
+	// cut inside the third entry: reported at its offset, after two entries
+	stderr.Reset()
+	entries = 0
+	assert.Equal(t, 1, readProto(bufio.NewReader(bytes.NewReader(export[:ends[2]-3])), "cut", func(plog.Logs) { entries++ }, &stderr))
+	assert.Equal(t, 2, entries)
+	assert.Contains(t, stderr.String(), fmt.Sprintf("cut: offset %d: not an OTLP protobuf logs export: unexpected EOF", ends[1]))
+}
+
+// TestReadProtoClaimedSize: an entry that claims a size near the limit and
+// holds a few bytes is reported as cut short, and allocates nothing like
+// the size it claims.
+func TestReadProtoClaimedSize(t *testing.T) {
+	input := binary.AppendUvarint([]byte{1<<3 | 2}, maxProto) // resource_logs of 1 GiB...
+	input = append(input, "and then the end"...)              // ...holding 16 bytes
+	var stderr bytes.Buffer
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	assert.Equal(t, 1, readProto(bufio.NewReader(bytes.NewReader(input)), "claimed", func(plog.Logs) { t.Error("no entry") }, &stderr))
+	runtime.ReadMemStats(&after)
+	assert.Contains(t, stderr.String(), "claimed: offset 0: not an OTLP protobuf logs export: unexpected EOF")
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(8<<20), "bytes allocated for a 16-byte entry that claims 1 GiB")
 }
