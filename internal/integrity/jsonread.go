@@ -164,6 +164,9 @@ func (j *JSONReader) keyValues() {
 	s := &j.s
 	p0 := len(j.key)
 	for ok := s.list(); ok; ok = s.more(']') {
+		if j.plainKeyValue(p0) {
+			continue
+		}
 		key, haveKey, val := "", false, -1
 		more := false
 		if s.objWith(`{"key":`) { // pdata's order: the key first, then the value
@@ -200,7 +203,9 @@ func (j *JSONReader) keyValues() {
 			s.i = val
 			j.member(p0, key)
 			j.anyValue()
-			s.i = end
+			if s.err == nil {
+				s.i = end
+			}
 		}
 	}
 	j.key = j.key[:p0]
@@ -269,9 +274,89 @@ func (j *JSONReader) anyValue() {
 	if len(j.key) > 0 {
 		key = j.keep(j.key)
 	}
+	j.field(key, val)
+}
+
+// field adds a pair to the record, or takes it as a chain key.
+func (j *JSONReader) field(key, val string) {
 	if !j.r.SetChain(key, val) && !HasChainPrefix(key) {
 		j.r.Fields = append(j.r.Fields, Field{key, val})
 	}
+}
+
+// plainKeyValue reads a key-value of a scalar written as pdata writes it,
+// with no white space and no escape in its strings:
+//
+//	{"key":"k","value":{"stringValue":"v"}}  (or "intValue":"-12", "boolValue":true)
+//
+// and adds its pair under the key at p0; it tells whether it did. Anything
+// else (another kind of value, another order, white space, an escape, an
+// int not written as AppendInt writes it) it leaves unread, for keyValues
+// to read the general way. What it reads, it reads as the general way does.
+func (j *JSONReader) plainKeyValue(p0 int) bool {
+	s := &j.s
+	b, i := s.b, s.i
+	if len(b)-i < 8 || string(b[i:i+8]) != `{"key":"` || s.depth+2 > maxDepth {
+		return false
+	}
+	k0 := i + 8
+	k1 := plainEnd(b, k0)
+	if k1 < 0 {
+		return false
+	}
+	i = k1 + 1
+	if len(b)-i < 11 || string(b[i:i+11]) != `,"value":{"` {
+		return false
+	}
+	i += 11
+	var val string
+	switch {
+	case len(b)-i >= 14 && string(b[i:i+14]) == `stringValue":"`:
+		v0 := i + 14
+		v1 := plainEnd(b, v0)
+		if v1 < 0 {
+			return false
+		}
+		val, i = unsafeString(b[v0:v1]), v1+1
+	case len(b)-i >= 11 && string(b[i:i+11]) == `intValue":"`:
+		v0 := i + 11
+		v1 := v0
+		for v1 < len(b) && v1-v0 < 19 && (b[v1] >= '0' && b[v1] <= '9' || v1 == v0 && b[v1] == '-') {
+			v1++
+		}
+		// As strconv.AppendInt writes it: no leading zero, no "-0", no
+		// more digits than an int64 surely holds.
+		n := b[v0:v1]
+		if v1 >= len(b) || b[v1] != '"' || len(n) == 0 || n[0] == '-' && (len(n) == 1 || n[1] == '0') ||
+			n[0] == '0' && len(n) > 1 || len(n) > 18 {
+			return false
+		}
+		val, i = unsafeString(n), v1+1
+	case len(b)-i >= 15 && string(b[i:i+15]) == `boolValue":true`:
+		val, i = "true", i+15
+	case len(b)-i >= 16 && string(b[i:i+16]) == `boolValue":false`:
+		val, i = "false", i+16
+	default:
+		return false
+	}
+	if len(b)-i < 2 || b[i] != '}' || b[i+1] != '}' {
+		return false
+	}
+	s.i = i + 2
+	if val == "" {
+		return true
+	}
+	key := unsafeString(b[k0:k1])
+	switch {
+	case p0 > 0:
+		a0 := len(j.arena)
+		j.arena = append(append(append(j.arena, j.key[:p0]...), '.'), key...)
+		key = unsafeString(j.arena[a0:])
+	case key == "":
+		key = MsgKey
+	}
+	j.field(key, val)
+	return true
 }
 
 // keep copies b into the record's arena and returns it as a string (valid

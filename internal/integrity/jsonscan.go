@@ -14,9 +14,10 @@ import (
 
 // scanner reads one JSON document in a single pass for JSONReader: the
 // caller walks the structure it expects (obj, list, str, ...) and skips
-// the rest. The first error stops it (every method is then a no-op)
-// and says where; nothing it is given can make it panic, and nesting is
-// bounded (maxDepth).
+// the rest. The first error stops it and says where: it empties the
+// document, so that every method then sees its end and reads nothing.
+// Nothing it is given can make it panic, and nesting is bounded
+// (maxDepth).
 type scanner struct {
 	b     []byte
 	i     int
@@ -30,45 +31,26 @@ const maxDepth = 128
 func (s *scanner) fail(msg string) {
 	if s.err == nil {
 		s.err = fmt.Errorf("offset %d: %s", s.i, msg)
+		s.b, s.i = nil, 0 // the end, for whatever is read next
 	}
 }
 
-func (s *scanner) ws() {
-	if s.i < len(s.b) && s.b[s.i] > ' ' {
-		return // the common case: no white space
-	}
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// peek is the next byte that is not white space (0 at the end or after
-// an error).
+// peek reads white space and returns the next byte (0 at the end or
+// after an error). It is small enough to be inlined.
 func (s *scanner) peek() byte {
-	if s.i < len(s.b) && s.err == nil {
-		if c := s.b[s.i]; c > ' ' {
-			return c // the common case: no white space
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		if c > ' ' || c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return c
 		}
-	}
-	if s.err != nil {
-		return 0
-	}
-	s.ws()
-	if s.i < len(s.b) {
-		return s.b[s.i]
+		s.i++
 	}
 	return 0
 }
 
 // end tells whether only white space is left.
 func (s *scanner) end() bool {
-	s.ws()
-	return s.i == len(s.b)
+	return s.peek() == 0 && s.i == len(s.b)
 }
 
 func (s *scanner) expect(c byte) bool {
@@ -126,7 +108,7 @@ func (s *scanner) objWith(member string) bool {
 // lit reads p when the document goes on with it (no white space between),
 // and tells whether it did.
 func (s *scanner) lit(p string) bool {
-	if s.err != nil || !bytes.HasPrefix(s.b[s.i:], []byte(p)) {
+	if !bytes.HasPrefix(s.b[s.i:], []byte(p)) {
 		return false
 	}
 	s.i += len(p)
@@ -169,14 +151,14 @@ func (s *scanner) str() string {
 	}
 	start := s.i
 	s.i++
-	esc := false
 	b := s.b
+	if end := plainEnd(b, s.i); end >= 0 { // no escape: the document's bytes
+		s.i = end + 1
+		return unsafeString(b[start+1 : end])
+	}
+	// An escape: find the end past each escaped character, then decode.
 	i := s.i
 	for {
-		// 8 bytes at a time up to a quote or a backslash.
-		for i+8 <= len(b) && !quoteOrBackslash8(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8
-		}
 		for i < len(b) && b[i] != '"' && b[i] != '\\' {
 			i++
 		}
@@ -188,20 +170,34 @@ func (s *scanner) str() string {
 		if b[i] == '"' {
 			break
 		}
-		esc = true
 		i += 2 // the backslash and what it escapes
 	}
 	s.i = i + 1
 	raw := s.b[start:s.i]
-	if !esc {
-		return unsafeString(raw[1 : len(raw)-1])
-	}
 	var out string
 	if err := json.Unmarshal(raw, &out); err != nil {
 		s.fail("a string is not JSON: " + err.Error())
 		return ""
 	}
 	return out
+}
+
+// plainEnd is the index of the quote that ends the string whose text
+// starts at b[i], when the string has no escape; else -1.
+func plainEnd(b []byte, i int) int {
+	// 8 bytes at a time up to a quote or a backslash.
+	for i+8 <= len(b) && !quoteOrBackslash8(binary.LittleEndian.Uint64(b[i:])) {
+		i += 8
+	}
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			return i
+		case '\\':
+			return -1
+		}
+	}
+	return -1
 }
 
 // quoteOrBackslash8 tells whether 8 bytes hold a '"' or a '\\' (the SWAR
