@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -185,9 +186,13 @@ func (s *scanner) str() string {
 // plainEnd is the index of the quote that ends the string whose text
 // starts at b[i], when the string has no escape; else -1.
 func plainEnd(b []byte, i int) int {
-	// 8 bytes at a time up to a quote or a backslash.
-	for i+8 <= len(b) && !quoteOrBackslash8(binary.LittleEndian.Uint64(b[i:])) {
-		i += 8
+	for ; i+8 <= len(b); i += 8 { // 8 bytes at a time
+		if m := quoteOrBackslash8(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			if i += bits.TrailingZeros64(m) >> 3; b[i] == '"' {
+				return i
+			}
+			return -1
+		}
 	}
 	for ; i < len(b); i++ {
 		switch b[i] {
@@ -200,12 +205,14 @@ func plainEnd(b []byte, i int) int {
 	return -1
 }
 
-// quoteOrBackslash8 tells whether 8 bytes hold a '"' or a '\\' (the SWAR
-// test of a zero byte, as plain8 in canonical.go).
-func quoteOrBackslash8(x uint64) bool {
+// quoteOrBackslash8 has the high bit of each of the 8 bytes (little
+// endian) that is a '"' or a '\\' set, and maybe of bytes after the first
+// such one, but of none before it (the SWAR test of a zero byte, as plain8
+// in canonical.go): its lowest set bit is the first such byte's.
+func quoteOrBackslash8(x uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	hasZero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
-	return hasZero(x^(ones*'"'))|hasZero(x^(ones*'\\')) != 0
+	return hasZero(x^(ones*'"')) | hasZero(x^(ones*'\\'))
 }
 
 // literal reads a number, true, false or null, as its text.
