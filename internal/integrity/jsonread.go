@@ -24,7 +24,8 @@ import (
 // only.
 type JSONReader struct {
 	s     scanner
-	enc   Encoder
+	enc   Encoder // arrays' JCS text
+	flat  Encoder // the pairs of the OTLP record being read (Record.flat)
 	r     Record
 	arena []byte // formatted keys and values of the record being read
 	key   []byte // the dotted key being built
@@ -91,6 +92,8 @@ func (j *JSONReader) resourceLogs(add func(*Record)) {
 				for ok := s.list(); ok; ok = s.more(']') {
 					j.r.Reset()
 					j.arena = j.arena[:0]
+					j.flat.BeginFields()
+					j.r.flat = &j.flat
 					if j.logRecord() {
 						add(&j.r)
 					}
@@ -147,6 +150,12 @@ func (j *JSONReader) hexID(v string, size int, name string) string {
 		j.s.fail(fmt.Sprintf("%s is not %d bytes in hex", name, size))
 		return ""
 	}
+	if zero, ok := lowerHex(v); ok { // as pdata writes it: the id as it is
+		if zero {
+			return ""
+		}
+		return v
+	}
 	if _, err := hex.Decode(id[:size], []byte(v)); err != nil {
 		j.s.fail(fmt.Sprintf("%s is not %d bytes in hex", name, size))
 		return ""
@@ -157,6 +166,20 @@ func (j *JSONReader) hexID(v string, size int, name string) string {
 	a0 := len(j.arena)
 	j.arena = hex.AppendEncode(j.arena, id[:size])
 	return unsafeString(j.arena[a0:])
+}
+
+// lowerHex tells whether v is in lower-case hex, and if so whether it is
+// all zeros.
+func lowerHex(v string) (zero, ok bool) {
+	var nonzero byte
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false, false
+		}
+		nonzero |= c ^ '0'
+	}
+	return nonzero == 0, true
 }
 
 // keyValues reads a list of OTLP KeyValues under the key in j.key.
@@ -227,10 +250,14 @@ func (j *JSONReader) anyValue() {
 	var val string
 	a0 := len(j.arena)
 	more := false
-	if s.objWith(`{"stringValue":`) { // most values
+	switch {
+	case s.objWith(`{"stringValue":`): // most values
 		val = s.str()
 		more = s.more('}')
-	} else {
+	case s.objWith(`{"kvlistValue":`):
+		j.kvlist()
+		more = s.more('}')
+	default:
 		more = s.obj()
 	}
 	for ; more; more = s.more('}') {
@@ -256,13 +283,7 @@ func (j *JSONReader) anyValue() {
 			j.enc.Value(arr)
 			val = j.keep(j.enc.Bytes())
 		case "kvlistValue", "kvlist_value":
-			for ok := s.obj(); ok; ok = s.more('}') {
-				if s.key() == "values" {
-					j.keyValues()
-				} else {
-					s.skip()
-				}
-			}
+			j.kvlist()
 		default:
 			s.skip()
 		}
@@ -274,13 +295,39 @@ func (j *JSONReader) anyValue() {
 	if len(j.key) > 0 {
 		key = j.keep(j.key)
 	}
-	j.field(key, val)
+	j.field(key, val, false)
 }
 
-// field adds a pair to the record, or takes it as a chain key.
-func (j *JSONReader) field(key, val string) {
-	if !j.r.SetChain(key, val) && !HasChainPrefix(key) {
-		j.r.Fields = append(j.r.Fields, Field{key, val})
+// kvlist reads an OTLP KeyValueList ({"values": [KeyValue...]}) under the
+// key in j.key.
+func (j *JSONReader) kvlist() {
+	s := &j.s
+	more := false
+	if s.objWith(`{"values":`) { // as pdata writes it
+		j.keyValues()
+		more = s.more('}')
+	} else {
+		more = s.obj()
+	}
+	for ; more; more = s.more('}') {
+		if s.key() == "values" {
+			j.keyValues()
+		} else {
+			s.skip()
+		}
+	}
+}
+
+// field adds a pair to the record (and to its flat form, when it has
+// one), or takes it as a chain key. plain says that val needs no escape in
+// a JCS string (Encoder.addField).
+func (j *JSONReader) field(key, val string, plain bool) {
+	if j.r.SetChain(key, val) || HasChainPrefix(key) {
+		return
+	}
+	j.r.Fields = append(j.r.Fields, Field{key, val})
+	if j.r.flat != nil {
+		j.r.flat.addField(key, val, plain)
 	}
 }
 
@@ -310,14 +357,15 @@ func (j *JSONReader) plainKeyValue(p0 int) bool {
 	}
 	i += 11
 	var val string
+	plain := true // digits, true, false
 	switch {
 	case len(b)-i >= 14 && string(b[i:i+14]) == `stringValue":"`:
 		v0 := i + 14
-		v1 := plainEnd(b, v0)
+		v1, ascii := plainEndASCII(b, v0)
 		if v1 < 0 {
 			return false
 		}
-		val, i = unsafeString(b[v0:v1]), v1+1
+		val, i, plain = unsafeString(b[v0:v1]), v1+1, ascii
 	case len(b)-i >= 11 && string(b[i:i+11]) == `intValue":"`:
 		v0 := i + 11
 		v1 := v0
@@ -355,7 +403,7 @@ func (j *JSONReader) plainKeyValue(p0 int) bool {
 	case key == "":
 		key = MsgKey
 	}
-	j.field(key, val)
+	j.field(key, val, plain)
 	return true
 }
 

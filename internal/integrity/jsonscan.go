@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/bits"
 	"strconv"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
@@ -205,6 +206,43 @@ func plainEnd(b []byte, i int) int {
 	return -1
 }
 
+// plainEndASCII is plainEnd that also tells whether the string's bytes are
+// all printable ASCII (JCS writes such a string without an escape).
+func plainEndASCII(b []byte, i int) (end int, ascii bool) {
+	var other uint64 // the high bits of control and non-ASCII bytes seen
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		c := controlOrHigh8(x)
+		if m := quoteOrBackslash8(x); m != 0 {
+			n := bits.TrailingZeros64(m) // the high bit of the first '"' or '\\'
+			if i += n >> 3; b[i] != '"' {
+				return -1, false
+			}
+			return i, other|c&(1<<(n&^7)-1) == 0 // the bytes before it
+		}
+		other |= c
+	}
+	for ; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return i, other == 0
+		case c == '\\':
+			return -1, false
+		case c < 0x20 || c >= utf8.RuneSelf:
+			other = 1
+		}
+	}
+	return -1, false
+}
+
+// controlOrHigh8 has the high bit of each of the 8 bytes that is below
+// 0x20 or from 0x80 set, and maybe of bytes after the first such one, but
+// of none before it (as quoteOrBackslash8).
+func controlOrHigh8(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	return (x-ones*0x20)&^x&highs | x&highs
+}
+
 // quoteOrBackslash8 has the high bit of each of the 8 bytes (little
 // endian) that is a '"' or a '\\' set, and maybe of bytes after the first
 // such one, but of none before it (the SWAR test of a zero byte, as plain8
@@ -229,6 +267,7 @@ func (s *scanner) literal() string {
 	}
 	if s.i == start {
 		s.fail("expected a value")
+		return ""
 	}
 	return unsafeString(s.b[start:s.i])
 }

@@ -195,6 +195,10 @@ type Record struct {
 	ChainID, ChainSeq, ChainHash string
 
 	stream string // a VictoriaLogs row's _stream, while it is read
+	// flat, when not nil, has the pairs of Fields added (BeginFields,
+	// AddField) by the reader as it read them: the verifier writes the
+	// flat form from it instead of adding them again.
+	flat *Encoder
 }
 
 // Reset empties r for the next record, keeping its fields' room.
@@ -283,12 +287,16 @@ func (v *Verifier) addEvent(r *Record) {
 	c := v.chain(r.ChainID)
 	c.r.Events++
 	c.r.HighestSequence = max(c.r.HighestSequence, seq)
-	v.enc.BeginFields()
-	for _, f := range r.Fields {
-		v.enc.AddField(f.Key, f.Value)
+	e := r.flat
+	if e == nil {
+		e = &v.enc
+		e.BeginFields()
+		for _, f := range r.Fields {
+			e.AddField(f.Key, f.Value)
+		}
 	}
-	v.enc.FlatEvent(&r.Header)
-	p := pending{digest: sha256.Sum256(v.enc.Bytes()), hash: h}
+	e.FlatEvent(&r.Header)
+	p := pending{digest: sha256.Sum256(e.Bytes()), hash: h}
 	if id, ok := r.Field("id"); ok {
 		p.id = id
 	} else if msg, ok := r.Field(MsgKey); ok {
