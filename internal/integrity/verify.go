@@ -206,6 +206,22 @@ func (r *Record) Reset() {
 	*r = Record{Fields: r.Fields[:0]}
 }
 
+// flatForm writes r's flat form and returns it (valid until the next
+// write): from the pairs its reader added (flat), else from its fields,
+// into e.
+func (r *Record) flatForm(e *Encoder) []byte {
+	if r.flat != nil {
+		e = r.flat
+	} else {
+		e.BeginFields()
+		for _, f := range r.Fields {
+			e.AddField(f.Key, f.Value)
+		}
+	}
+	e.FlatEvent(&r.Header)
+	return e.Bytes()
+}
+
 // Field returns the value of the first field named k.
 func (r *Record) Field(k string) (string, bool) {
 	for i := range r.Fields {
@@ -287,16 +303,7 @@ func (v *Verifier) addEvent(r *Record) {
 	c := v.chain(r.ChainID)
 	c.r.Events++
 	c.r.HighestSequence = max(c.r.HighestSequence, seq)
-	e := r.flat
-	if e == nil {
-		e = &v.enc
-		e.BeginFields()
-		for _, f := range r.Fields {
-			e.AddField(f.Key, f.Value)
-		}
-	}
-	e.FlatEvent(&r.Header)
-	p := pending{digest: sha256.Sum256(e.Bytes()), hash: h}
+	p := pending{digest: sha256.Sum256(r.flatForm(&v.enc)), hash: h}
 	if id, ok := r.Field("id"); ok {
 		p.id = id
 	} else if msg, ok := r.Field(MsgKey); ok {
