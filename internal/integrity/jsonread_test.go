@@ -239,8 +239,8 @@ func readViews(doc []byte) ([]readView, error) {
 		v.Header.TraceID, v.Header.SpanID = strings.Clone(v.TraceID), strings.Clone(v.SpanID)
 		v.ChainID, v.ChainSeq, v.ChainHash = strings.Clone(v.ChainID), strings.Clone(v.ChainSeq), strings.Clone(v.ChainHash)
 		if r.flat != nil {
-			r.flat.FlatEvent(&r.Header)
-			v.Flat = string(r.flat.Bytes())
+			r.flatForm(nil)
+			v.Flat = string(r.flatForm(nil)) // the same form, written again
 		}
 		e.BeginFields()
 		for _, f := range r.Fields {

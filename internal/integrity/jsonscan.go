@@ -209,7 +209,7 @@ func plainEnd(b []byte, i int) int {
 // plainEndASCII is plainEnd that also tells whether the string's bytes are
 // all printable ASCII (JCS writes such a string without an escape).
 func plainEndASCII(b []byte, i int) (end int, ascii bool) {
-	var other uint64 // the high bits of control and non-ASCII bytes seen
+	var other uint64 // not 0 once a control or non-ASCII byte is seen
 	for ; i+8 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
 		c := controlOrHigh8(x)

@@ -212,6 +212,7 @@ func (r *Record) Reset() {
 func (r *Record) flatForm(e *Encoder) []byte {
 	if r.flat != nil {
 		e = r.flat
+		e.Reset()
 	} else {
 		e.BeginFields()
 		for _, f := range r.Fields {
