@@ -270,6 +270,8 @@ func plainLaneDocs(t *testing.T) [][]byte {
 		`{"key":"a","value":{"intValue":"-9223372036854775808"}}`,
 		`{"key":"a","value":{"intValue":"9223372036854775807"}}`,
 		`{"key":"a","value":{"intValue":"123456789012345678"}}`,
+		`{"key":"a","value":{"intValue":"999999999999999999"}}`,
+		`{"key":"a","value":{"intValue":"9999999999999999999"}}`,
 		`{"key":"a","value":{"intValue":"+5"}}`,
 		`{"key":"a","value":{"intValue":""}}`,
 		`{"key":"a","value":{"intValue":5}}`,
