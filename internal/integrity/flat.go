@@ -125,12 +125,7 @@ func (f *flat) add(v0 int) {
 }
 
 // AddField adds a pair as a store returned it.
-func (e *Encoder) AddField(k, v string) {
-	e.f.prefix = append(e.f.prefix[:0], k...)
-	v0 := len(e.f.vb)
-	e.f.vb = appendEscaped(e.f.vb, v)
-	e.f.add(v0)
-}
+func (e *Encoder) AddField(k, v string) { e.addField(k, v, false) }
 
 // addValue adds the pairs of v under the key in f.prefix.
 func (e *Encoder) addValue(v pcommon.Value) {
@@ -361,3 +356,16 @@ func isSignature(k string) bool { return k == cpSignature }
 
 // HasChainPrefix tells whether a flat key is the chain's own.
 func HasChainPrefix(k string) bool { return strings.HasPrefix(k, ChainPrefix) }
+
+// addField is AddField; plain says that v needs no escape in a JCS string
+// (printable ASCII, no '"' or '\\'), which the caller has checked.
+func (e *Encoder) addField(k, v string, plain bool) {
+	e.f.prefix = append(e.f.prefix[:0], k...)
+	v0 := len(e.f.vb)
+	if plain {
+		e.f.vb = append(e.f.vb, v...)
+	} else {
+		e.f.vb = appendEscaped(e.f.vb, v)
+	}
+	e.f.add(v0)
+}

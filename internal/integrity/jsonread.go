@@ -24,7 +24,8 @@ import (
 // only.
 type JSONReader struct {
 	s     scanner
-	enc   Encoder
+	enc   Encoder // arrays' JCS text
+	flat  Encoder // the pairs of the OTLP record being read (Record.flat)
 	r     Record
 	arena []byte // formatted keys and values of the record being read
 	key   []byte // the dotted key being built
@@ -91,6 +92,8 @@ func (j *JSONReader) resourceLogs(add func(*Record)) {
 				for ok := s.list(); ok; ok = s.more(']') {
 					j.r.Reset()
 					j.arena = j.arena[:0]
+					j.flat.BeginFields()
+					j.r.flat = &j.flat
 					if j.logRecord() {
 						add(&j.r)
 					}
@@ -147,6 +150,12 @@ func (j *JSONReader) hexID(v string, size int, name string) string {
 		j.s.fail(fmt.Sprintf("%s is not %d bytes in hex", name, size))
 		return ""
 	}
+	if zero, ok := lowerHex(v); ok { // as pdata writes it: the id as it is
+		if zero {
+			return ""
+		}
+		return v
+	}
 	if _, err := hex.Decode(id[:size], []byte(v)); err != nil {
 		j.s.fail(fmt.Sprintf("%s is not %d bytes in hex", name, size))
 		return ""
@@ -159,11 +168,28 @@ func (j *JSONReader) hexID(v string, size int, name string) string {
 	return unsafeString(j.arena[a0:])
 }
 
+// lowerHex tells whether v is in lower-case hex, and if so whether it is
+// all zeros.
+func lowerHex(v string) (zero, ok bool) {
+	var nonzero byte
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false, false
+		}
+		nonzero |= c ^ '0'
+	}
+	return nonzero == 0, true
+}
+
 // keyValues reads a list of OTLP KeyValues under the key in j.key.
 func (j *JSONReader) keyValues() {
 	s := &j.s
 	p0 := len(j.key)
 	for ok := s.list(); ok; ok = s.more(']') {
+		if j.plainKeyValue(p0) {
+			continue
+		}
 		key, haveKey, val := "", false, -1
 		more := false
 		if s.objWith(`{"key":`) { // pdata's order: the key first, then the value
@@ -200,7 +226,9 @@ func (j *JSONReader) keyValues() {
 			s.i = val
 			j.member(p0, key)
 			j.anyValue()
-			s.i = end
+			if s.err == nil {
+				s.i = end
+			}
 		}
 	}
 	j.key = j.key[:p0]
@@ -222,10 +250,14 @@ func (j *JSONReader) anyValue() {
 	var val string
 	a0 := len(j.arena)
 	more := false
-	if s.objWith(`{"stringValue":`) { // most values
+	switch {
+	case s.objWith(`{"stringValue":`): // most values
 		val = s.str()
 		more = s.more('}')
-	} else {
+	case s.objWith(`{"kvlistValue":`):
+		j.kvlist()
+		more = s.more('}')
+	default:
 		more = s.obj()
 	}
 	for ; more; more = s.more('}') {
@@ -251,13 +283,7 @@ func (j *JSONReader) anyValue() {
 			j.enc.Value(arr)
 			val = j.keep(j.enc.Bytes())
 		case "kvlistValue", "kvlist_value":
-			for ok := s.obj(); ok; ok = s.more('}') {
-				if s.key() == "values" {
-					j.keyValues()
-				} else {
-					s.skip()
-				}
-			}
+			j.kvlist()
 		default:
 			s.skip()
 		}
@@ -269,9 +295,116 @@ func (j *JSONReader) anyValue() {
 	if len(j.key) > 0 {
 		key = j.keep(j.key)
 	}
-	if !j.r.SetChain(key, val) && !HasChainPrefix(key) {
-		j.r.Fields = append(j.r.Fields, Field{key, val})
+	j.field(key, val, false)
+}
+
+// kvlist reads an OTLP KeyValueList ({"values": [KeyValue...]}) under the
+// key in j.key.
+func (j *JSONReader) kvlist() {
+	s := &j.s
+	more := false
+	if s.objWith(`{"values":`) { // as pdata writes it
+		j.keyValues()
+		more = s.more('}')
+	} else {
+		more = s.obj()
 	}
+	for ; more; more = s.more('}') {
+		if s.key() == "values" {
+			j.keyValues()
+		} else {
+			s.skip()
+		}
+	}
+}
+
+// field adds a pair to the record (and to its flat form, when it has
+// one), or takes it as a chain key. plain says that val needs no escape in
+// a JCS string (Encoder.addField).
+func (j *JSONReader) field(key, val string, plain bool) {
+	if j.r.SetChain(key, val) || HasChainPrefix(key) {
+		return
+	}
+	j.r.Fields = append(j.r.Fields, Field{key, val})
+	if j.r.flat != nil {
+		j.r.flat.addField(key, val, plain)
+	}
+}
+
+// plainKeyValue reads a key-value of a scalar written as pdata writes it,
+// with no white space and no escape in its strings:
+//
+//	{"key":"k","value":{"stringValue":"v"}}  (or "intValue":"-12", "boolValue":true)
+//
+// and adds its pair under the key at p0; it tells whether it did. Anything
+// else (another kind of value, another order, white space, an escape, an
+// int not written as AppendInt writes it) it leaves unread, for keyValues
+// to read the general way. What it reads, it reads as the general way does.
+func (j *JSONReader) plainKeyValue(p0 int) bool {
+	s := &j.s
+	b, i := s.b, s.i
+	if len(b)-i < 8 || string(b[i:i+8]) != `{"key":"` || s.depth+2 > maxDepth {
+		return false
+	}
+	k0 := i + 8
+	k1 := plainEnd(b, k0)
+	if k1 < 0 {
+		return false
+	}
+	i = k1 + 1
+	if len(b)-i < 11 || string(b[i:i+11]) != `,"value":{"` {
+		return false
+	}
+	i += 11
+	var val string
+	plain := true // digits, true, false
+	switch {
+	case len(b)-i >= 14 && string(b[i:i+14]) == `stringValue":"`:
+		v0 := i + 14
+		v1, ascii := plainEndASCII(b, v0)
+		if v1 < 0 {
+			return false
+		}
+		val, i, plain = unsafeString(b[v0:v1]), v1+1, ascii
+	case len(b)-i >= 11 && string(b[i:i+11]) == `intValue":"`:
+		v0 := i + 11
+		v1 := v0
+		for v1 < len(b) && v1-v0 < 19 && (b[v1] >= '0' && b[v1] <= '9' || v1 == v0 && b[v1] == '-') {
+			v1++
+		}
+		// As strconv.AppendInt writes it: no leading zero, no "-0", no
+		// more digits than an int64 surely holds.
+		n := b[v0:v1]
+		if v1 >= len(b) || b[v1] != '"' || len(n) == 0 || n[0] == '-' && (len(n) == 1 || n[1] == '0') ||
+			n[0] == '0' && len(n) > 1 || len(n) > 18 {
+			return false
+		}
+		val, i = unsafeString(n), v1+1
+	case len(b)-i >= 15 && string(b[i:i+15]) == `boolValue":true`:
+		val, i = "true", i+15
+	case len(b)-i >= 16 && string(b[i:i+16]) == `boolValue":false`:
+		val, i = "false", i+16
+	default:
+		return false
+	}
+	if len(b)-i < 2 || b[i] != '}' || b[i+1] != '}' {
+		return false
+	}
+	s.i = i + 2
+	if val == "" {
+		return true
+	}
+	key := unsafeString(b[k0:k1])
+	switch {
+	case p0 > 0:
+		a0 := len(j.arena)
+		j.arena = append(append(append(j.arena, j.key[:p0]...), '.'), key...)
+		key = unsafeString(j.arena[a0:])
+	case key == "":
+		key = MsgKey
+	}
+	j.field(key, val, plain)
+	return true
 }
 
 // keep copies b into the record's arena and returns it as a string (valid

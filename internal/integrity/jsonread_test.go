@@ -1,6 +1,7 @@
 package integrity
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"strings"
@@ -213,4 +214,125 @@ func FuzzReaderAgrees(f *testing.F) {
 		got, _ := readAll(t, doc)
 		assert.Equal(t, want, got, "%s", doc)
 	})
+}
+
+// readView is what JSONReader hands on of one record, and its flat form
+// written both ways: from the pairs the reader added as it read (what the
+// verifier hashes) and from its Fields (AddField).
+type readView struct {
+	Header
+	Fields                       []Field
+	ChainID, ChainSeq, ChainHash string
+	Flat, FromFields             string
+}
+
+func readViews(doc []byte) ([]readView, error) {
+	var j JSONReader
+	var e Encoder
+	var out []readView
+	_, err := j.Read(doc, func(r *Record) {
+		v := readView{Header: r.Header, ChainID: r.ChainID, ChainSeq: r.ChainSeq, ChainHash: r.ChainHash}
+		for _, f := range r.Fields {
+			v.Fields = append(v.Fields, Field{strings.Clone(f.Key), strings.Clone(f.Value)})
+		}
+		v.Header.EventName, v.Header.SeverityText = strings.Clone(v.EventName), strings.Clone(v.SeverityText)
+		v.Header.TraceID, v.Header.SpanID = strings.Clone(v.TraceID), strings.Clone(v.SpanID)
+		v.ChainID, v.ChainSeq, v.ChainHash = strings.Clone(v.ChainID), strings.Clone(v.ChainSeq), strings.Clone(v.ChainHash)
+		if r.flat != nil {
+			r.flatForm(nil)
+			v.Flat = string(r.flatForm(nil)) // the same form, written again
+		}
+		e.BeginFields()
+		for _, f := range r.Fields {
+			e.AddField(f.Key, f.Value)
+		}
+		e.FlatEvent(&r.Header)
+		v.FromFields = string(e.Bytes())
+		out = append(out, v)
+	})
+	return out, err
+}
+
+// plainLaneDocs are OTLP JSON documents for TestReadPlainLane: pdata's
+// own output, and key-values that look like what the plain lane reads
+// but are not quite (ints not as AppendInt writes them, escapes, members
+// after or before the value, other kinds), with strings of every length
+// around 8 bytes holding, at every position, a byte that needs care.
+func plainLaneDocs(t *testing.T) [][]byte {
+	doc, err := (&plog.JSONMarshaler{}).MarshalLogs(sampleEvent())
+	require.NoError(t, err)
+	docs := [][]byte{doc}
+	kvs := []string{
+		`{"key":"a","value":{"intValue":"007"}}`,
+		`{"key":"a","value":{"intValue":"-0"}}`,
+		`{"key":"a","value":{"intValue":"-012"}}`,
+		`{"key":"a","value":{"intValue":"0"}}`,
+		`{"key":"a","value":{"intValue":"-9223372036854775808"}}`,
+		`{"key":"a","value":{"intValue":"9223372036854775807"}}`,
+		`{"key":"a","value":{"intValue":"123456789012345678"}}`,
+		`{"key":"a","value":{"intValue":"999999999999999999"}}`,
+		`{"key":"a","value":{"intValue":"9999999999999999999"}}`,
+		`{"key":"a","value":{"intValue":"+5"}}`,
+		`{"key":"a","value":{"intValue":""}}`,
+		`{"key":"a","value":{"intValue":5}}`,
+		`{"key":"a","value":{"boolValue":true}}`,
+		`{"key":"a","value":{"boolValue":false}}`,
+		`{"key":"a","value":{"boolValue":"true"}}`,
+		`{"key":"a","value":{"stringValue":""}}`,
+		`{"key":"","value":{"stringValue":"x"}}`,
+		`{"key":"a","value":{"stringValue":"x","intValue":"3"}}`,
+		`{"key":"a","value":{"stringValue":"x"},"key":"b"}`,
+		`{"key":"a","value":{"stringValue":"x"},"value":{"stringValue":"y"}}`,
+		`{"value":{"stringValue":"x"},"key":"a"}`,
+		`{"key":"a\u002eb","value":{"stringValue":"x\"y"}}`,
+		`{"key":"a","value":{"doubleValue":1.5}}`,
+		`{"key":"a","value":{"kvlistValue":{"values":[{"key":"b","value":{"stringValue":"x"}}],"values":[{"key":"c","value":{"intValue":"1"}}]}}}`,
+		`{"key":"a","value":{"kvlistValue":{"other":1,"values":[{"key":"b","value":{"stringValue":"x"}}]},"stringValue":"y"}}`,
+		`{"key":"audit.chain.seq","value":{"intValue":"42"}}`,
+		`{"key":"audit.chain.other","value":{"stringValue":"x"}}`,
+	}
+	for n := range 18 {
+		for i := range n {
+			for _, c := range []string{"é", "\xff", "\x7f", "~", " ", `\"`, `\\`, `\u0041`, `\n`} {
+				s := strings.Repeat("a", i) + c + strings.Repeat("b", n-i)
+				kvs = append(kvs, `{"key":"k`+s+`","value":{"stringValue":"`+s+`"}}`)
+			}
+		}
+	}
+	for _, kv := range kvs {
+		for _, where := range []string{
+			`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"attributes":[` + kv + `]}]}]}]}`,
+			`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"kvlistValue":{"values":[{"key":"m","value":{"kvlistValue":{"values":[` + kv + `,` + kv + `]}}}]}}}]}]}]}`,
+		} {
+			docs = append(docs, []byte(where))
+		}
+	}
+	return docs
+}
+
+// TestReadPlainLane: what the plain lane reads (key-values written as
+// pdata writes them, no white space) it reads as the general way does:
+// each document reads as the same document indented (which the plain lane
+// never takes); and the flat form of the pairs the reader added as it read
+// is the one written from the record's fields.
+func TestReadPlainLane(t *testing.T) {
+	docs := plainLaneDocs(t)
+	// Control characters: not JSON (json.Indent refuses them), but read.
+	for _, c := range []string{"\x01", "\x1f", "\t"} {
+		docs = append(docs, []byte(`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"attributes":[{"key":"k","value":{"stringValue":"abcdefgh`+c+`ijk"}},{"key":"k","value":{"stringValue":"ab`+c+`"}}]}]}]}]}`))
+	}
+	for _, doc := range docs {
+		got, err := readViews(doc)
+		for _, v := range got {
+			assert.Equal(t, v.FromFields, v.Flat, "%s", doc)
+		}
+		var indented bytes.Buffer
+		if json.Indent(&indented, doc, "", " ") != nil {
+			assert.NoError(t, err, "%s", doc)
+			continue
+		}
+		want, werr := readViews(indented.Bytes())
+		assert.Equal(t, werr != nil, err != nil, "%s: %v, indented: %v", doc, err, werr)
+		assert.Equal(t, want, got, "%s", doc)
+	}
 }

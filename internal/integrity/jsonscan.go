@@ -7,16 +7,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
 // scanner reads one JSON document in a single pass for JSONReader: the
 // caller walks the structure it expects (obj, list, str, ...) and skips
-// the rest. The first error stops it (every method is then a no-op)
-// and says where; nothing it is given can make it panic, and nesting is
-// bounded (maxDepth).
+// the rest. The first error stops it and says where: it empties the
+// document, so that every method then sees its end and reads nothing.
+// Nothing it is given can make it panic, and nesting is bounded
+// (maxDepth).
 type scanner struct {
 	b     []byte
 	i     int
@@ -30,45 +33,26 @@ const maxDepth = 128
 func (s *scanner) fail(msg string) {
 	if s.err == nil {
 		s.err = fmt.Errorf("offset %d: %s", s.i, msg)
+		s.b, s.i = nil, 0 // the end, for whatever is read next
 	}
 }
 
-func (s *scanner) ws() {
-	if s.i < len(s.b) && s.b[s.i] > ' ' {
-		return // the common case: no white space
-	}
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// peek is the next byte that is not white space (0 at the end or after
-// an error).
+// peek reads white space and returns the next byte (0 at the end or
+// after an error). It is small enough to be inlined.
 func (s *scanner) peek() byte {
-	if s.i < len(s.b) && s.err == nil {
-		if c := s.b[s.i]; c > ' ' {
-			return c // the common case: no white space
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		if c > ' ' || c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return c
 		}
-	}
-	if s.err != nil {
-		return 0
-	}
-	s.ws()
-	if s.i < len(s.b) {
-		return s.b[s.i]
+		s.i++
 	}
 	return 0
 }
 
 // end tells whether only white space is left.
 func (s *scanner) end() bool {
-	s.ws()
-	return s.i == len(s.b)
+	return s.peek() == 0 && s.i == len(s.b)
 }
 
 func (s *scanner) expect(c byte) bool {
@@ -126,7 +110,7 @@ func (s *scanner) objWith(member string) bool {
 // lit reads p when the document goes on with it (no white space between),
 // and tells whether it did.
 func (s *scanner) lit(p string) bool {
-	if s.err != nil || !bytes.HasPrefix(s.b[s.i:], []byte(p)) {
+	if !bytes.HasPrefix(s.b[s.i:], []byte(p)) {
 		return false
 	}
 	s.i += len(p)
@@ -169,14 +153,14 @@ func (s *scanner) str() string {
 	}
 	start := s.i
 	s.i++
-	esc := false
 	b := s.b
+	if end := plainEnd(b, s.i); end >= 0 { // no escape: the document's bytes
+		s.i = end + 1
+		return unsafeString(b[start+1 : end])
+	}
+	// An escape: find the end past each escaped character, then decode.
 	i := s.i
 	for {
-		// 8 bytes at a time up to a quote or a backslash.
-		for i+8 <= len(b) && !quoteOrBackslash8(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8
-		}
 		for i < len(b) && b[i] != '"' && b[i] != '\\' {
 			i++
 		}
@@ -188,14 +172,10 @@ func (s *scanner) str() string {
 		if b[i] == '"' {
 			break
 		}
-		esc = true
 		i += 2 // the backslash and what it escapes
 	}
 	s.i = i + 1
 	raw := s.b[start:s.i]
-	if !esc {
-		return unsafeString(raw[1 : len(raw)-1])
-	}
 	var out string
 	if err := json.Unmarshal(raw, &out); err != nil {
 		s.fail("a string is not JSON: " + err.Error())
@@ -204,12 +184,73 @@ func (s *scanner) str() string {
 	return out
 }
 
-// quoteOrBackslash8 tells whether 8 bytes hold a '"' or a '\\' (the SWAR
-// test of a zero byte, as plain8 in canonical.go).
-func quoteOrBackslash8(x uint64) bool {
+// plainEnd is the index of the quote that ends the string whose text
+// starts at b[i], when the string has no escape; else -1.
+func plainEnd(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 { // 8 bytes at a time
+		if m := quoteOrBackslash8(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			if i += bits.TrailingZeros64(m) >> 3; b[i] == '"' {
+				return i
+			}
+			return -1
+		}
+	}
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			return i
+		case '\\':
+			return -1
+		}
+	}
+	return -1
+}
+
+// plainEndASCII is plainEnd that also tells whether the string's bytes are
+// all printable ASCII (JCS writes such a string without an escape).
+func plainEndASCII(b []byte, i int) (end int, ascii bool) {
+	var other uint64 // not 0 once a control or non-ASCII byte is seen
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		c := controlOrHigh8(x)
+		if m := quoteOrBackslash8(x); m != 0 {
+			n := bits.TrailingZeros64(m) // the high bit of the first '"' or '\\'
+			if i += n >> 3; b[i] != '"' {
+				return -1, false
+			}
+			return i, other|c&(1<<(n&^7)-1) == 0 // the bytes before it
+		}
+		other |= c
+	}
+	for ; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return i, other == 0
+		case c == '\\':
+			return -1, false
+		case c < 0x20 || c >= utf8.RuneSelf:
+			other = 1
+		}
+	}
+	return -1, false
+}
+
+// controlOrHigh8 has the high bit of each of the 8 bytes that is below
+// 0x20 or from 0x80 set, and maybe of bytes after the first such one, but
+// of none before it (as quoteOrBackslash8).
+func controlOrHigh8(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	return (x-ones*0x20)&^x&highs | x&highs
+}
+
+// quoteOrBackslash8 has the high bit of each of the 8 bytes (little
+// endian) that is a '"' or a '\\' set, and maybe of bytes after the first
+// such one, but of none before it (the SWAR test of a zero byte, as plain8
+// in canonical.go): its lowest set bit is the first such byte's.
+func quoteOrBackslash8(x uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	hasZero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
-	return hasZero(x^(ones*'"'))|hasZero(x^(ones*'\\')) != 0
+	return hasZero(x^(ones*'"')) | hasZero(x^(ones*'\\'))
 }
 
 // literal reads a number, true, false or null, as its text.
@@ -226,6 +267,7 @@ func (s *scanner) literal() string {
 	}
 	if s.i == start {
 		s.fail("expected a value")
+		return ""
 	}
 	return unsafeString(s.b[start:s.i])
 }

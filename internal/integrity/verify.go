@@ -195,11 +195,32 @@ type Record struct {
 	ChainID, ChainSeq, ChainHash string
 
 	stream string // a VictoriaLogs row's _stream, while it is read
+	// flat, when not nil, has the pairs of Fields added (BeginFields,
+	// AddField) by the reader as it read them: the verifier writes the
+	// flat form from it instead of adding them again.
+	flat *Encoder
 }
 
 // Reset empties r for the next record, keeping its fields' room.
 func (r *Record) Reset() {
 	*r = Record{Fields: r.Fields[:0]}
+}
+
+// flatForm writes r's flat form and returns it (valid until the next
+// write): from the pairs its reader added (flat), else from its fields,
+// into e.
+func (r *Record) flatForm(e *Encoder) []byte {
+	if r.flat != nil {
+		e = r.flat
+		e.Reset()
+	} else {
+		e.BeginFields()
+		for _, f := range r.Fields {
+			e.AddField(f.Key, f.Value)
+		}
+	}
+	e.FlatEvent(&r.Header)
+	return e.Bytes()
 }
 
 // Field returns the value of the first field named k.
@@ -283,12 +304,7 @@ func (v *Verifier) addEvent(r *Record) {
 	c := v.chain(r.ChainID)
 	c.r.Events++
 	c.r.HighestSequence = max(c.r.HighestSequence, seq)
-	v.enc.BeginFields()
-	for _, f := range r.Fields {
-		v.enc.AddField(f.Key, f.Value)
-	}
-	v.enc.FlatEvent(&r.Header)
-	p := pending{digest: sha256.Sum256(v.enc.Bytes()), hash: h}
+	p := pending{digest: sha256.Sum256(r.flatForm(&v.enc)), hash: h}
 	if id, ok := r.Field("id"); ok {
 		p.id = id
 	} else if msg, ok := r.Field(MsgKey); ok {
