@@ -125,7 +125,7 @@ func (a *Auditor) matchRoute(scope *catalog.Scope, method, route string, headAsG
 			return ev, a.scopes.shared
 		}
 	}
-	return served(a.matcher.MatchRoute(method, route), method, headAsGet), a.matcher
+	return served(a.routes.matchRoute(a.matcher, method, route), method, headAsGet), a.matcher
 }
 
 // matchPath is matchRoute for a concrete path.

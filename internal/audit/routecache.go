@@ -1,0 +1,57 @@
+package audit
+
+import (
+	"hash/maphash"
+	"strings"
+	"sync/atomic"
+
+	"github.com/otel-audit/auditprocessor/catalog"
+)
+
+// routeCache remembers what the unscoped Matcher answered for the routes
+// that servers report (http.route, or the route in a span's name). Routes
+// are templates: a service reports a few dozen, again and again, so that a
+// hash and two comparisons find most answers without walking the tree
+// (BENCHMARKS.md, issue 26's third step). The routes are the senders'
+// data, so the cache is bounded in entries and in bytes: a table of
+// routeCacheSlots slots, each holding the last route that hashed to it (a
+// new one replaces it), and routes longer than maxCachedRoute bytes are
+// never cached. A replaced entry costs a tree walk next time, never a
+// wrong answer: an entry is immutable and is used only for its own method
+// and route. Lookups take no lock. Each Auditor has its own (a catalog
+// reload builds a new Auditor, and so a new cache).
+type routeCache struct {
+	seed  maphash.Seed
+	slots [routeCacheSlots]atomic.Pointer[routeEntry]
+}
+
+// routeCacheSlots is a power of two; with maxCachedRoute, a full cache
+// holds at most about 1024 * (48 + 256) bytes (TestRouteCacheBounded).
+const (
+	routeCacheSlots = 1024
+	maxCachedRoute  = 256
+)
+
+type routeEntry struct {
+	method, route string
+	ev            *catalog.Event
+}
+
+func newRouteCache() *routeCache { return &routeCache{seed: maphash.MakeSeed()} }
+
+// matchRoute returns m.MatchRoute(method, route), from the cache when it
+// holds the answer.
+func (c *routeCache) matchRoute(m *catalog.Matcher, method, route string) *catalog.Event {
+	if len(route) > maxCachedRoute || method == "" || len(method) > maxCachedRoute {
+		return m.MatchRoute(method, route)
+	}
+	h := maphash.String(c.seed, route) + uint64(len(method))<<7 + uint64(method[0])
+	slot := &c.slots[h&(routeCacheSlots-1)]
+	if e := slot.Load(); e != nil && e.route == route && e.method == method {
+		return e.ev
+	}
+	ev := m.MatchRoute(method, route)
+	// copies, so that the entry does not keep the record's strings alive
+	slot.Store(&routeEntry{method: strings.Clone(method), route: strings.Clone(route), ev: ev})
+	return ev
+}

@@ -1,0 +1,110 @@
+package audit
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otel-audit/auditprocessor/catalog"
+)
+
+// builtinMatcher compiles the built-in catalogs.
+func builtinMatcher(t *testing.T) (*catalog.Matcher, []*catalog.Catalog) {
+	t.Helper()
+	var cats []*catalog.Catalog
+	for _, name := range catalog.BuiltinNames() {
+		c, err := catalog.Builtin(name)
+		require.NoError(t, err)
+		cats = append(cats, c)
+	}
+	m, err := catalog.Options{}.Compile(cats...)
+	require.NoError(t, err)
+	return m, cats
+}
+
+// TestRouteCacheAgrees: for every route of the built-in catalogs, asked
+// with every method (HEAD finds GET routes; other methods find nothing or
+// another event of the same route) and in two route syntaxes, the cache
+// answers what the matcher answers, when it misses and when it hits, also
+// after other routes replaced the entries.
+func TestRouteCacheAgrees(t *testing.T) {
+	m, cats := builtinMatcher(t)
+	c := newRouteCache()
+	// GXT hashes into GET's slot: its own answer (none), not GET's
+	methods := append(append([]string{}, catalog.Methods...), "get", "PROPFIND", "GXT")
+	var routes []string
+	for _, cat := range cats {
+		for _, ev := range cat.Events {
+			if ev.HasRoute() && !ev.RouteIsRegex {
+				routes = append(routes, ev.Route, strings.TrimPrefix(ev.Route, "/"), ev.Route+"/x", colonParams(ev.Route))
+			}
+		}
+	}
+	require.Greater(t, len(routes), 100)
+	matched := 0
+	check := func(round string) {
+		for _, route := range routes {
+			for _, method := range methods {
+				want := m.MatchRoute(method, route)
+				if want != nil {
+					matched++
+				}
+				require.Same(t, want, c.matchRoute(m, method, route), "%s: %s %s", round, method, route)
+			}
+		}
+	}
+	check("cold")
+	check("warm")
+	for i := range 4 * routeCacheSlots {
+		c.matchRoute(m, "GET", fmt.Sprintf("/v1/other/%d", i))
+	}
+	check("after replacement")
+	assert.Positive(t, matched)
+}
+
+// colonParams writes a template's {name} parameters as Express's :name.
+func colonParams(route string) string {
+	segs := strings.Split(route, "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
+			segs[i] = ":" + strings.Trim(s, "{}")
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+// TestRouteCacheBounded: distinct routes, the senders' data, never hold
+// more than routeCacheSlots entries nor a route longer than maxCachedRoute
+// bytes, and an entry holds copies, not the record's strings.
+func TestRouteCacheBounded(t *testing.T) {
+	m, _ := builtinMatcher(t)
+	c := newRouteCache()
+	for i := range 20 * routeCacheSlots {
+		route := fmt.Sprintf("/v1/customizations/%0*d", maxCachedRoute-len("/v1/customizations/")+i%2, i)
+		c.matchRoute(m, "POST", route)
+	}
+	entries := 0
+	for i := range c.slots {
+		e := c.slots[i].Load()
+		if e == nil {
+			continue
+		}
+		entries++
+		assert.LessOrEqual(t, len(e.route), maxCachedRoute)
+	}
+	assert.Equal(t, routeCacheSlots, entries, "the table is full and no larger")
+
+	route := strings.Repeat("a", 40)
+	c.matchRoute(m, "GET", route)
+	for i := range c.slots {
+		if e := c.slots[i].Load(); e != nil && e.route == route {
+			assert.NotSame(t, unsafe.StringData(route), unsafe.StringData(e.route), "the entry copies the route")
+		}
+	}
+	runtime.KeepAlive(route)
+}
