@@ -14,9 +14,10 @@ import (
 // hash and two comparisons find most answers without walking the tree
 // (BENCHMARKS.md, issue 26's third step). The routes are the senders'
 // data, so the cache is bounded in entries and in bytes: a table of
-// routeCacheSlots slots, each holding the last route that hashed to it (a
-// new one replaces it), and routes longer than maxCachedRoute bytes are
-// never cached. A replaced entry costs a tree walk next time, never a
+// routeCacheSlots slots, and routes longer than maxCachedRoute bytes are
+// never cached. A route may sit in either slot of the pair its hash picks
+// (so that two routes in use that hash alike do not keep replacing each
+// other); a new route takes an empty one, else replaces one of the two. A replaced entry costs a tree walk next time, never a
 // wrong answer: an entry is immutable and is used only for its own method
 // and route. Lookups take no lock. Each Auditor has its own (a catalog
 // reload builds a new Auditor, and so a new cache).
@@ -46,12 +47,25 @@ func (c *routeCache) matchRoute(m *catalog.Matcher, method, route string) *catal
 		return m.MatchRoute(method, route)
 	}
 	h := maphash.String(c.seed, route) + uint64(len(method))<<7 + uint64(method[0])
-	slot := &c.slots[h&(routeCacheSlots-1)]
-	if e := slot.Load(); e != nil && e.route == route && e.method == method {
-		return e.ev
+	i := h & (routeCacheSlots - 1)
+	pair := [2]*atomic.Pointer[routeEntry]{&c.slots[i], &c.slots[i^1]}
+	var loaded [2]*routeEntry
+	for k, slot := range pair {
+		e := slot.Load()
+		if e != nil && e.route == route && e.method == method {
+			return e.ev
+		}
+		loaded[k] = e
 	}
 	ev := m.MatchRoute(method, route)
+	k := int(h>>32) & 1 // replace either, when both are taken
+	switch {
+	case loaded[0] == nil:
+		k = 0
+	case loaded[1] == nil:
+		k = 1
+	}
 	// copies, so that the entry does not keep the record's strings alive
-	slot.Store(&routeEntry{method: strings.Clone(method), route: strings.Clone(route), ev: ev})
+	pair[k].Store(&routeEntry{method: strings.Clone(method), route: strings.Clone(route), ev: ev})
 	return ev
 }

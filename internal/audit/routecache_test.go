@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"hash/maphash"
 	"runtime"
 	"strings"
 	"testing"
@@ -107,4 +108,34 @@ func TestRouteCacheBounded(t *testing.T) {
 		}
 	}
 	runtime.KeepAlive(route)
+}
+
+// TestRouteCacheKeepsTwoAlike: two routes in use whose hashes pick the same
+// slot are both kept (in its pair), instead of replacing each other on
+// every record.
+func TestRouteCacheKeepsTwoAlike(t *testing.T) {
+	m, _ := builtinMatcher(t)
+	c := newRouteCache()
+	slotOf := func(route string) uint64 {
+		return (maphash.String(c.seed, route) + uint64(len("GET"))<<7 + 'G') & (routeCacheSlots - 1)
+	}
+	first := "/v1/models/{model_id}"
+	second := ""
+	for i := 0; second == ""; i++ {
+		if r := fmt.Sprintf("/v1/models/{model_id}/x%d", i); slotOf(r) == slotOf(first) {
+			second = r
+		}
+	}
+	for range 3 {
+		c.matchRoute(m, "GET", first)
+		c.matchRoute(m, "GET", second)
+	}
+	i := slotOf(first)
+	var held []string
+	for _, e := range []*routeEntry{c.slots[i].Load(), c.slots[i^1].Load()} {
+		if e != nil {
+			held = append(held, e.route)
+		}
+	}
+	assert.ElementsMatch(t, []string{first, second}, held)
 }
