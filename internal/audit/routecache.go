@@ -36,15 +36,17 @@ const (
 type routeEntry struct {
 	method, route string
 	ev            *catalog.Event
+	fields        *eventFields // ev's
 }
 
 func newRouteCache() *routeCache { return &routeCache{seed: maphash.MakeSeed()} }
 
-// matchRoute returns m.MatchRoute(method, route), from the cache when it
-// holds the answer.
-func (c *routeCache) matchRoute(m *catalog.Matcher, method, route string) *catalog.Event {
+// matchRoute returns m.MatchRoute(method, route) and the event's fields
+// (of fields, the Auditor's), from the cache when it holds the answer.
+func (c *routeCache) matchRoute(m *catalog.Matcher, fields map[*catalog.Event]*eventFields, method, route string) (*catalog.Event, *eventFields) {
 	if len(route) > maxCachedRoute || method == "" || len(method) > maxCachedRoute {
-		return m.MatchRoute(method, route)
+		ev := m.MatchRoute(method, route)
+		return ev, fields[ev]
 	}
 	h := maphash.String(c.seed, route) + uint64(len(method))<<7 + uint64(method[0])
 	i := h & (routeCacheSlots - 1)
@@ -53,11 +55,12 @@ func (c *routeCache) matchRoute(m *catalog.Matcher, method, route string) *catal
 	for k, slot := range pair {
 		e := slot.Load()
 		if e != nil && e.route == route && e.method == method {
-			return e.ev
+			return e.ev, e.fields
 		}
 		loaded[k] = e
 	}
 	ev := m.MatchRoute(method, route)
+	f := fields[ev]
 	k := int(h>>32) & 1 // replace either, when both are taken
 	switch {
 	case loaded[0] == nil:
@@ -66,6 +69,6 @@ func (c *routeCache) matchRoute(m *catalog.Matcher, method, route string) *catal
 		k = 1
 	}
 	// copies, so that the entry does not keep the record's strings alive
-	pair[k].Store(&routeEntry{method: strings.Clone(method), route: strings.Clone(route), ev: ev})
-	return ev
+	pair[k].Store(&routeEntry{method: strings.Clone(method), route: strings.Clone(route), ev: ev, fields: f})
+	return ev, f
 }

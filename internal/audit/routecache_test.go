@@ -14,27 +14,32 @@ import (
 	"github.com/otel-audit/auditprocessor/catalog"
 )
 
-// builtinMatcher compiles the built-in catalogs.
-func builtinMatcher(t *testing.T) (*catalog.Matcher, []*catalog.Catalog) {
+// builtinMatcher compiles the built-in catalogs and makes their events'
+// fields.
+func builtinMatcher(t *testing.T) (*catalog.Matcher, []*catalog.Catalog, map[*catalog.Event]*eventFields) {
 	t.Helper()
 	var cats []*catalog.Catalog
+	fields := map[*catalog.Event]*eventFields{}
 	for _, name := range catalog.BuiltinNames() {
 		c, err := catalog.Builtin(name)
 		require.NoError(t, err)
 		cats = append(cats, c)
+		for i := range c.Events {
+			fields[&c.Events[i]] = fieldsOf(c, &c.Events[i])
+		}
 	}
 	m, err := catalog.Options{}.Compile(cats...)
 	require.NoError(t, err)
-	return m, cats
+	return m, cats, fields
 }
 
 // TestRouteCacheAgrees: for every route of the built-in catalogs, asked
 // with every method (HEAD finds GET routes; other methods find nothing or
 // another event of the same route) and in two route syntaxes, the cache
-// answers what the matcher answers, when it misses and when it hits, also
-// after other routes replaced the entries.
+// answers what the matcher answers, with the event's fields, when it misses
+// and when it hits, also after other routes replaced the entries.
 func TestRouteCacheAgrees(t *testing.T) {
-	m, cats := builtinMatcher(t)
+	m, cats, fields := builtinMatcher(t)
 	c := newRouteCache()
 	// GXT hashes into GET's slot: its own answer (none), not GET's
 	methods := append(append([]string{}, catalog.Methods...), "get", "PROPFIND", "GXT")
@@ -55,14 +60,16 @@ func TestRouteCacheAgrees(t *testing.T) {
 				if want != nil {
 					matched++
 				}
-				require.Same(t, want, c.matchRoute(m, method, route), "%s: %s %s", round, method, route)
+				ev, f := c.matchRoute(m, fields, method, route)
+				require.Same(t, want, ev, "%s: %s %s", round, method, route)
+				require.Same(t, fields[want], f, "%s: %s %s", round, method, route)
 			}
 		}
 	}
 	check("cold")
 	check("warm")
 	for i := range 4 * routeCacheSlots {
-		c.matchRoute(m, "GET", fmt.Sprintf("/v1/other/%d", i))
+		c.matchRoute(m, fields, "GET", fmt.Sprintf("/v1/other/%d", i))
 	}
 	check("after replacement")
 	assert.Positive(t, matched)
@@ -83,11 +90,11 @@ func colonParams(route string) string {
 // more than routeCacheSlots entries nor a route longer than maxCachedRoute
 // bytes, and an entry holds copies, not the record's strings.
 func TestRouteCacheBounded(t *testing.T) {
-	m, _ := builtinMatcher(t)
+	m, _, fields := builtinMatcher(t)
 	c := newRouteCache()
 	for i := range 20 * routeCacheSlots {
 		route := fmt.Sprintf("/v1/customizations/%0*d", maxCachedRoute-len("/v1/customizations/")+i%2, i)
-		c.matchRoute(m, "POST", route)
+		c.matchRoute(m, fields, "POST", route)
 	}
 	entries := 0
 	for i := range c.slots {
@@ -101,7 +108,7 @@ func TestRouteCacheBounded(t *testing.T) {
 	assert.Equal(t, routeCacheSlots, entries, "the table is full and no larger")
 
 	route := strings.Repeat("a", 40)
-	c.matchRoute(m, "GET", route)
+	c.matchRoute(m, fields, "GET", route)
 	for i := range c.slots {
 		if e := c.slots[i].Load(); e != nil && e.route == route {
 			assert.NotSame(t, unsafe.StringData(route), unsafe.StringData(e.route), "the entry copies the route")
@@ -114,7 +121,7 @@ func TestRouteCacheBounded(t *testing.T) {
 // slot are both kept (in its pair), instead of replacing each other on
 // every record.
 func TestRouteCacheKeepsTwoAlike(t *testing.T) {
-	m, _ := builtinMatcher(t)
+	m, _, fields := builtinMatcher(t)
 	c := newRouteCache()
 	slotOf := func(route string) uint64 {
 		return (maphash.String(c.seed, route) + uint64(len("GET"))<<7 + 'G') & (routeCacheSlots - 1)
@@ -127,8 +134,8 @@ func TestRouteCacheKeepsTwoAlike(t *testing.T) {
 		}
 	}
 	for range 3 {
-		c.matchRoute(m, "GET", first)
-		c.matchRoute(m, "GET", second)
+		c.matchRoute(m, fields, "GET", first)
+		c.matchRoute(m, fields, "GET", second)
 	}
 	i := slotOf(first)
 	var held []string
