@@ -15,7 +15,7 @@ import (
 // (BENCHMARKS.md, issue 26's third step). The routes are the senders'
 // data, so the cache is bounded in entries and in bytes: a table of
 // routeCacheSlots slots, and routes longer than maxCachedRoute bytes are
-// never cached. A route may sit in either slot of the pair its hash picks
+// never cached (nor methods longer than maxCachedMethod). A route may sit in either slot of the pair its hash picks
 // (so that two routes in use that hash alike do not keep replacing each
 // other); a new route takes an empty one, else replaces one of the two. A replaced entry costs a tree walk next time, never a
 // wrong answer: an entry is immutable and is used only for its own method
@@ -26,11 +26,14 @@ type routeCache struct {
 	slots [routeCacheSlots]atomic.Pointer[routeEntry]
 }
 
-// routeCacheSlots is a power of two; with maxCachedRoute, a full cache
-// holds at most about 1024 * (48 + 256) bytes (TestRouteCacheBounded).
+// routeCacheSlots is a power of two. A full cache holds at most
+// routeCacheSlots entries of 48 bytes, each with copies of a route of up to
+// maxCachedRoute bytes and a method of up to maxCachedMethod: about 320 KiB
+// (TestRouteCacheBounded checks the three bounds).
 const (
 	routeCacheSlots = 1024
 	maxCachedRoute  = 256
+	maxCachedMethod = 16
 )
 
 type routeEntry struct {
@@ -44,7 +47,7 @@ func newRouteCache() *routeCache { return &routeCache{seed: maphash.MakeSeed()} 
 // matchRoute returns m.MatchRoute(method, route) and the event's fields
 // (of fields, the Auditor's), from the cache when it holds the answer.
 func (c *routeCache) matchRoute(m *catalog.Matcher, fields map[*catalog.Event]*eventFields, method, route string) (*catalog.Event, *eventFields) {
-	if len(route) > maxCachedRoute || method == "" || len(method) > maxCachedRoute {
+	if len(route) > maxCachedRoute || method == "" || len(method) > maxCachedMethod {
 		ev := m.MatchRoute(method, route)
 		return ev, fields[ev]
 	}

@@ -86,15 +86,17 @@ func colonParams(route string) string {
 	return strings.Join(segs, "/")
 }
 
-// TestRouteCacheBounded: distinct routes, the senders' data, never hold
-// more than routeCacheSlots entries nor a route longer than maxCachedRoute
-// bytes, and an entry holds copies, not the record's strings.
+// TestRouteCacheBounded: distinct routes and methods, the senders' data,
+// never hold more than routeCacheSlots entries, nor a route longer than
+// maxCachedRoute bytes or a method longer than maxCachedMethod, and an entry
+// holds copies, not the record's strings.
 func TestRouteCacheBounded(t *testing.T) {
 	m, _, fields := builtinMatcher(t)
 	c := newRouteCache()
 	for i := range 20 * routeCacheSlots {
 		route := fmt.Sprintf("/v1/customizations/%0*d", maxCachedRoute-len("/v1/customizations/")+i%2, i)
 		c.matchRoute(m, fields, "POST", route)
+		c.matchRoute(m, fields, strings.Repeat("M", maxCachedMethod+1+i%2), "/v1/customizations")
 	}
 	entries := 0
 	for i := range c.slots {
@@ -104,6 +106,7 @@ func TestRouteCacheBounded(t *testing.T) {
 		}
 		entries++
 		assert.LessOrEqual(t, len(e.route), maxCachedRoute)
+		assert.LessOrEqual(t, len(e.method), maxCachedMethod)
 	}
 	assert.Equal(t, routeCacheSlots, entries, "the table is full and no larger")
 
