@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"unsafe"
 
@@ -148,4 +149,45 @@ func TestRouteCacheKeepsTwoAlike(t *testing.T) {
 		}
 	}
 	assert.ElementsMatch(t, []string{first, second}, held)
+}
+
+// TestRouteCacheConcurrent: goroutines asking for overlapping routes, so
+// that they replace each other's entries, always get the matcher's answer
+// (run with -race: the slots are read and written without a lock).
+func TestRouteCacheConcurrent(t *testing.T) {
+	m, cats, fields := builtinMatcher(t)
+	var routes []string
+	for _, cat := range cats {
+		for _, ev := range cat.Events {
+			if ev.HasRoute() && !ev.RouteIsRegex {
+				routes = append(routes, ev.Route, colonParams(ev.Route))
+			}
+		}
+	}
+	c := newRouteCache()
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				route := routes[(i*7+g)%len(routes)]
+				if i%5 == 0 {
+					route = fmt.Sprintf("/v1/other/%d/%d", g, i) // replaces entries
+				}
+				method := catalog.Methods[(i+g)%3]
+				want := m.MatchRoute(method, route)
+				if ev, f := c.matchRoute(m, fields, method, route); ev != want || f != fields[want] {
+					errs <- fmt.Sprintf("%s %s", method, route)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Errorf("wrong answer for %s", e)
+	}
 }
