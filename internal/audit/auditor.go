@@ -13,6 +13,7 @@ import (
 type Auditor struct {
 	catalogs  []*catalog.Catalog
 	matcher   *catalog.Matcher // the unscoped catalogs
+	routes    *routeCache      // the matcher's answers for reported routes
 	scopes    scopes
 	fields    map[*catalog.Event]*eventFields
 	services  map[*catalog.Catalog]*service
@@ -123,6 +124,7 @@ func load(cfg *Config, read func(string) ([]byte, error)) (*Auditor, error) {
 	a := &Auditor{
 		catalogs:  catalogs,
 		matcher:   m,
+		routes:    newRouteCache(),
 		scopes:    scopes{list: scoped, opts: opts, sets: map[selection]*catalog.Scope{}, names: newNameCache(cfg.Limits.ServiceNameCacheSize, nil)},
 		fields:    map[*catalog.Event]*eventFields{},
 		services:  map[*catalog.Catalog]*service{},

@@ -6,7 +6,7 @@ import "go.opentelemetry.io/collector/pdata/pcommon"
 // record's resource (NewResource). It reads the record and never changes
 // it.
 func (a *Auditor) Decide(v *View, rr *Resource) (d Decision) {
-	d.Match = a.Match(v.Attrs, rr, v.SpanName)
+	a.match(v.Attrs, rr, v.SpanName, &d.Match)
 	switch d.Result {
 	case NotHTTP, Malformed, Refused:
 		return d
@@ -17,8 +17,12 @@ func (a *Auditor) Decide(v *View, rr *Resource) (d Decision) {
 		return d
 	}
 	d.Code, d.BadStatus = d.Request.Status, d.Request.badStatus
-	f := a.fields[d.Event]
+	f := d.fields
+	if f == nil {
+		f = a.fields[d.Event]
+	}
 	if !a.authorize(&d, f.svc, &rr.Sender) {
+		d.fields = nil // an unauthorized record is not tagged: it has none
 		return d
 	}
 	d.Outcome = outcomeOf(d.Code, v.Error())

@@ -30,26 +30,33 @@ func (a *Auditor) Audits(v *View) bool {
 // record's resource (NewResource); nil stands for a resource with no
 // attributes. spanName is "" for log records.
 func (a *Auditor) Match(attrs pcommon.Map, res *Resource, spanName string) (m Match) {
+	a.match(attrs, res, spanName, &m)
+	return
+}
+
+// match is Match into m, which must be zero: Decide matches into its
+// Decision without copying a Match.
+func (a *Auditor) match(attrs pcommon.Map, res *Resource, spanName string, m *Match) {
 	mv, ok := lookup(attrs, a.keys.Method)
 	if !ok {
-		return m // not an HTTP record
+		return // not an HTTP record
 	}
 	if mv.Type() != pcommon.ValueTypeStr || mv.Str() == "" {
 		m.Result = Malformed
-		return m
+		return
 	}
 	r := &m.Request
 	r.Method = mv.Str()
 	if r.Method == methodOther {
 		if r.Method = FirstString(attrs, a.keys.MethodOriginal); r.Method == "" {
 			m.Result = Malformed
-			return m
+			return
 		}
 	}
 	if v, ok := lookup(attrs, a.keys.Route); ok {
 		if v.Type() != pcommon.ValueTypeStr {
 			m.Result = Malformed
-			return m
+			return
 		}
 		r.Route, r.HasRoute = v.Str(), true
 	} else {
@@ -60,32 +67,32 @@ func (a *Auditor) Match(attrs pcommon.Map, res *Resource, spanName string) (m Ma
 	r.badStatus = !statusOK
 	if r.RouterRefused() {
 		m.Result = Refused
-		return m
+		return
 	}
 	headAsGet := r.HeadServedByGet()
-	scope := a.scopedFor(attrs, res, &m)
+	scope := a.scopedFor(attrs, res, m)
 	if r.HasRoute {
-		if m.Event, m.Matcher = a.matchRoute(scope, r.Method, r.Route, headAsGet); m.Event != nil {
+		if m.Event, m.Matcher, m.fields = a.matchRoute(scope, r.Method, r.Route, headAsGet); m.Event != nil {
 			m.Result, m.ByRoute = Matched, true
-			return m
+			return
 		}
 	}
 	path, hasPath, bad := a.path(attrs)
 	switch {
 	case bad:
 		m.Result = Malformed
-		return m
+		return
 	case !hasPath:
 		if r.HasRoute {
 			m.Result = Unmatched
 		}
-		return m
+		return
 	}
 	r.RawPath = path
 	r.Path, ok = httppath.Canonical(path)
 	if !ok {
 		m.Result = Malformed
-		return m
+		return
 	}
 	r.HasPath = true
 	if m.Event, m.Matcher = a.matchPath(scope, r.Method, r.Path, headAsGet); m.Event != nil {
@@ -93,7 +100,6 @@ func (a *Auditor) Match(attrs pcommon.Map, res *Resource, spanName string) (m Ma
 	} else {
 		m.Result = Unmatched
 	}
-	return m
 }
 
 // scopedFor returns the scope of the scoped catalogs that apply to the
@@ -118,14 +124,19 @@ func (a *Auditor) scopedFor(attrs pcommon.Map, res *Resource, m *Match) *catalog
 // matchRoute finds a reported route in the scoped catalogs of the scope
 // first, then in the unscoped ones; it returns the matcher that decided.
 // The matcher gives a HEAD request that no HEAD route matches the GET
-// route; unless headAsGet, that is no match.
-func (a *Auditor) matchRoute(scope *catalog.Scope, method, route string, headAsGet bool) (*catalog.Event, *catalog.Matcher) {
+// route; unless headAsGet, that is no match. It returns the event's fields when the route cache holds them (nil:
+// Decide looks them up).
+func (a *Auditor) matchRoute(scope *catalog.Scope, method, route string, headAsGet bool) (*catalog.Event, *catalog.Matcher, *eventFields) {
 	if scope != nil {
 		if ev := served(a.scopes.shared.MatchRouteIn(method, route, scope), method, headAsGet); ev != nil {
-			return ev, a.scopes.shared
+			return ev, a.scopes.shared, nil
 		}
 	}
-	return served(a.matcher.MatchRoute(method, route), method, headAsGet), a.matcher
+	ev, f := a.routes.matchRoute(a.matcher, a.fields, method, route)
+	if ev = served(ev, method, headAsGet); ev == nil {
+		f = nil
+	}
+	return ev, a.matcher, f
 }
 
 // matchPath is matchRoute for a concrete path.

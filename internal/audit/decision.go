@@ -58,7 +58,6 @@ type Decision struct {
 	Outcome string
 	Code    int64
 	Region  string
-	fields  *eventFields
 }
 
 // Emits tells whether the record is an audit event: matched and kept.

@@ -88,6 +88,9 @@ type Match struct {
 	Unselected bool
 	// Matcher is the compiled catalogs that decided (scoped, else unscoped).
 	Matcher *catalog.Matcher
+	// fields are Event's audit fields when the route cache gave them; else
+	// Decide looks them up.
+	fields *eventFields
 }
 
 // RouterRefused tells whether the record shows that the router refused the

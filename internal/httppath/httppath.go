@@ -90,8 +90,17 @@ func Canonical(p string) (string, bool) {
 	return unescape(p)
 }
 
+// needsClean tells whether p has a repeated slash or a "." or ".." segment.
+// Most paths have no dot at all: one vectorised search for it spares them
+// the searches for the dot segments.
 func needsClean(p string) bool {
-	return strings.Contains(p, "//") || strings.Contains(p, "/./") || strings.Contains(p, "/../") ||
+	if strings.Contains(p, "//") {
+		return true
+	}
+	if strings.IndexByte(p, '.') < 0 {
+		return false
+	}
+	return strings.Contains(p, "/./") || strings.Contains(p, "/../") ||
 		strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/..")
 }
 

@@ -83,3 +83,60 @@ func TestCanonicalDoesNotAllocateForCleanPaths(t *testing.T) {
 		FromTarget("/v1/customizations/abc/words?x=1")
 	}))
 }
+
+// BenchmarkCanonical: paths as the processor sees them when a record has no
+// route: most need no change, some have dots in a segment.
+func BenchmarkCanonical(b *testing.B) {
+	paths := []string{
+		"/v1/customizations/4f7c1a2e-9b3d-4c8e-a1f0-6d2b9e8c7a51/words",
+		"/v2/data-protect/agents/upgrade-tasks/actions",
+		"/v1/recognitions/8812",
+		"/v1/customizations/4f7c1a2e-9b3d-4c8e-a1f0-6d2b9e8c7a51/audio/meeting.wav",
+		"/v2/data-protect/protection-groups/7731:1:42",
+		"/healthz",
+		"/v1/models/en-US_BroadbandModel",
+	}
+	n := 0
+	for i := 0; b.Loop(); i++ {
+		p, _ := Canonical(paths[i%len(paths)])
+		n += len(p)
+	}
+	if n == 0 {
+		b.Fatal("no path")
+	}
+}
+
+// BenchmarkFromTarget: request targets as old-style instrumentations report
+// them, most with a query.
+func BenchmarkFromTarget(b *testing.B) {
+	targets := []string{
+		"/v1/customizations/4f7c1a2e-9b3d-4c8e-a1f0-6d2b9e8c7a51/words?customization_weight=0.3",
+		"/v2/data-protect/agents/upgrade-tasks/actions",
+		"/v1/recognitions/8812?inactivity_timeout=30&model=en-US_BroadbandModel",
+		"/v2/data-protect/protection-groups/7731:1:42#runs",
+	}
+	n := 0
+	for i := 0; b.Loop(); i++ {
+		p, _ := FromTarget(targets[i%len(targets)])
+		n += len(p)
+	}
+	if n == 0 {
+		b.Fatal("no path")
+	}
+}
+
+// TestCutQueryFirstOfEither: the path ends at the first "?" or "#",
+// whichever comes first.
+func TestCutQueryFirstOfEither(t *testing.T) {
+	for in, want := range map[string]string{
+		"/v1/a#b?c":  "/v1/a",
+		"/v1/a?b#c":  "/v1/a",
+		"/v1/a?#":    "/v1/a",
+		"/v1/a#?":    "/v1/a",
+		"/v1/a/b/c/": "/v1/a/b/c/",
+	} {
+		got, ok := FromTarget(in)
+		assert.True(t, ok, in)
+		assert.Equal(t, want, got, in)
+	}
+}
