@@ -124,8 +124,8 @@ func (a *Auditor) scopedFor(attrs pcommon.Map, res *Resource, m *Match) *catalog
 // matchRoute finds a reported route in the scoped catalogs of the scope
 // first, then in the unscoped ones; it returns the matcher that decided.
 // The matcher gives a HEAD request that no HEAD route matches the GET
-// route; unless headAsGet, that is no match. It returns the event's fields when the route cache holds them (nil:
-// Decide looks them up).
+// route; unless headAsGet, that is no match. It returns the event's fields
+// too when the route cache holds them (nil: Decide looks them up).
 func (a *Auditor) matchRoute(scope *catalog.Scope, method, route string, headAsGet bool) (*catalog.Event, *catalog.Matcher, *eventFields) {
 	if scope != nil {
 		if ev := served(a.scopes.shared.MatchRouteIn(method, route, scope), method, headAsGet); ev != nil {

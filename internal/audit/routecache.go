@@ -15,12 +15,13 @@ import (
 // (BENCHMARKS.md, issue 26's third step). The routes are the senders'
 // data, so the cache is bounded in entries and in bytes: a table of
 // routeCacheSlots slots, and routes longer than maxCachedRoute bytes are
-// never cached (nor methods longer than maxCachedMethod). A route may sit in either slot of the pair its hash picks
-// (so that two routes in use that hash alike do not keep replacing each
-// other); a new route takes an empty one, else replaces one of the two. A replaced entry costs a tree walk next time, never a
-// wrong answer: an entry is immutable and is used only for its own method
-// and route. Lookups take no lock. Each Auditor has its own (a catalog
-// reload builds a new Auditor, and so a new cache).
+// never cached (nor methods longer than maxCachedMethod). A route may sit
+// in either slot of the pair its hash picks (so that two routes in use
+// that hash alike do not keep replacing each other); a new route takes an
+// empty one, else replaces one of the two. A replaced entry costs a tree
+// walk next time, never a wrong answer: an entry is immutable and is used
+// only for its own method and route. Lookups take no lock. Each Auditor
+// has its own (a catalog reload builds a new Auditor, and so a new cache).
 type routeCache struct {
 	seed  maphash.Seed
 	slots [routeCacheSlots]atomic.Pointer[routeEntry]
