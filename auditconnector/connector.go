@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/xpdata/pref"
 
 	"github.com/otel-audit/auditprocessor/auditconnector/internal/metadata"
 	"github.com/otel-audit/auditprocessor/internal/audit"
@@ -253,6 +254,7 @@ func (c *auditConnector) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 // consume emits the events of a batch of either signal, read through the
 // shared view of a record.
 func (c *auditConnector) consume(ctx context.Context, batch any, signal audit.Signal) error {
+	defer hold(batch)()
 	b := c.newBatch(ctx)
 	sender := b.a.SenderOf(ctx)
 	var region audit.Resource
@@ -399,4 +401,24 @@ func (c *auditConnector) firstOf(keys []string, src *source) string {
 		return v
 	}
 	return audit.FirstString(src.resource, keys)
+}
+
+// hold takes a reference to a batch for as long as the connector reads it
+// and returns its release. With pdata's pooling (the pdata.useProtoPooling
+// feature gate), a batch that a pipeline fans out to an exporter and to
+// the connector is shared, and the collector (v0.164.0) takes a reference
+// for the exporter's queue only: when the exporter is done, on its own
+// goroutine, pdata empties the batch and pools its values, possibly while
+// the connector still reads it. The release returns them when the
+// connector is the last holder; without the gate it only counts.
+func hold(batch any) (release func()) {
+	switch b := batch.(type) {
+	case ptrace.Traces:
+		pref.RefTraces(b)
+		return func() { pref.UnrefTraces(b) }
+	case plog.Logs:
+		pref.RefLogs(b)
+		return func() { pref.UnrefLogs(b) }
+	}
+	return func() {}
 }

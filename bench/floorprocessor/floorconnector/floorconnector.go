@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/xpdata/pref"
 )
 
 // Type is the connector's name in a collector configuration: floor.
@@ -132,6 +133,11 @@ func (f *floor) finish(ctx context.Context, b *batch) error {
 
 // ConsumeTraces emits one event per tagged span.
 func (f *floor) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
+	// hold the batch while reading it, as the audit connector does (its
+	// hold): with pdata's pooling gate, an exporter sharing it may release
+	// it meanwhile
+	pref.RefTraces(td)
+	defer pref.UnrefTraces(td)
 	b := &batch{out: plog.NewLogs(), now: pcommon.Timestamp(1)}
 	for _, rs := range td.ResourceSpans().All() {
 		b.resource, b.opened = rs.Resource(), false
@@ -146,6 +152,8 @@ func (f *floor) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
 
 // ConsumeLogs emits one event per tagged log record.
 func (f *floor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	pref.RefLogs(ld)
+	defer pref.UnrefLogs(ld)
 	b := &batch{out: plog.NewLogs(), now: pcommon.Timestamp(1)}
 	for _, rl := range ld.ResourceLogs().All() {
 		b.resource, b.opened = rl.Resource(), false
