@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/featuregate"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -154,10 +155,9 @@ func (c *auditConnector) Shutdown(ctx context.Context) error {
 	return nil
 }
 
-// Capabilities: the connector reads its input and never changes it.
-func (c *auditConnector) Capabilities() consumer.Capabilities {
-	return consumer.Capabilities{MutatesData: false}
-}
+// Capabilities: the connector reads its input and never changes it; see
+// capabilities.
+func (c *auditConnector) Capabilities() consumer.Capabilities { return capabilities() }
 
 // source is what an event takes from its source record beside the decision.
 type source struct {
@@ -401,6 +401,30 @@ func (c *auditConnector) firstOf(keys []string, src *source) string {
 		return v
 	}
 	return audit.FirstString(src.resource, keys)
+}
+
+// poolingGate is pdata's feature gate that returns a batch's values to
+// pools once the last reference to the batch is released.
+const poolingGate = "pdata.useProtoPooling"
+
+// capabilities says that the connector changes nothing it receives, which
+// lets a pipeline give it the batch its exporters get, without a copy;
+// unless pdata's pooling is on. With the gate, the collector (v0.164.0)
+// lost whole batches with the connector in the pipeline, whether it shares
+// the batch with an exporter (a fan-out: the first consumer done releases
+// it before the others have read it) or carries the records after their
+// events (the records edge: nothing at all reached the backend), in the
+// e2e TestPoolingGate. Saying that it changes the batch gets the connector
+// a copy of its own, at the cost of that copy, and both deliver every
+// record and event.
+func capabilities() consumer.Capabilities {
+	pooling := false
+	featuregate.GlobalRegistry().VisitAll(func(g *featuregate.Gate) {
+		if g.ID() == poolingGate {
+			pooling = g.IsEnabled()
+		}
+	})
+	return consumer.Capabilities{MutatesData: pooling}
 }
 
 // hold takes a reference to a batch for as long as the connector reads it

@@ -17,10 +17,6 @@ import (
 	"github.com/otel-audit/auditprocessor/auditconnector/internal/metadatatest"
 )
 
-// poolingGate is pdata's feature gate that returns a batch's values to
-// pools once the last reference to the batch is released.
-const poolingGate = "pdata.useProtoPooling"
-
 // TestHoldsTheBatchWhilePooled: with pdata's pooling on, a batch that a
 // pipeline fans out to an exporter and to the connector is shared, and
 // at v0.164.0 the collector takes a reference for the exporter's queue
@@ -86,4 +82,21 @@ func (r *releasing) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	r.release()
 	r.during = r.count()
 	return r.LogsSink.ConsumeLogs(ctx, ld)
+}
+
+// TestCopyWhilePooled: the connector says it changes what it receives, so
+// that a fan-out gives it a copy of its own, only while pdata's pooling is
+// on (capabilities).
+func TestCopyWhilePooled(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	c, err := newConnector(metadatatest.NewSettings(tel), testConfig(), consumertest.NewNop())
+	require.NoError(t, err)
+	f := newRecordsForwarder(c.id, consumertest.NewNop())
+	t.Cleanup(func() { require.NoError(t, f.Shutdown(context.Background())) })
+	for _, pooling := range []bool{false, true, false} {
+		require.NoError(t, featuregate.GlobalRegistry().Set(poolingGate, pooling))
+		assert.Equal(t, pooling, c.Capabilities().MutatesData, "the events' connector, pooling %v", pooling)
+		assert.Equal(t, pooling, f.Capabilities().MutatesData, "the records' forwarder, pooling %v", pooling)
+	}
 }

@@ -104,9 +104,7 @@ func (f *recordsForwarder) Shutdown(context.Context) error {
 	return nil
 }
 
-func (f *recordsForwarder) Capabilities() consumer.Capabilities {
-	return consumer.Capabilities{MutatesData: false}
-}
+func (f *recordsForwarder) Capabilities() consumer.Capabilities { return capabilities() }
 
 // ConsumeTraces passes the events on, then, once they were accepted, the
 // spans.

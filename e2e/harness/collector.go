@@ -72,6 +72,8 @@ type CollectorOptions struct {
 	Overrides []string
 	// Env holds KEY=value pairs added to the collector's environment.
 	Env []string
+	// FeatureGates are feature gates to enable (--feature-gates).
+	FeatureGates []string
 	// NoHealthCheck is for a BaseConfig of a distribution without the
 	// health_check extension: the file of ports leaves it out, and
 	// HealthURL is empty.
@@ -165,6 +167,9 @@ func startCollector(ctx context.Context, opts CollectorOptions) (*Collector, err
 			return nil, err
 		}
 		args = append(args, "--config", path)
+	}
+	if len(opts.FeatureGates) > 0 {
+		args = append(args, "--feature-gates="+strings.Join(opts.FeatureGates, ","))
 	}
 	logFile, err := os.Create(c.LogPath)
 	if err != nil {

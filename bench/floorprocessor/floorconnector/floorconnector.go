@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/featuregate"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -47,7 +48,18 @@ type floor struct {
 	next consumer.Logs
 }
 
-func (f *floor) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+// Capabilities: it changes nothing it receives, but asks for a copy of its
+// own while pdata's pooling gate is on, as the audit connector does (its
+// capabilities).
+func (f *floor) Capabilities() consumer.Capabilities {
+	pooling := false
+	featuregate.GlobalRegistry().VisitAll(func(g *featuregate.Gate) {
+		if g.ID() == "pdata.useProtoPooling" {
+			pooling = g.IsEnabled()
+		}
+	})
+	return consumer.Capabilities{MutatesData: pooling}
+}
 
 // batch is the events of one incoming batch, a resource at a time.
 type batch struct {

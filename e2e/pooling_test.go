@@ -1,0 +1,120 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otel-audit/auditprocessor/e2e/harness"
+)
+
+// fanOutConfig is the simplest pipeline with events: the traces pipeline
+// exports each batch to its exporter and to the audit connector at once
+// (the fan-out the README's first example and make bench-e2e use), and
+// both exporters queue in memory.
+const fanOutConfig = `
+processors:
+  memory_limiter:
+    check_interval: 1s
+    limit_mib: 1024
+  audit: {}
+  batch: {}
+connectors:
+  audit: {}
+exporters:
+  otlp_http:
+    compression: none
+  otlp_http/events:
+    compression: none
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [memory_limiter, audit, batch]
+      exporters: [otlp_http, audit]
+    logs/events:
+      receivers: [audit]
+      exporters: [otlp_http/events]
+`
+
+// TestPoolingGate: the distribution with pdata's pooling gate on
+// (pdata.useProtoPooling, alpha at v0.164.0) under concurrent load, in
+// the fan-out (fanOutConfig) and with the connector carrying the records
+// after their events (the harness's configuration, the records edge).
+// Before the connector asked for a copy of its own under the gate
+// (auditconnector's capabilities), the fan-out crashed (the exporter's
+// release emptied the shared batch under the connector: make bench-e2e at
+// 40k spans/s, and 3 of 6 runs here) or exported every batch empty (3 of
+// 6), and the records edge delivered nothing at all, neither records nor
+// events (3 of 3, and with the connector's hold alone too). Every span
+// must reach the sink and give its event, and the collector must still
+// run.
+func TestPoolingGate(t *testing.T) {
+	binary := collectorBinary(t)
+	for _, layout := range []string{"fan-out", "records edge"} {
+		t.Run(layout, func(t *testing.T) {
+			// a sink that only counts, so that the exporter is done with a
+			// batch well before the connector has made its events
+			sink, err := harness.StartSink(harness.SinkOptions{})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = sink.Close() })
+			opts := harness.CollectorOptions{
+				Binary: binary, Dir: t.TempDir(), ExportEndpoint: sink.URL, EventsEndpoint: sink.URL,
+				FeatureGates: []string{"pdata.useProtoPooling"},
+			}
+			if layout == "fan-out" {
+				opts.BaseConfig = filepath.Join(opts.Dir, "fan-out.yaml")
+				require.NoError(t, os.WriteFile(opts.BaseConfig, []byte(fanOutConfig), 0o600))
+			}
+			col := startCollector(t, "collector", opts)
+
+			const senders, requests, spans = 4, 40, 250
+			base := "http://" + col.HTTPEndpoint
+			var wg sync.WaitGroup
+			errs := make(chan error, senders)
+			for range senders {
+				wg.Go(func() {
+					for i := range requests {
+						if err := harness.ExportTraces(t.Context(), plainClient, base, auditedSpans(spans)); err != nil {
+							errs <- fmt.Errorf("request %d: %w", i, err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				require.NoError(t, err)
+			}
+
+			const total = senders * requests * spans
+			waitFor(t, time.Minute, "every span and its event", func() (bool, string) {
+				if err := col.Exited(); err != nil {
+					t.Fatalf("the collector exited: %v", err)
+				}
+				got, evs := sink.Spans(), sink.LogRecords()
+				return got == total && evs == total, fmt.Sprintf("%d of %d spans, %d of %d events", got, total, evs, total)
+			})
+			require.NoError(t, col.Exited(), "the collector still runs")
+		})
+	}
+}
+
+// auditedSpans is n audited spans (auditedSpan) in one batch, each of a
+// trace of its own.
+func auditedSpans(n int) ptrace.Traces {
+	td := auditedSpan(newTraceID())
+	spans := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+	for range n - 1 {
+		spans.At(0).CopyTo(spans.AppendEmpty())
+		spans.At(spans.Len() - 1).SetTraceID(newTraceID())
+	}
+	return td
+}
