@@ -101,11 +101,11 @@ service:
 }
 
 // startCollector writes the configuration of p into dir/NAME/ and runs
-// binary on it (harness.StartCollector: in a process group of its own,
+// binary on it, with the feature gates gates enabled (harness.StartCollector: in a process group of its own,
 // killed by the kernel if the driver dies first, on Linux), exporting to
 // sinkURL, and waits until its receivers and metrics endpoint answer. On
 // error nothing is left running.
-func startCollector(ctx context.Context, binary, dir string, p pipelineConfig, sinkURL string) (*harness.Collector, error) {
+func startCollector(ctx context.Context, binary, dir string, p pipelineConfig, sinkURL string, gates []string) (*harness.Collector, error) {
 	dir = filepath.Join(dir, p.name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -119,6 +119,7 @@ func startCollector(ctx context.Context, binary, dir string, p pipelineConfig, s
 	// Neither otelcol-floor nor otelcol-ottl has the health_check extension.
 	col, err := harness.StartCollector(readyCtx, harness.CollectorOptions{
 		Binary: binary, Dir: dir, BaseConfig: cfgPath, ExportEndpoint: sinkURL, NoHealthCheck: true,
+		FeatureGates: gates,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("collector %s: %w", p.name, err)

@@ -67,6 +67,8 @@ type options struct {
 	csv         string
 	workdir     string
 	timeout     time.Duration
+	// featureGates are enabled in every collector (--feature-gates).
+	featureGates []string
 }
 
 func main() {
@@ -94,6 +96,10 @@ func main() {
 	flag.StringVar(&o.csv, "csv", "", "write the median CPU per 100k spans of every configuration and step to this CSV file (for benchtable -e2e)")
 	flag.StringVar(&o.workdir, "workdir", "", "where to write configurations and collector logs (default: a temporary directory, removed afterwards)")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up (and stop the collectors) after this long")
+	flag.Func("feature-gates", "feature gates to enable in every collector, comma-separated (as the collector's --feature-gates), e.g. pdata.useProtoPooling", func(v string) error {
+		o.featureGates = append(o.featureGates, strings.Split(v, ",")...)
+		return nil
+	})
 	flag.Parse()
 
 	var err error
@@ -382,7 +388,7 @@ func run(ctx context.Context, o options) (err error) {
 		if in.sink, err = harness.StartSink(harness.SinkOptions{InspectEvery: sampleEvery, InspectTraces: in.inspect}); err != nil {
 			return err
 		}
-		if in.col, err = startCollector(ctx, binaries[cfg.binary], dir, cfg, in.sink.URL); err != nil {
+		if in.col, err = startCollector(ctx, binaries[cfg.binary], dir, cfg, in.sink.URL, o.featureGates); err != nil {
 			_ = in.sink.Close()
 			return err
 		}
@@ -697,6 +703,9 @@ func writeReport(w io.Writer, o options, collector string, insts []*instance, re
 	fmt.Fprintf(w, "- load: OTLP/%s on 127.0.0.1, %d spans per request in %d resources (bench.Input, seed 42, 64 distinct requests sent round robin), at most %d in flight, %s per step, warm-up %s, %d run(s) per step\n",
 		o.protocol, o.batch, o.resources, o.concurrency, o.step, o.warmup, o.repeat)
 	fmt.Fprintf(w, "- every collector: otlp receiver, memory_limiter (1 GiB), batch (8192 spans or 200ms), otlp_http exporter without compression to a sink in the load generator\n")
+	if len(o.featureGates) > 0 {
+		fmt.Fprintf(w, "- feature gates enabled in every collector: %s\n", strings.Join(o.featureGates, ", "))
+	}
 	for _, in := range insts {
 		fmt.Fprintf(w, "- `%s`: %s\n", in.cfg.name, in.cfg.about)
 	}
