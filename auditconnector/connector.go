@@ -410,13 +410,15 @@ const poolingGate = "pdata.useProtoPooling"
 // capabilities says that the connector changes nothing it receives, which
 // lets a pipeline give it the batch its exporters get, without a copy;
 // unless pdata's pooling is on. With the gate, the collector (v0.164.0)
-// lost whole batches with the connector in the pipeline, whether it shares
-// the batch with an exporter (a fan-out: the first consumer done releases
-// it before the others have read it) or carries the records after their
-// events (the records edge: nothing at all reached the backend), in the
-// e2e TestPoolingGate. Saying that it changes the batch gets the connector
-// a copy of its own, at the cost of that copy, and both deliver every
-// record and event.
+// wraps each consumer of a batch that a pipeline hands to several, and the
+// first of them to finish releases the batch while the others may still
+// read it. That lost whole batches (the e2e TestPoolingGate): in a fan-out
+// to an exporter and the connector (a crash, or batches exported empty),
+// and in the records edge, where the pipeline hands each batch to both
+// instances of the connector (traces to traces, which does the work, and
+// traces to logs, which then returns at once) and the idle one released it
+// first: nothing was delivered. Saying that it changes the batch gets each
+// instance a copy of its own, at the cost of that copy.
 func capabilities() consumer.Capabilities {
 	pooling := false
 	featuregate.GlobalRegistry().VisitAll(func(g *featuregate.Gate) {
