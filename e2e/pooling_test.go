@@ -9,15 +9,16 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otel-audit/auditprocessor/e2e/harness"
 )
 
-// fanOutConfig is the simplest pipeline with events: the traces pipeline
-// exports each batch to its exporter and to the audit connector at once
-// (the fan-out the README's first example and make bench-e2e use), and
-// both exporters queue in memory.
+// fanOutConfig is the simplest pipeline with events: the traces and the
+// logs pipelines export each batch to their exporter and to the audit
+// connector at once (the fan-out the README's first example and make
+// bench-e2e use), and both exporters queue in memory.
 const fanOutConfig = `
 processors:
   memory_limiter:
@@ -38,6 +39,10 @@ service:
       receivers: [otlp]
       processors: [memory_limiter, audit, batch]
       exporters: [otlp_http, audit]
+    logs:
+      receivers: [otlp]
+      processors: [memory_limiter, audit, batch]
+      exporters: [otlp_http, audit]
     logs/events:
       receivers: [audit]
       exporters: [otlp_http/events]
@@ -55,8 +60,8 @@ service:
 // exported every batch empty (the connector done first, 3 of 6), and the
 // records edge delivered nothing at all (the connector's idle traces-to-
 // logs instance released each batch before its traces-to-traces instance
-// read it, 3 of 3). Every span must reach the sink and give its event,
-// and the collector must still run.
+// read it, 3 of 3). Every span and access-log record must reach the sink
+// with its event, and the collector must still run.
 func TestPoolingGate(t *testing.T) {
 	binary := collectorBinary(t)
 	for _, layout := range []string{"fan-out", "records edge"} {
@@ -76,15 +81,21 @@ func TestPoolingGate(t *testing.T) {
 			}
 			col := startCollector(t, "collector", opts)
 
-			const senders, requests, spans = 4, 40, 250
+			// each sender sends spans and access-log records, a batch of each
+			// per request
+			const senders, requests, records = 4, 40, 250
 			base := "http://" + col.HTTPEndpoint
 			var wg sync.WaitGroup
 			errs := make(chan error, senders)
 			for range senders {
 				wg.Go(func() {
 					for i := range requests {
-						if err := harness.ExportTraces(t.Context(), plainClient, base, auditedSpans(spans)); err != nil {
-							errs <- fmt.Errorf("request %d: %w", i, err)
+						if err := harness.ExportTraces(t.Context(), plainClient, base, auditedSpans(records)); err != nil {
+							errs <- fmt.Errorf("spans %d: %w", i, err)
+							return
+						}
+						if err := harness.ExportLogs(t.Context(), plainClient, base, auditedLogs(records)); err != nil {
+							errs <- fmt.Errorf("log records %d: %w", i, err)
 							return
 						}
 					}
@@ -96,13 +107,20 @@ func TestPoolingGate(t *testing.T) {
 				require.NoError(t, err)
 			}
 
-			const total = senders * requests * spans
-			waitFor(t, time.Minute, "every span and its event", func() (bool, string) {
+			// the sink counts the events among the log records: one per span,
+			// and, in the fan-out, one per access-log record (the records
+			// edge has none for log records)
+			const n = senders * requests * records
+			wantLogs := 2 * n
+			if layout == "fan-out" {
+				wantLogs = 3 * n
+			}
+			waitFor(t, time.Minute, "every record and its event", func() (bool, string) {
 				if err := col.Exited(); err != nil {
 					t.Fatalf("the collector exited: %v", err)
 				}
-				got, evs := sink.Spans(), sink.LogRecords()
-				return got == total && evs == total, fmt.Sprintf("%d of %d spans, %d of %d events", got, total, evs, total)
+				spans, logs := sink.Spans(), sink.LogRecords()
+				return spans == n && logs == int64(wantLogs), fmt.Sprintf("%d of %d spans, %d of %d log records and events", spans, n, logs, wantLogs)
 			})
 			require.NoError(t, col.Exited(), "the collector still runs")
 		})
@@ -119,4 +137,16 @@ func auditedSpans(n int) ptrace.Traces {
 		spans.At(spans.Len() - 1).SetTraceID(newTraceID())
 	}
 	return td
+}
+
+// auditedLogs is n audited access-log records (auditedLog) in one batch,
+// each of a trace of its own.
+func auditedLogs(n int) plog.Logs {
+	ld := auditedLog(newTraceID())
+	records := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+	for range n - 1 {
+		records.At(0).CopyTo(records.AppendEmpty())
+		records.At(records.Len() - 1).SetTraceID(newTraceID())
+	}
+	return ld
 }
