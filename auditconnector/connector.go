@@ -431,12 +431,15 @@ func capabilities() consumer.Capabilities {
 
 // hold takes a reference to a batch for as long as the connector reads it
 // and returns its release. With pdata's pooling (the pdata.useProtoPooling
-// feature gate), a batch that a pipeline fans out to an exporter and to
-// the connector is shared, and the collector (v0.164.0) takes a reference
-// for the exporter's queue only: when the exporter is done, on its own
-// goroutine, pdata empties the batch and pools its values, possibly while
-// the connector still reads it. The release returns them when the
-// connector is the last holder; without the gate it only counts.
+// feature gate), pdata empties a batch and pools its values when its last
+// reference is released, on whichever goroutine releases it: an exporter
+// that shared the batch with the connector did so while the connector
+// still read it. The copy the connector asks for under the gate
+// (capabilities) is what keeps its batches its own in the e2e
+// TestPoolingGate, the hold alone did not; the hold keeps a batch the
+// connector reads from being emptied under it, whatever reaches it
+// shared. The release returns the values when the connector is the last
+// holder; without the gate it only counts.
 func hold(batch any) (release func()) {
 	switch b := batch.(type) {
 	case ptrace.Traces:
