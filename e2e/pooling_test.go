@@ -15,10 +15,10 @@ import (
 	"github.com/otel-audit/auditprocessor/e2e/harness"
 )
 
-// fanOutConfig is the simplest pipeline with events: the traces and the
-// logs pipelines export each batch to their exporter and to the audit
-// connector at once (the fan-out the README's first example and make
-// bench-e2e use), and both exporters queue in memory.
+// fanOutConfig is the simplest wiring of events: the traces and the logs
+// pipelines export each batch to their exporter and to the audit connector
+// at once (a fan-out, as make bench-e2e wires it; the README's examples use
+// the records edge), and both exporters queue in memory.
 const fanOutConfig = `
 processors:
   memory_limiter:
