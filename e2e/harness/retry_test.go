@@ -5,8 +5,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,8 +28,15 @@ func TestMain(m *testing.M) {
 
 // fakeCollector binds every 127.0.0.1 port its --config files name, as a
 // collector does (exiting with the collector's message when one is taken),
-// answers the metrics endpoint and waits to be stopped.
+// answers the metrics endpoint and waits to be stopped. With
+// HARNESS_FAKE_ARGS set, it first writes its arguments there, a line each.
 func fakeCollector(args []string) {
+	if path := os.Getenv("HARNESS_FAKE_ARGS"); path != "" {
+		if err := os.WriteFile(path, []byte(strings.Join(args, "\n")), 0o600); err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+	}
 	var ports []int
 	endpoint := regexp.MustCompile(`127\.0\.0\.1:(\d+)|port: (\d+)`)
 	for i := 0; i+1 < len(args); i += 2 {
@@ -78,4 +87,25 @@ func TestStartRetriesATakenPort(t *testing.T) {
 	defer func() { assert.NoError(t, c.Stop(5*time.Second)) }()
 	assert.Equal(t, 8, calls, "two starts of four ports each")
 	assert.NotEqual(t, taken.Addr().String(), c.HTTPEndpoint)
+}
+
+// TestFeatureGates: the collector is started with the options' feature
+// gates, in one --feature-gates argument after its configuration files.
+func TestFeatureGates(t *testing.T) {
+	self, err := os.Executable()
+	require.NoError(t, err)
+	dir := t.TempDir()
+	argsFile := filepath.Join(dir, "args")
+	c, err := StartCollector(t.Context(), CollectorOptions{
+		Binary: self, Dir: dir, BaseConfig: os.DevNull, NoHealthCheck: true,
+		Env:          []string{"HARNESS_FAKE_COLLECTOR=1", "HARNESS_FAKE_ARGS=" + argsFile},
+		FeatureGates: []string{"pdata.useProtoPooling", "example.gate"},
+	})
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, c.Stop(5*time.Second)) }()
+	b, err := os.ReadFile(argsFile)
+	require.NoError(t, err)
+	args := strings.Split(string(b), "\n")
+	assert.Equal(t, "--feature-gates=pdata.useProtoPooling,example.gate", args[len(args)-1], "all: %q", args)
+	assert.Equal(t, "--config", args[0])
 }
