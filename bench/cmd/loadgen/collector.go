@@ -101,10 +101,11 @@ service:
 }
 
 // startCollector writes the configuration of p into dir/NAME/ and runs
-// binary on it, with the feature gates gates enabled (harness.StartCollector: in a process group of its own,
-// killed by the kernel if the driver dies first, on Linux), exporting to
-// sinkURL, and waits until its receivers and metrics endpoint answer. On
-// error nothing is left running.
+// binary on it with the feature gates gates enabled
+// (harness.StartCollector: in a process group of its own, killed by the
+// kernel if the driver dies first, on Linux), exporting to sinkURL, and
+// waits until its receivers and metrics endpoint answer. On error nothing
+// is left running.
 func startCollector(ctx context.Context, binary, dir string, p pipelineConfig, sinkURL string, gates []string) (*harness.Collector, error) {
 	dir = filepath.Join(dir, p.name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
