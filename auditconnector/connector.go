@@ -418,7 +418,8 @@ const poolingGate = "pdata.useProtoPooling"
 // instances of the connector (traces to traces, which does the work, and
 // traces to logs, which then returns at once) and the idle one released it
 // first: nothing was delivered. Saying that it changes the batch gets each
-// instance a copy of its own, at the cost of that copy.
+// instance a batch of its own (all but the last get a copy), at the cost
+// of the copies.
 func capabilities() consumer.Capabilities {
 	pooling := false
 	featuregate.GlobalRegistry().VisitAll(func(g *featuregate.Gate) {

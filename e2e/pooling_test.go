@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
@@ -131,22 +132,29 @@ func TestPoolingGate(t *testing.T) {
 // trace of its own.
 func auditedSpans(n int) ptrace.Traces {
 	td := auditedSpan(newTraceID())
-	spans := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
-	for range n - 1 {
-		spans.At(0).CopyTo(spans.AppendEmpty())
-		spans.At(spans.Len() - 1).SetTraceID(newTraceID())
-	}
+	fillCopies(td.ResourceSpans().At(0).ScopeSpans().At(0).Spans(), n)
 	return td
 }
 
-// auditedLogs is n audited access-log records (auditedLog) in one batch,
-// each of a trace of its own.
+// auditedLogs is the same of access-log records (auditedLog).
 func auditedLogs(n int) plog.Logs {
 	ld := auditedLog(newTraceID())
-	records := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
-	for range n - 1 {
-		records.At(0).CopyTo(records.AppendEmpty())
-		records.At(records.Len() - 1).SetTraceID(newTraceID())
-	}
+	fillCopies(ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords(), n)
 	return ld
+}
+
+// fillCopies appends copies of a slice's first record until it holds n,
+// each with a trace id of its own.
+func fillCopies[R interface {
+	CopyTo(R)
+	SetTraceID(pcommon.TraceID)
+}, S interface {
+	At(int) R
+	AppendEmpty() R
+}](records S, n int) {
+	for range n - 1 {
+		r := records.AppendEmpty()
+		records.At(0).CopyTo(r)
+		r.SetTraceID(newTraceID())
+	}
 }

@@ -21,11 +21,13 @@ import (
 	"time"
 )
 
-// FreePort returns a TCP port on 127.0.0.1 that was free when it was asked
-// for. Another program may take it before the collector binds it:
-// StartCollector retries on a taken port; a server of the test's own listens
-// on :0 instead.
-func FreePort() (int, error) {
+// pickPort returns a TCP port on 127.0.0.1 that was free when it was asked
+// for. Another program may take it before the collector binds it, so its
+// one user is StartCollector, which starts the collector again on new
+// ports when one was taken (the collector is a process of its own and
+// cannot be handed a listener). It is not exported: a server of a test's
+// own listens on :0 and passes on the address it got.
+func pickPort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
@@ -125,8 +127,8 @@ const maxPortTries = 5
 // given was taken.
 var errPortTaken = errors.New("a port was taken")
 
-// freePort is FreePort; a test replaces it to hand out a taken port.
-var freePort = FreePort
+// freePort is pickPort; a test replaces it to hand out a taken port.
+var freePort = pickPort
 
 func startCollector(ctx context.Context, opts CollectorOptions) (*Collector, error) {
 	var ports [4]int

@@ -74,9 +74,9 @@ func TestStartRetriesATakenPort(t *testing.T) {
 		if calls == 2 { // the first start's HTTP receiver port
 			return taken.Addr().(*net.TCPAddr).Port, nil
 		}
-		return FreePort()
+		return pickPort()
 	}
-	defer func() { freePort = FreePort }()
+	defer func() { freePort = pickPort }()
 	self, err := os.Executable()
 	require.NoError(t, err)
 	c, err := StartCollector(t.Context(), CollectorOptions{
